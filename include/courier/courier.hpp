@@ -1,0 +1,20 @@
+// Everything a service needs: include this one header.
+#ifndef COURIER_COURIER_HPP
+#define COURIER_COURIER_HPP
+
+#include <courier/clock.hpp>
+#include <courier/context.hpp>
+#include <courier/dispatcher.hpp>
+#include <courier/error.hpp>
+#include <courier/json.hpp>
+#include <courier/logger.hpp>
+#include <courier/manager.hpp>
+#include <courier/memory_provider.hpp>
+#include <courier/message.hpp>
+#include <courier/outcome.hpp>
+#include <courier/provider.hpp>
+#include <courier/publisher.hpp>
+#include <courier/route.hpp>
+#include <courier/translator.hpp>
+
+#endif

@@ -1,0 +1,91 @@
+// Error codes and the one exception type courier throws.
+//
+// Transport code reports failures as `courier::errc` values wrapped in
+// `courier::error`, a `std::system_error` that also carries where it happened (route,
+// message id, provider action, queue) and what a server said. Handlers throw whatever
+// they like; courier catches at the route boundary and hands the exception to the
+// route's error handler. Nothing in an error ever contains a secret.
+#ifndef COURIER_ERROR_HPP
+#define COURIER_ERROR_HPP
+
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace courier {
+
+/// Failure conditions raised by courier itself.
+enum class errc
+{
+    /// A route or option was configured wrongly (detected before anything runs).
+    bad_configuration = 1,
+    /// The translator could not turn the message body into the handler's type.
+    translation_failed,
+    /// The message's receipt is no longer valid: it was redelivered (its visibility
+    /// timeout expired) or already acknowledged.
+    stale_receipt,
+    /// The provider has been closed; no more operations are accepted.
+    provider_closed,
+    /// The server answered with an error (see `error::context` for what it said).
+    server_error,
+    /// The server's answer could not be understood (wrong shape, truncated, too big).
+    bad_response,
+    /// A network operation failed or timed out.
+    transport_failed,
+    /// No usable credentials were found, or they expired and could not be refreshed.
+    no_credentials,
+    /// The server throttled the request.
+    throttled,
+};
+
+const std::error_category& courier_category() noexcept;
+
+inline std::error_code make_error_code(errc e) noexcept
+{
+    return {static_cast<int>(e), courier_category()};
+}
+
+/// Where an error happened and what the other side said. Every field is optional;
+/// empty fields are left out of `what()`.
+struct error_context
+{
+    std::string route;        ///< route name
+    std::string message_id;   ///< provider message id
+    std::string action;       ///< provider action, e.g. "DeleteMessageBatch"
+    std::string queue;        ///< queue name or URL
+    std::string server_code;  ///< server error code, e.g. "AWS.SimpleQueueService.NonExistentQueue"
+    std::string server_message; ///< the server's own text (untrusted, shown as is)
+    int http_status = 0;      ///< HTTP status, 0 if none
+};
+
+/// The exception courier throws: an error code, a description and its context.
+class error : public std::system_error
+{
+public:
+    error(std::error_code code, std::string detail, error_context context = {});
+    error(errc code, std::string detail, error_context context = {})
+        : error(make_error_code(code), std::move(detail), std::move(context))
+    {
+    }
+
+    /// "detail [route=... message=... action=... status=... server=code: text]"
+    /// (std::system_error would append the category's text; ours is more precise).
+    const char* what() const noexcept override { return rendered_.c_str(); }
+    const error_context& context() const noexcept { return context_; }
+    /// The description without the context fields.
+    const std::string& detail() const noexcept { return detail_; }
+
+private:
+    std::string rendered_;
+    std::string detail_;
+    error_context context_;
+};
+
+} // namespace courier
+
+template <>
+struct std::is_error_code_enum<courier::errc> : std::true_type
+{
+};
+
+#endif

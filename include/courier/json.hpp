@@ -1,0 +1,139 @@
+// Typed JSON: `courier::json<T>` translates a message body into a struct declared with
+// Boost.Describe, and `courier::json_decode<T>` does the same for any string.
+//
+//     struct order { std::string id; std::int64_t quantity; std::optional<std::string> note; };
+//     BOOST_DESCRIBE_STRUCT(order, (), (id, quantity, note))
+//
+//     mgr.add_route("orders", queue, courier::json<order>{}, handle_order);
+//
+// Supported member types: bool, integers (range-checked), floating point, std::string,
+// std::optional<X> (absent or null), std::vector<X>, std::map<std::string, X>, nested
+// described structs, and `courier::json_text` (the raw JSON of a member, undecoded).
+// Unknown members are ignored; a missing non-optional member is an error. Errors name
+// the path and what was expected: "$.items[1].quantity: expected an integer, got a string".
+#ifndef COURIER_JSON_HPP
+#define COURIER_JSON_HPP
+
+#include <courier/detail/json_reader.hpp>
+#include <courier/message.hpp>
+
+#include <boost/describe/class.hpp>
+#include <boost/describe/members.hpp>
+#include <boost/mp11/algorithm.hpp>
+
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace courier {
+
+/// A member whose JSON is kept as text (for payloads decoded later, or passed on).
+struct json_text
+{
+    std::string text;
+};
+
+namespace detail {
+
+template <class T> struct is_optional : std::false_type {};
+template <class T> struct is_optional<std::optional<T>> : std::true_type {};
+template <class T> struct is_vector : std::false_type {};
+template <class T, class A> struct is_vector<std::vector<T, A>> : std::true_type {};
+template <class T> struct is_string_map : std::false_type {};
+template <class T, class C, class A>
+struct is_string_map<std::map<std::string, T, C, A>> : std::true_type {};
+
+template <class T>
+void json_read(const json_node& node, T& out, const json_path& path)
+{
+    if constexpr (std::is_same_v<T, bool>)
+        out = node.as_bool(path);
+    else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>)
+    {
+        const auto v = node.as_int64(path);
+        if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+            throw_json_error(path, "integer out of range for the member's type");
+        out = static_cast<T>(v);
+    }
+    else if constexpr (std::is_integral_v<T>)
+    {
+        const auto v = node.as_uint64(path);
+        if (v > std::numeric_limits<T>::max())
+            throw_json_error(path, "integer out of range for the member's type");
+        out = static_cast<T>(v);
+    }
+    else if constexpr (std::is_floating_point_v<T>)
+        out = static_cast<T>(node.as_double(path));
+    else if constexpr (std::is_same_v<T, std::string>)
+        out = std::string(node.as_string(path));
+    else if constexpr (std::is_same_v<T, json_text>)
+        out.text = std::string(node.raw_json());
+    else if constexpr (is_optional<T>::value)
+    {
+        if (node.is_null())
+            out.reset();
+        else
+            json_read(node, out.emplace(), path);
+    }
+    else if constexpr (is_vector<T>::value)
+    {
+        out.clear();
+        node.for_each_element(path, [&](std::size_t i, json_node element) {
+            const json_path element_path{&path, {}, i, true};
+            json_read(element, out.emplace_back(), element_path);
+        });
+    }
+    else if constexpr (is_string_map<T>::value)
+    {
+        out.clear();
+        node.for_each_field(path, [&](std::string_view key, json_node value) {
+            const json_path member_path{&path, key};
+            json_read(value, out[std::string(key)], member_path);
+        });
+    }
+    else
+    {
+        static_assert(boost::describe::has_describe_members<T>::value,
+                      "courier::json: declare the struct with BOOST_DESCRIBE_STRUCT");
+        using members = boost::describe::describe_members<T, boost::describe::mod_public>;
+        boost::mp11::mp_for_each<members>([&](auto member) {
+            const json_path member_path{&path, member.name};
+            auto& field = out.*member.pointer;
+            json_node value;
+            if (node.find_field(path, member.name, value))
+                json_read(value, field, member_path);
+            else if constexpr (is_optional<std::remove_cvref_t<decltype(field)>>::value)
+                field.reset();
+            else
+                throw_json_error(member_path, "required member is missing");
+        });
+    }
+}
+
+} // namespace detail
+
+/// Decodes `text` into a T (see the file comment). Throws `courier::error` with
+/// `errc::translation_failed` and the JSON path on failure.
+template <class T>
+T json_decode(std::string_view text)
+{
+    const detail::json_document doc(text);
+    const detail::json_path root{};
+    T value{};
+    detail::json_read(doc.root(), value, root);
+    return value;
+}
+
+/// The typed JSON translator for routes.
+template <class T>
+struct json
+{
+    T operator()(const message& msg) const { return json_decode<T>(msg.body); }
+};
+
+} // namespace courier
+
+#endif

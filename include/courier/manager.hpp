@@ -1,0 +1,82 @@
+// The Manager: what `main()` creates. It owns (or borrows) the io_context, installs
+// SIGINT/SIGTERM handling, collects routes and runs the dispatcher.
+//
+//     int main()
+//     {
+//         courier::manager mgr;
+//         mgr.add_route("orders", queue, courier::json<order>{}, handle_order);
+//         return mgr.run();   // until SIGINT/SIGTERM, then a graceful stop
+//     }
+//
+// The first signal starts a graceful stop (see dispatcher.hpp); a second one cancels
+// the handlers still running.
+#ifndef COURIER_MANAGER_HPP
+#define COURIER_MANAGER_HPP
+
+#include <courier/dispatcher.hpp>
+#include <courier/route.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace courier {
+
+/// Settings of a manager; `dispatch` is passed to the dispatcher.
+struct manager_options
+{
+    /// Threads running the owned io_context (ignored for a borrowed one).
+    std::size_t threads = 1;
+    /// Stop on SIGINT and SIGTERM.
+    bool handle_signals = true;
+    dispatcher_options dispatch{};
+};
+
+/// Exit codes `run()` returns.
+inline constexpr int exit_ok = 0;         ///< graceful stop, all handlers finished
+inline constexpr int exit_error = 1;      ///< the dispatcher failed (logged)
+inline constexpr int exit_cancelled = 2;  ///< stopped with handlers cancelled
+
+/// Owns the event loop and the dispatcher of a service.
+///
+/// Thread safety: configure from one thread; `stop()` is safe from any thread.
+class manager
+{
+public:
+    /// A manager with its own io_context.
+    explicit manager(manager_options options = {});
+    /// A manager that runs on the caller's io_context; `run()` then drives that
+    /// io_context until the dispatcher has stopped.
+    explicit manager(boost::asio::io_context& io, manager_options options = {});
+    ~manager();
+    manager(const manager&) = delete;
+    manager& operator=(const manager&) = delete;
+
+    /// Adds a route (see route.hpp for the forms). Before `run()` only.
+    route& add_route(route r);
+    template <class... Args>
+    route& add_route(Args&&... args)
+    {
+        return add_route(route(std::forward<Args>(args)...));
+    }
+
+    /// Runs until stopped; returns `exit_ok`, `exit_cancelled` or `exit_error`.
+    /// Configuration errors are thrown as `courier::error` before anything runs.
+    int run();
+    /// Begins a graceful stop (as the first SIGTERM does).
+    void stop();
+
+    boost::asio::any_io_executor get_executor() const;
+    const logger& log() const noexcept;
+    /// The routes (valid for stats after `run()` returned too).
+    const std::vector<route>& routes() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace courier
+
+#endif

@@ -1,0 +1,72 @@
+// The Provider: where a route's messages come from and where their fate is reported.
+//
+// The dispatcher talks to every queue technology through this one interface: the
+// in-memory provider, Amazon SQS, SNS-over-SQS, and later STOMP/AMQP brokers or an
+// in-process collector queue. Operations are virtual awaitables (like Boost.MySQL's
+// engine) so providers are compiled once and routes never see their internals.
+#ifndef COURIER_PROVIDER_HPP
+#define COURIER_PROVIDER_HPP
+
+#include <courier/message.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace courier {
+
+/// A source of messages with acknowledgement.
+///
+/// Contract every implementation keeps (the dispatcher relies on it):
+/// - A delivered message stays hidden from other receivers until it is acked, retried,
+///   released or its visibility timeout expires; then it is delivered again with a
+///   higher `receive_count` and a new `receipt`.
+/// - Errors are thrown as `courier::error`.
+///
+/// Thread safety: the dispatcher calls a provider from its route's strand only, but
+/// concurrently from many coroutines (one per message in flight); implementations must
+/// allow that. Providers shared between routes or with producers say so themselves.
+class provider
+{
+public:
+    virtual ~provider() = default;
+
+    /// A short text naming the source for logs (queue name or URL, never credentials).
+    virtual std::string describe() const = 0;
+
+    /// Receives between 0 and `max` messages (`max` >= 1), waiting for up to the
+    /// provider's long-poll time when none is available. An empty result is normal.
+    ///
+    /// Cancellation: total cancellation ends the wait. The provider then either returns
+    /// what it had already taken or throws `operation_aborted` having taken nothing:
+    /// a message is never taken and dropped.
+    virtual boost::asio::awaitable<std::vector<message>> receive(std::size_t max) = 0;
+
+    /// Deletes the message: it will not be delivered again. Completes once the provider
+    /// confirmed it (batching providers coalesce concurrent calls).
+    virtual boost::asio::awaitable<void> ack(const message& msg) = 0;
+
+    /// Makes the message visible again after `delay`; zero releases it at once.
+    virtual boost::asio::awaitable<void> retry_after(const message& msg,
+                                                     std::chrono::milliseconds delay) = 0;
+
+    /// Keeps the message hidden for another `extension`, counted from now (the
+    /// heartbeat for handlers that outlive the visibility timeout).
+    virtual boost::asio::awaitable<void> extend(const message& msg,
+                                                std::chrono::milliseconds extension) = 0;
+
+    /// How long a delivery stays hidden; zero if the provider has no such timeout
+    /// (then the dispatcher sends no heartbeats).
+    virtual std::chrono::milliseconds visibility_timeout() const = 0;
+
+    /// Flushes buffered acknowledgements and frees resources. The dispatcher calls it
+    /// once, after the route's last message has been settled.
+    virtual boost::asio::awaitable<void> close() = 0;
+};
+
+} // namespace courier
+
+#endif

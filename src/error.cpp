@@ -1,0 +1,75 @@
+// courier's error category and the context-carrying exception.
+#include <courier/error.hpp>
+
+#include <string>
+
+namespace courier {
+namespace {
+
+class category final : public std::error_category
+{
+public:
+    const char* name() const noexcept override { return "courier"; }
+
+    std::string message(int value) const override
+    {
+        switch (static_cast<errc>(value))
+        {
+        case errc::bad_configuration: return "bad configuration";
+        case errc::translation_failed: return "message translation failed";
+        case errc::stale_receipt: return "receipt is no longer valid";
+        case errc::provider_closed: return "provider is closed";
+        case errc::server_error: return "server returned an error";
+        case errc::bad_response: return "server response could not be understood";
+        case errc::transport_failed: return "network operation failed";
+        case errc::no_credentials: return "no usable credentials";
+        case errc::throttled: return "request throttled";
+        }
+        return "unknown courier error";
+    }
+};
+
+// Renders "detail [route=orders message=abc action=... status=503 server=Code: text]".
+std::string render(const std::string& detail, const error_context& c)
+{
+    std::string out = detail;
+    std::string extra;
+    auto add = [&](const char* key, const std::string& value) {
+        if (value.empty())
+            return;
+        if (!extra.empty())
+            extra += ' ';
+        extra += key;
+        extra += '=';
+        extra += value;
+    };
+    add("route", c.route);
+    add("message", c.message_id);
+    add("action", c.action);
+    add("queue", c.queue);
+    if (c.http_status != 0)
+        add("status", std::to_string(c.http_status));
+    if (!c.server_code.empty() || !c.server_message.empty())
+        add("server", c.server_code + (c.server_message.empty() ? "" : ": " + c.server_message));
+    if (!extra.empty())
+        out += " [" + extra + "]";
+    return out;
+}
+
+} // namespace
+
+const std::error_category& courier_category() noexcept
+{
+    static const category instance;
+    return instance;
+}
+
+error::error(std::error_code code, std::string detail, error_context context)
+    : std::system_error(code),
+      rendered_(render(detail, context)),
+      detail_(std::move(detail)),
+      context_(std::move(context))
+{
+}
+
+} // namespace courier

@@ -1,0 +1,153 @@
+// The manager: an io_context (owned or borrowed), signal handling, and one dispatcher.
+#include <courier/error.hpp>
+#include <courier/manager.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace asio = boost::asio;
+
+namespace courier {
+
+struct manager::impl
+{
+    explicit impl(manager_options o) : options(std::move(o)) {}
+
+    manager_options options;
+    std::optional<asio::io_context> owned_io;
+    asio::io_context* io = nullptr;
+    std::vector<route> pending_routes;
+    std::mutex mutex; // guards `running` and `stop_requested` (stop() may come from anywhere)
+    std::unique_ptr<dispatcher> running;
+    bool stop_requested = false;
+};
+
+manager::manager(manager_options options) : impl_(std::make_unique<impl>(std::move(options)))
+{
+    impl_->owned_io.emplace(static_cast<int>(std::max<std::size_t>(impl_->options.threads, 1)));
+    impl_->io = &*impl_->owned_io;
+}
+
+manager::manager(asio::io_context& io, manager_options options)
+    : impl_(std::make_unique<impl>(std::move(options)))
+{
+    impl_->io = &io;
+}
+
+manager::~manager() = default;
+
+route& manager::add_route(route r)
+{
+    if (impl_->running)
+        throw error(errc::bad_configuration, "routes must be added before run()", {.route = r.name()});
+    return impl_->pending_routes.emplace_back(std::move(r));
+}
+
+asio::any_io_executor manager::get_executor() const
+{
+    return impl_->io->get_executor();
+}
+
+const logger& manager::log() const noexcept
+{
+    return impl_->options.dispatch.log;
+}
+
+const std::vector<route>& manager::routes() const
+{
+    return impl_->running ? impl_->running->routes() : impl_->pending_routes;
+}
+
+void manager::stop()
+{
+    std::lock_guard lock(impl_->mutex);
+    impl_->stop_requested = true;
+    if (impl_->running)
+        impl_->running->stop();
+}
+
+int manager::run()
+{
+    auto& m = *impl_;
+    auto& io = *m.io;
+    const auto& log = m.options.dispatch.log;
+    {
+        std::lock_guard lock(m.mutex);
+        m.running = std::make_unique<dispatcher>(io.get_executor(), std::move(m.pending_routes),
+                                                 m.options.dispatch);
+        if (m.stop_requested)
+            m.running->stop();
+    }
+    auto& d = *m.running;
+    d.validate();
+
+    // First signal: graceful stop. Second: cancel the handlers still running.
+    std::optional<asio::signal_set> signals;
+    int signals_seen = 0;
+    std::function<void(boost::system::error_code, int)> on_signal =
+        [&](boost::system::error_code ec, int number) {
+            if (ec)
+                return;
+            if (++signals_seen == 1)
+            {
+                log.log(log_level::info, {}, {}, "signal {} received: stopping gracefully (again to stop now)",
+                        number);
+                d.stop();
+            }
+            else
+            {
+                log.log(log_level::warning, {}, {}, "signal {} received again: stopping now", number);
+                d.stop_now();
+            }
+            signals->async_wait(on_signal);
+        };
+    if (m.options.handle_signals)
+    {
+        signals.emplace(io, SIGINT, SIGTERM);
+        signals->async_wait(on_signal);
+    }
+
+    int exit_code = exit_error;
+    bool done = false;
+    auto finished = d.run();
+    asio::co_spawn(io, std::move(finished), [&](std::exception_ptr error, stop_kind kind) {
+        done = true;
+        if (signals)
+            signals->cancel();
+        if (error)
+        {
+            log.log(log_level::error, {}, {}, "dispatcher failed: {}", describe(error));
+            exit_code = exit_error;
+        }
+        else
+            exit_code = kind == stop_kind::graceful ? exit_ok : exit_cancelled;
+    });
+
+    if (m.owned_io)
+    {
+        std::vector<std::thread> extra;
+        for (std::size_t i = 1; i < m.options.threads; ++i)
+            extra.emplace_back([&io] { io.run(); });
+        io.run();
+        for (auto& t : extra)
+            t.join();
+    }
+    else
+    {
+        // A borrowed io_context may have other work: drive it only until we are done.
+        while (!done && io.run_one() > 0)
+        {
+        }
+    }
+    if (!done)
+        log.log(log_level::error, {}, {}, "the io_context stopped before the dispatcher finished");
+    return exit_code;
+}
+
+} // namespace courier

@@ -1,0 +1,438 @@
+// One route's life: receive when there is room, handle each message in its own
+// coroutine, settle it (ack, retry, leave or release), keep long handlers' messages
+// hidden, and drain on stop. See dispatcher.hpp for the shutdown contract.
+#include "route_runner.hpp"
+
+#include <courier/error.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <algorithm>
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using std::chrono::milliseconds;
+
+namespace courier::detail {
+
+namespace {
+
+bool is_operation_aborted(std::exception_ptr error)
+{
+    try
+    {
+        std::rethrow_exception(error);
+    }
+    catch (const boost::system::system_error& e)
+    {
+        return e.code() == asio::error::operation_aborted;
+    }
+    catch (...)
+    {
+        return false;
+    }
+}
+
+} // namespace
+
+route_runner::route_runner(asio::any_io_executor executor, const route& r, const dispatch_shared& shared)
+    : strand_(asio::make_strand(std::move(executor))),
+      route_(r),
+      shared_(shared),
+      log_(shared.options.log),
+      slots_(r.options().max_in_flight),
+      changed_(strand_)
+{
+}
+
+void route_runner::stop()
+{
+    asio::post(strand_, [self = shared_from_this()] {
+        self->stopping_ = true;
+        self->changed_.notify();
+    });
+}
+
+void route_runner::stop_now()
+{
+    asio::post(strand_, [self = shared_from_this()] {
+        self->stopping_ = true;
+        self->terminal_ = true;
+        self->changed_.notify();
+    });
+}
+
+// Logs an exception that escaped a loop coroutine (should not happen: they catch).
+void route_runner::note(std::string_view what, std::exception_ptr error)
+{
+    if (error && !is_operation_aborted(error))
+        log_.log(log_level::error, route_.name(), {}, "{} ended: {}", what, describe(error));
+}
+
+asio::awaitable<stop_kind> route_runner::run()
+{
+    auto self = shared_from_this();
+    log_.log(log_level::info, route_.name(), {}, "started on {}", route_.source().describe());
+    receiving_ = true;
+    asio::co_spawn(strand_, receive_loop(),
+                   asio::bind_cancellation_slot(receive_cancel_.slot(), [self](std::exception_ptr e) {
+                       self->note("receive loop", e);
+                       self->receiving_ = false;
+                       self->changed_.notify();
+                   }));
+    if (route_.options().heartbeat && route_.source().visibility_timeout() > milliseconds::zero())
+    {
+        heartbeating_ = true;
+        asio::co_spawn(strand_, heartbeat_loop(),
+                       asio::bind_cancellation_slot(heartbeat_cancel_.slot(), [self](std::exception_ptr e) {
+                           self->note("heartbeat loop", e);
+                           self->heartbeating_ = false;
+                           self->changed_.notify();
+                       }));
+    }
+
+    while (!stopping_)
+        co_await changed_.wait();
+
+    // Phase 1: stop receiving, let handlers finish until the deadline.
+    receive_cancel_.emit(asio::cancellation_type::terminal);
+    log_.log(log_level::info, route_.name(), {}, "stopping: {} message(s) in flight, deadline {} ms",
+             entries_.size(), shared_.options.shutdown_deadline.count());
+    const auto deadline = shared_.clock->now() + shared_.options.shutdown_deadline;
+    auto kind = stop_kind::graceful;
+    bool cancelled = false;
+    while (receiving_ || !entries_.empty())
+    {
+        if (terminal_ && !cancelled)
+        {
+            // Phase 2: cancel what is still running; process() releases those messages.
+            log_.log(log_level::warning, route_.name(), {}, "cancelling {} message(s) still in flight",
+                     entries_.size());
+            for (auto& e : entries_)
+                if (e.cancel)
+                    e.cancel->emit(asio::cancellation_type::terminal);
+            cancelled = true;
+            kind = stop_kind::cancelled;
+        }
+        if (terminal_)
+            co_await changed_.wait();
+        else if ((co_await (changed_.wait() || shared_.clock->sleep_until(deadline))).index() == 1)
+        {
+            log_.log(log_level::warning, route_.name(), {}, "shutdown deadline passed");
+            terminal_ = true;
+        }
+    }
+    heartbeat_cancel_.emit(asio::cancellation_type::terminal);
+    while (heartbeating_)
+        co_await changed_.wait();
+
+    try
+    {
+        co_await route_.source().close();
+    }
+    catch (const std::exception& e)
+    {
+        ++route_.mutable_stats().provider_errors;
+        log_.log(log_level::error, route_.name(), {}, "closing the provider failed: {}", e.what());
+    }
+    log_.log(log_level::info, route_.name(), {}, "stopped");
+    co_return kind;
+}
+
+asio::awaitable<void> route_runner::receive_loop()
+{
+    auto& stats = route_.mutable_stats();
+    auto& source = route_.source();
+    const auto batch = std::max<std::size_t>(route_.options().receive_batch, 1);
+    auto backoff = route_.options().receive_error_backoff;
+    while (!stopping_)
+    {
+        // Back-pressure: ask for only as many messages as there is room for.
+        std::size_t room = co_await slots_.acquire_up_to(batch);
+        if (shared_.global_slots != nullptr)
+        {
+            std::size_t granted = 0;
+            try
+            {
+                granted = co_await shared_.global_slots->acquire_up_to(room);
+            }
+            catch (...)
+            {
+                slots_.release(room);
+                throw;
+            }
+            slots_.release(room - granted);
+            room = granted;
+        }
+
+        std::vector<message> received;
+        std::exception_ptr failure;
+        try
+        {
+            received = co_await source.receive(room);
+        }
+        catch (...)
+        {
+            failure = std::current_exception();
+        }
+        release_slots(room - std::min(room, received.size()));
+        if (failure)
+        {
+            if (stopping_ || is_operation_aborted(failure))
+                break;
+            ++stats.provider_errors;
+            log_.log(log_level::warning, route_.name(), {}, "receive failed: {}; retrying in {} ms",
+                     describe(failure), backoff.count());
+            co_await shared_.clock->sleep_for(backoff);
+            backoff = std::min<milliseconds>(backoff * 2, std::chrono::seconds(30));
+            continue;
+        }
+        backoff = route_.options().receive_error_backoff;
+        stats.received += received.size();
+        // A provider that returns more than asked would break the in-flight bound:
+        // hand the surplus straight back.
+        while (received.size() > room)
+        {
+            log_.log(log_level::warning, route_.name(), received.back().id,
+                     "provider returned more messages than asked for; releasing the surplus");
+            co_await settle(received.back(), {fate::release});
+            received.pop_back();
+        }
+        for (auto& msg : received)
+            start(std::move(msg));
+    }
+}
+
+void route_runner::release_slots(std::size_t n)
+{
+    slots_.release(n);
+    if (shared_.global_slots != nullptr)
+        shared_.global_slots->release(n);
+}
+
+void route_runner::start(message msg)
+{
+    const entry e = entries_.emplace(entries_.end());
+    e->msg = std::move(msg);
+    e->received_at = shared_.clock->now();
+    auto& peak = route_.mutable_stats().in_flight_peak;
+    if (entries_.size() > peak)
+        peak = entries_.size();
+    if (!e->msg.group_id.empty())
+    {
+        // FIFO: one message of a group at a time; later ones wait in order.
+        auto [group, first] = groups_.try_emplace(e->msg.group_id);
+        if (!first)
+        {
+            group->second.push_back(e);
+            return;
+        }
+    }
+    spawn(e);
+}
+
+void route_runner::spawn(entry e)
+{
+    e->cancel = std::make_shared<asio::cancellation_signal>();
+    asio::co_spawn(strand_, process(e),
+                   asio::bind_cancellation_slot(e->cancel->slot(),
+                                                [self = shared_from_this(), signal = e->cancel](std::exception_ptr error) {
+                                                    self->note("message processing", error);
+                                                    // Keep the signal until the frame is surely gone.
+                                                    asio::post(self->strand_, [signal] {});
+                                                }));
+}
+
+asio::awaitable<void> route_runner::process(entry e)
+{
+    auto self = shared_from_this();
+    const message& msg = e->msg;
+    auto& stats = route_.mutable_stats();
+    fate outcome{fate::release};
+    if (stopping_)
+        log_.log(log_level::debug, route_.name(), msg.id, "not started before shutdown");
+    else
+    {
+        context ctx(msg, route_.name(), log_, shared_.blocking_executor);
+        log_.log(log_level::debug, route_.name(), msg.id, "received (delivery {})", msg.receive_count);
+        std::exception_ptr failure;
+        try
+        {
+            co_await route_.invoke(ctx);
+            ++stats.handled;
+            outcome = {fate::ack};
+            log_.log(log_level::debug, route_.name(), msg.id, "handled");
+        }
+        catch (const delete_message& d)
+        {
+            outcome = {fate::ack};
+            log_.log(log_level::info, route_.name(), msg.id, "deleted by the handler: {}", d.what());
+        }
+        catch (const retry_message& r)
+        {
+            outcome = {fate::retry, r.delay()};
+            log_.log(log_level::info, route_.name(), msg.id, "retry requested by the handler: {}", r.what());
+        }
+        catch (...)
+        {
+            failure = std::current_exception();
+        }
+        if (failure)
+        {
+            if (terminal_)
+            {
+                outcome = {fate::release};
+                log_.log(log_level::warning, route_.name(), msg.id, "cancelled at shutdown: {}", describe(failure));
+            }
+            else
+            {
+                ++stats.failed;
+                outcome = handle_failure(ctx, failure);
+            }
+        }
+    }
+    // Settlement must run even though this coroutine may have been cancelled.
+    co_await asio::this_coro::reset_cancellation_state();
+    co_await settle(msg, outcome);
+    finish(e);
+}
+
+route_runner::fate route_runner::handle_failure(const context& ctx, std::exception_ptr error)
+{
+    const auto& on_error = route_.options().on_error;
+    if (!on_error)
+    {
+        ctx.log(log_level::error, "failed (delivery {}): {}; left for redelivery after the visibility timeout",
+                ctx.raw().receive_count, describe(error));
+        return {fate::leave};
+    }
+    try
+    {
+        const auto action = on_error(ctx, error);
+        switch (action.what)
+        {
+        case error_action::kind::retry: return {fate::retry, action.delay};
+        case error_action::kind::ack:
+            ctx.log(log_level::warning, "failed, deleted by the error handler: {}", describe(error));
+            return {fate::ack};
+        case error_action::kind::leave:
+            ctx.log(log_level::warning, "failed, left by the error handler: {}", describe(error));
+            return {fate::leave};
+        }
+    }
+    catch (const std::exception& e)
+    {
+        ctx.log(log_level::error, "error handler threw ({}) while handling: {}; message left",
+                e.what(), describe(error));
+    }
+    return {fate::leave};
+}
+
+asio::awaitable<void> route_runner::settle(const message& msg, fate f)
+{
+    auto& stats = route_.mutable_stats();
+    auto& source = route_.source();
+    const char* step = "";
+    try
+    {
+        switch (f.what)
+        {
+        case fate::ack:
+            step = "ack";
+            co_await source.ack(msg);
+            ++stats.acked;
+            log_.log(log_level::debug, route_.name(), msg.id, "acked");
+            break;
+        case fate::retry:
+            step = "retry";
+            co_await source.retry_after(msg, f.delay);
+            ++stats.retried;
+            log_.log(log_level::info, route_.name(), msg.id, "retrying in {} ms", f.delay.count());
+            break;
+        case fate::release:
+            step = "release";
+            co_await source.retry_after(msg, milliseconds::zero());
+            ++stats.released;
+            log_.log(log_level::info, route_.name(), msg.id, "released for redelivery");
+            break;
+        case fate::leave:
+            ++stats.left;
+            break;
+        }
+    }
+    catch (const std::exception& e)
+    {
+        // The message stays with the provider and comes back after its visibility
+        // timeout: at-least-once holds, at the cost of a duplicate.
+        ++stats.provider_errors;
+        log_.log(log_level::error, route_.name(), msg.id, "{} failed: {}; the message will be delivered again",
+                 step, e.what());
+    }
+}
+
+void route_runner::finish(entry e)
+{
+    if (!e->msg.group_id.empty())
+    {
+        auto group = groups_.find(e->msg.group_id);
+        if (group != groups_.end())
+        {
+            if (group->second.empty())
+                groups_.erase(group);
+            else
+            {
+                const entry next = group->second.front();
+                group->second.pop_front();
+                spawn(next);
+            }
+        }
+    }
+    entries_.erase(e);
+    release_slots(1);
+    changed_.notify();
+}
+
+asio::awaitable<void> route_runner::heartbeat_loop()
+{
+    auto& source = route_.source();
+    const auto visibility = source.visibility_timeout();
+    const auto interval = std::max<milliseconds>(visibility / 3, milliseconds(1));
+    while (receiving_ || !entries_.empty() || !stopping_)
+    {
+        co_await shared_.clock->sleep_for(interval);
+        const auto due = shared_.clock->now() - interval;
+        // Copy what to extend: entries may finish while an extension is awaited.
+        std::vector<message> extend;
+        for (const auto& e : entries_)
+            if (e.received_at <= due)
+                extend.push_back(message{.id = e.msg.id, .receipt = e.msg.receipt});
+        for (const auto& msg : extend)
+        {
+            try
+            {
+                co_await source.extend(msg, visibility);
+                ++route_.mutable_stats().heartbeats;
+                log_.log(log_level::trace, route_.name(), msg.id, "visibility extended by {} ms", visibility.count());
+            }
+            catch (const boost::system::system_error& e)
+            {
+                if (e.code() == asio::error::operation_aborted)
+                    throw;
+                const bool still_here = std::any_of(entries_.begin(), entries_.end(),
+                                                    [&](const in_flight& f) { return f.msg.receipt == msg.receipt; });
+                log_.log(still_here ? log_level::warning : log_level::debug, route_.name(), msg.id,
+                         "extending visibility failed: {}", e.what());
+            }
+            catch (const std::exception& e)
+            {
+                log_.log(log_level::warning, route_.name(), msg.id, "extending visibility failed: {}", e.what());
+            }
+        }
+    }
+}
+
+} // namespace courier::detail

@@ -1,0 +1,94 @@
+// Runs one route on its own strand: the receive loop, one coroutine per message, the
+// heartbeat loop, and the route's part of the graceful shutdown.
+//
+// All members are touched on `strand_` only; `stop()` and `stop_now()` post there.
+#ifndef COURIER_SRC_ROUTE_RUNNER_HPP
+#define COURIER_SRC_ROUTE_RUNNER_HPP
+
+#include "detail/async_event.hpp"
+#include "detail/async_semaphore.hpp"
+
+#include <courier/dispatcher.hpp>
+#include <courier/route.hpp>
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace courier::detail {
+
+/// What the runners of one dispatcher share.
+struct dispatch_shared
+{
+    const dispatcher_options& options;
+    std::shared_ptr<courier::clock> clock;
+    boost::asio::any_io_executor blocking_executor;
+    async_semaphore* global_slots; // null without a global limit
+};
+
+class route_runner : public std::enable_shared_from_this<route_runner>
+{
+public:
+    route_runner(boost::asio::any_io_executor executor, const route& r, const dispatch_shared& shared);
+
+    /// Runs the route until stopped and drained. Runs on (and must be spawned on) `executor()`.
+    boost::asio::awaitable<stop_kind> run();
+    void stop();
+    void stop_now();
+    const boost::asio::strand<boost::asio::any_io_executor>& executor() const { return strand_; }
+
+private:
+    // A message between receive and settlement.
+    struct in_flight
+    {
+        message msg;
+        clock::time_point received_at;
+        // Shared with the coroutine's completion handler: the coroutine frame uses the
+        // slot until after it completes, which is after the entry is gone.
+        std::shared_ptr<boost::asio::cancellation_signal> cancel;
+    };
+    using entry = std::list<in_flight>::iterator;
+
+    // How a message's processing ended.
+    struct fate
+    {
+        enum kind { ack, retry, leave, release } what;
+        std::chrono::milliseconds delay{0};
+    };
+
+    boost::asio::awaitable<void> receive_loop();
+    boost::asio::awaitable<void> heartbeat_loop();
+    void start(message msg);
+    void spawn(entry e);
+    boost::asio::awaitable<void> process(entry e);
+    fate handle_failure(const context& ctx, std::exception_ptr error);
+    boost::asio::awaitable<void> settle(const message& msg, fate f);
+    void finish(entry e);
+    void release_slots(std::size_t n);
+    void note(std::string_view what, std::exception_ptr error);
+
+    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    const route& route_;
+    const dispatch_shared& shared_;
+    const logger& log_;
+    async_semaphore slots_;
+    async_event changed_;
+    std::list<in_flight> entries_;
+    // FIFO groups with a message being handled, and the messages queued behind it.
+    std::unordered_map<std::string, std::list<entry>> groups_;
+    boost::asio::cancellation_signal receive_cancel_;
+    boost::asio::cancellation_signal heartbeat_cancel_;
+    bool receiving_ = false;
+    bool heartbeating_ = false;
+    bool stopping_ = false;
+    bool terminal_ = false;
+};
+
+} // namespace courier::detail
+
+#endif

@@ -1,0 +1,161 @@
+// Shared helpers for the unit tests: running coroutines under a time limit, capturing
+// log lines, and a provider wrapper that records how it is called.
+#ifndef COURIER_TESTS_TEST_SUPPORT_HPP
+#define COURIER_TESTS_TEST_SUPPORT_HPP
+
+#include <courier/courier.hpp>
+#include <courier/testing/simulated_clock.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace courier_test {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+/// Runs `fn()` (an awaitable) on `io` with real time, failing the test if it takes
+/// longer than `limit`. Rethrows what the coroutine threw.
+template <class Fn>
+auto run_real(asio::io_context& io, Fn fn, std::chrono::milliseconds limit = 10s)
+{
+    using result_type = typename decltype(fn())::value_type;
+    std::exception_ptr error;
+    std::optional<std::conditional_t<std::is_void_v<result_type>, int, result_type>> result;
+    bool done = false;
+    asio::co_spawn(io, fn(), [&](std::exception_ptr e, auto... r) {
+        error = e;
+        if constexpr (sizeof...(r) == 1)
+            result.emplace(r...);
+        done = true;
+    });
+    io.run_for(limit);
+    REQUIRE_MESSAGE(done, "coroutine did not finish within the time limit");
+    if (error)
+        std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<result_type>)
+        return *result;
+}
+
+/// Runs `fn()` on `io` under simulated time until everything is idle.
+template <class Fn>
+auto run_simulated(asio::io_context& io, courier::testing::simulated_clock& clock, Fn fn,
+                   courier::clock::duration limit = 1000h)
+{
+    using result_type = typename decltype(fn())::value_type;
+    std::exception_ptr error;
+    std::optional<std::conditional_t<std::is_void_v<result_type>, int, result_type>> result;
+    bool done = false;
+    asio::co_spawn(io, fn(), [&](std::exception_ptr e, auto... r) {
+        error = e;
+        if constexpr (sizeof...(r) == 1)
+            result.emplace(r...);
+        done = true;
+    });
+    clock.run(io, limit);
+    REQUIRE_MESSAGE(done, "coroutine did not finish (deadlock or simulated time limit)");
+    if (error)
+        std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<result_type>)
+        return *result;
+}
+
+/// Collects log records as "LEVEL [route] id text".
+class log_capture
+{
+public:
+    courier::logger make(courier::log_level level = courier::log_level::trace)
+    {
+        return courier::logger(level, [this](const courier::log_record& r) {
+            std::lock_guard lock(mutex_);
+            lines_.push_back(std::string(courier::to_string(r.level)) + " [" + std::string(r.route) +
+                             "] " + std::string(r.message_id) + " " + std::string(r.text));
+        });
+    }
+    std::vector<std::string> lines() const
+    {
+        std::lock_guard lock(mutex_);
+        return lines_;
+    }
+    std::size_t count(std::string_view needle) const
+    {
+        std::lock_guard lock(mutex_);
+        std::size_t n = 0;
+        for (const auto& l : lines_)
+            n += l.find(needle) != std::string::npos;
+        return n;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
+
+/// Wraps a provider and records every call: how many messages each receive asked for,
+/// and which ids were acked, retried or released.
+class recording_provider final : public courier::provider
+{
+public:
+    explicit recording_provider(std::shared_ptr<courier::provider> inner) : inner_(std::move(inner)) {}
+
+    std::string describe() const override { return "recording:" + inner_->describe(); }
+    asio::awaitable<std::vector<courier::message>> receive(std::size_t max) override
+    {
+        max_asked = std::max(max_asked.load(), max);
+        ++receives;
+        if (fail_receives > 0)
+        {
+            --fail_receives;
+            throw courier::error(courier::errc::transport_failed, "injected receive failure");
+        }
+        co_return co_await inner_->receive(max);
+    }
+    asio::awaitable<void> ack(const courier::message& m) override
+    {
+        co_await inner_->ack(m);
+        std::lock_guard lock(mutex);
+        acked.push_back(m.id);
+    }
+    asio::awaitable<void> retry_after(const courier::message& m, std::chrono::milliseconds d) override
+    {
+        co_await inner_->retry_after(m, d);
+        std::lock_guard lock(mutex);
+        (d == 0ms ? released : retried).push_back(m.id);
+    }
+    asio::awaitable<void> extend(const courier::message& m, std::chrono::milliseconds d) override
+    {
+        co_await inner_->extend(m, d);
+        ++extends;
+    }
+    std::chrono::milliseconds visibility_timeout() const override { return inner_->visibility_timeout(); }
+    asio::awaitable<void> close() override
+    {
+        ++closes;
+        co_await inner_->close();
+    }
+
+    std::atomic<std::size_t> max_asked{0};
+    std::atomic<int> receives{0};
+    std::atomic<int> fail_receives{0};
+    std::atomic<int> extends{0};
+    std::atomic<int> closes{0};
+    std::mutex mutex;
+    std::vector<std::string> acked, retried, released;
+
+private:
+    std::shared_ptr<courier::provider> inner_;
+};
+
+} // namespace courier_test
+
+#endif
