@@ -1,0 +1,159 @@
+// Error responses of the SQS JSON protocol: what they said, and whether to retry.
+//
+// An error body is read best-effort: whatever arrives (an SQS JSON error, an HTML page from a
+// proxy, nothing at all), the result still classifies the failure by status and headers and
+// keeps a sanitized excerpt, because failing to understand an error must not hide it.
+#include "protocol.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <iterator>
+
+namespace courier::sqs {
+
+namespace {
+
+namespace dom = simdjson::dom;
+using detail::capped;
+using detail::excerpt;
+
+// SQS errors are a few hundred bytes; anything bigger is not one and is only excerpted.
+constexpr std::size_t max_error_body = 64 * 1024;
+
+// Strips "namespace#" and ":url" from an error type, as the AWS JSON protocol specifies:
+// "com.amazonaws.sqs#QueueDoesNotExist:http://..." is "QueueDoesNotExist".
+std::string_view short_code(std::string_view type)
+{
+    type = type.substr(0, type.find(':'));
+    const auto hash = type.find('#');
+    return hash == std::string_view::npos ? type : type.substr(hash + 1);
+}
+
+std::string_view trim(std::string_view text)
+{
+    const auto first = text.find_first_not_of(" \t");
+    if (first == std::string_view::npos)
+        return {};
+    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+} // namespace
+
+error_response parse_error_response(int http_status, std::string_view query_error_header,
+                                    std::string_view body)
+{
+    error_response response;
+    response.http_status = http_status;
+
+    // "AWS.SimpleQueueService.NonExistentQueue;Sender": the query-protocol code and fault.
+    const auto semicolon = query_error_header.find(';');
+    response.query_code = excerpt(trim(query_error_header.substr(0, semicolon)), 128);
+    const std::string_view fault = semicolon == std::string_view::npos
+                                       ? std::string_view{}
+                                       : trim(query_error_header.substr(semicolon + 1));
+
+    // Errors are rare, so a copy into a padded string costs nothing worth saving, and one
+    // parser per thread keeps this function free of state the caller must carry.
+    thread_local dom::parser parser(max_error_body);
+    bool understood = false;
+    dom::element root;
+    dom::object object;
+    const simdjson::padded_string padded =
+        body.size() <= max_error_body ? simdjson::padded_string(body) : simdjson::padded_string();
+    if (!body.empty() && body.size() <= max_error_body && !parser.parse(padded).get(root) &&
+        !root.get_object().get(object))
+    {
+        std::string_view type;
+        for (auto [key, value] : object)
+        {
+            std::string_view text;
+            if (value.get_string().get(text))
+                continue;
+            if (key == "__type" || ((key == "code" || key == "Code") && type.empty()))
+                type = text;
+            else if (key == "message" || key == "Message" || key == "errorMessage")
+                response.message = capped(text);
+        }
+        response.code = excerpt(short_code(type), 128);
+        understood = !type.empty() || !response.message.empty();
+    }
+    if (!understood && !body.empty())
+        response.message = excerpt(body, 200);
+
+    if (fault == "Sender" || fault == "Receiver")
+        response.sender_fault = fault == "Sender";
+    else
+        response.sender_fault = http_status >= 400 && http_status < 500;
+
+    // The query code's last segment ("...RequestThrottled") is checked too, since SDKs in
+    // query-compatible mode report that code instead of the JSON one.
+    const std::string_view query = response.query_code;
+    const std::string_view query_tail = query.substr(query.rfind('.') + 1);
+    response.throttling = http_status == 429 || is_throttling_code(response.code) ||
+                          is_throttling_code(query) || is_throttling_code(query_tail);
+    const bool transient = http_status == 500 || http_status == 502 || http_status == 503 ||
+                           http_status == 504 || is_transient_code(response.code) ||
+                           is_transient_code(query) || is_transient_code(query_tail);
+    response.retryable = response.throttling || transient;
+    return response;
+}
+
+// The AWS SDKs' standard retry mode (boto3 "Retries" guide, JS v3 service-error-classification,
+// Java v2 AwsErrorCode). PriorRequestNotComplete is "transient" in boto3's table and
+// "throttling" in JS and Rust; it is retryable either way, and we back off as for throttling.
+bool is_throttling_code(std::string_view code) noexcept
+{
+    constexpr std::string_view codes[] = {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    };
+    return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
+}
+
+bool is_transient_code(std::string_view code) noexcept
+{
+    constexpr std::string_view codes[] = {"RequestTimeout", "RequestTimeoutException",
+                                          "InternalError"};
+    return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
+}
+
+courier::error make_error(const error_response& response, std::string_view action,
+                          std::string_view queue)
+{
+    error_context context;
+    context.action = action;
+    context.queue = queue;
+    context.server_code = response.code.empty() ? response.query_code : response.code;
+    context.server_message = response.message;
+    context.http_status = response.http_status;
+
+    errc code = errc::server_error;
+    std::string detail = "SQS failed the request";
+    if (response.throttling)
+        code = errc::throttled, detail = "SQS throttled the request";
+    else if (response.code == "ReceiptHandleIsInvalid" ||
+             response.query_code == "ReceiptHandleIsInvalid")
+        code = errc::stale_receipt, detail = "SQS no longer accepts this receipt handle";
+    else if (response.retryable)
+        detail = "SQS failed the request (transient, retryable)";
+    else if (response.sender_fault)
+        detail = "SQS rejected the request";
+    if (!response.code.empty() && !response.query_code.empty())
+        detail += " (" + response.query_code + ")";
+    return courier::error(code, std::move(detail), std::move(context));
+}
+
+} // namespace courier::sqs
