@@ -73,6 +73,21 @@ struct receive_waiter
     asio::steady_timer timer;
 };
 
+// The two sides of a waiting receive. Each runs as its own coroutine inside `||`, and a
+// new coroutine accepts only terminal cancellation by default: these accept the total
+// cancellation with which a stopping dispatcher ends a receive.
+asio::awaitable<void> wait_for_send(std::shared_ptr<receive_waiter> waiter)
+{
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<void> sleep_until(courier::clock& clock, clock::time_point deadline)
+{
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    co_await clock.sleep_until(deadline);
+}
+
 } // namespace
 
 struct memory_provider::state
@@ -284,8 +299,7 @@ asio::awaitable<std::vector<message>> memory_provider::receive(std::size_t max)
                 wake_at = s.hidden.begin()->first;
             s.waiters.push_back(waiter);
         }
-        co_await (waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable)) ||
-                  s.clock->sleep_until(wake_at));
+        co_await (wait_for_send(waiter) || sleep_until(*s.clock, wake_at));
         {
             std::lock_guard lock(s.mutex);
             s.waiters.remove(waiter);

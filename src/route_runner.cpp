@@ -62,6 +62,8 @@ void route_runner::stop_now()
     asio::post(strand_, [self = shared_from_this()] {
         self->stopping_ = true;
         self->terminal_ = true;
+        // Abandon a receive in flight too (see provider::receive on what that costs).
+        self->receive_cancel_.emit(asio::cancellation_type::terminal);
         self->changed_.notify();
     });
 }
@@ -98,8 +100,11 @@ asio::awaitable<stop_kind> route_runner::run()
     while (!stopping_)
         co_await changed_.wait();
 
-    // Phase 1: stop receiving, let handlers finish until the deadline.
-    receive_cancel_.emit(asio::cancellation_type::terminal);
+    // Phase 1: stop receiving, let handlers finish until the deadline. A receive in
+    // flight is cancelled only where that loses nothing (total cancellation; see
+    // provider::receive); otherwise it completes within its long-poll time and what it
+    // brings is released.
+    receive_cancel_.emit(asio::cancellation_type::total);
     log_.log(log_level::info, route_.name(), {}, "stopping: {} message(s) in flight, deadline {} ms",
              entries_.size(), shared_.options.shutdown_deadline.count());
     const auto deadline = shared_.clock->now() + shared_.options.shutdown_deadline;
@@ -145,6 +150,7 @@ asio::awaitable<stop_kind> route_runner::run()
 
 asio::awaitable<void> route_runner::receive_loop()
 {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     auto& stats = route_.mutable_stats();
     auto& source = route_.source();
     const auto batch = std::max<std::size_t>(route_.options().receive_batch, 1);
@@ -351,7 +357,7 @@ asio::awaitable<void> route_runner::settle(const message& msg, fate f)
             step = "retry";
             co_await source.retry_after(msg, f.delay);
             ++stats.retried;
-            log_.log(log_level::info, route_.name(), msg.id, "retrying in {} ms", f.delay.count());
+            log_.log(log_level::debug, route_.name(), msg.id, "retrying in {} ms", f.delay.count());
             break;
         case fate::release:
             step = "release";

@@ -6,10 +6,11 @@
 // messages only when the route (and the global limit) has room, one coroutine per
 // message, and a heartbeat loop.
 //
-// Shutdown (`stop()`): stop receiving; let in-flight handlers finish until the
-// deadline; release messages that were received but not started (they are redelivered
-// at once); flush acknowledgements (`provider::close`); return. `stop_now()` (or the
-// deadline) cancels the handlers still running; their messages are released too.
+// Shutdown (`stop()`): stop receiving (a long poll in flight finishes, within its wait
+// time); let in-flight handlers finish until the deadline; release messages that were
+// received but not started (they are redelivered at once); flush acknowledgements
+// (`provider::close`); return. At the deadline the handlers still running are cancelled
+// and their messages released. `stop_now()` cancels handlers and any receive at once.
 #ifndef COURIER_DISPATCHER_HPP
 #define COURIER_DISPATCHER_HPP
 

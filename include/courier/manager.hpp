@@ -55,10 +55,27 @@ public:
 
     /// Adds a route (see route.hpp for the forms). Before `run()` only.
     route& add_route(route r);
-    template <class... Args>
-    route& add_route(Args&&... args)
+    /// Adds a route whose handler takes the translator's result.
+    template <translator Translator, class Handler>
+        requires detail::handler_for<Handler, translated_t<Translator>>
+    route& add_route(std::string name,
+                     std::shared_ptr<provider> source,
+                     Translator translate,
+                     Handler handle,
+                     route_options options = {})
     {
-        return add_route(route(std::forward<Args>(args)...));
+        return add_route(route(std::move(name), std::move(source), std::move(translate),
+                               std::move(handle), std::move(options)));
+    }
+    /// Adds a route whose handler takes the raw `courier::message`.
+    template <class Handler>
+        requires detail::handler_for<Handler, message>
+    route& add_route(std::string name,
+                     std::shared_ptr<provider> source,
+                     Handler handle,
+                     route_options options = {})
+    {
+        return add_route(route(std::move(name), std::move(source), std::move(handle), std::move(options)));
     }
 
     /// Runs until stopped; returns `exit_ok`, `exit_cancelled` or `exit_error`.

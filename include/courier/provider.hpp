@@ -40,9 +40,13 @@ public:
     /// Receives between 0 and `max` messages (`max` >= 1), waiting for up to the
     /// provider's long-poll time when none is available. An empty result is normal.
     ///
-    /// Cancellation: total cancellation ends the wait. The provider then either returns
-    /// what it had already taken or throws `operation_aborted` having taken nothing:
-    /// a message is never taken and dropped.
+    /// Cancellation: the dispatcher asks with total cancellation when it stops. A provider
+    /// honours it only where giving up loses nothing (the in-memory queue takes nothing
+    /// while it waits); a long poll against a server (SQS) ignores it and completes within
+    /// its wait time, and the dispatcher releases what it brings. Terminal cancellation
+    /// (`dispatcher::stop_now`) abandons the wait at once: messages a server had already
+    /// handed to that request stay hidden until their visibility timeout, then come back.
+    /// Either way a message is never lost.
     virtual boost::asio::awaitable<std::vector<message>> receive(std::size_t max) = 0;
 
     /// Deletes the message: it will not be delivered again. Completes once the provider

@@ -1,9 +1,10 @@
 // "Something changed": a coroutine waits, another wakes it. Used on one strand only.
 //
 // A steady_timer that never expires serves as the condition variable (the Beast
-// server-flex-awaitable idiom). Waiters re-check their condition after every wake-up,
-// and check it before waiting without suspending in between, so a notify that happens
-// while nobody waits is harmless.
+// server-flex-awaitable idiom): `notify` cancels every pending wait, and any number of
+// coroutines may wait. Waiters re-check their condition after every wake-up, and check it
+// before waiting without suspending in between, so a notify that happens while nobody
+// waits is harmless.
 #ifndef COURIER_DETAIL_ASYNC_EVENT_HPP
 #define COURIER_DETAIL_ASYNC_EVENT_HPP
 
@@ -16,12 +17,15 @@ namespace courier::detail {
 class async_event
 {
 public:
-    explicit async_event(const boost::asio::any_io_executor& ex) : timer_(ex) {}
+    explicit async_event(const boost::asio::any_io_executor& ex)
+        : timer_(ex, boost::asio::steady_timer::time_point::max())
+    {
+    }
 
-    /// Returns after the next `notify()` (or a cancellation).
+    /// Returns after the next `notify()` (or a cancellation). The expiry is never reset
+    /// here: that would cancel the other waiters.
     boost::asio::awaitable<void> wait()
     {
-        timer_.expires_at(boost::asio::steady_timer::time_point::max());
         co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
 

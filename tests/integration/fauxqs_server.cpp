@@ -108,6 +108,8 @@ std::pair<unique_fd, unique_fd> make_pipe()
 
 std::string describe_status(int status)
 {
+    if (status == -1) // see wait_until()
+        return "ended (reaped elsewhere, status unknown)";
     if (WIFEXITED(status))
         return "exited with status " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status))
@@ -212,6 +214,11 @@ pid_t spawn(std::vector<std::string> argv,
     if (!log_file.empty())
         ::posix_spawn_file_actions_addopen(
             &actions, 2, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    // Descriptors the test program left inheritable (a listening socket, the read end of
+    // some other child's pipe) would otherwise live on in the server as long as it runs.
+    ::posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+#endif
 
     sigset_t none;
     sigemptyset(&none);
@@ -329,8 +336,8 @@ fauxqs_server::fauxqs_server(fauxqs_options options) : options_(std::move(option
     const auto deadline = clock_type::now() + options_.start_timeout;
     const std::string dir = resolve_server_dir(options_);
     if (dir.empty())
-        fail("no server folder: build with -DCOURIER_FAUXQS_DIR=\"<repo>/tests/integration/server\" "
-             "or set COURIER_FAUXQS_DIR");
+        fail("no server folder: build with "
+             "-DCOURIER_FAUXQS_DIR=\"<repo>/tests/integration/server\" or set COURIER_FAUXQS_DIR");
     const std::string script = dir + "/fauxqs-loopback.mjs";
     if (::access(script.c_str(), R_OK) != 0)
         fail(script + " not found (is COURIER_FAUXQS_DIR right?)");
@@ -367,10 +374,8 @@ fauxqs_server::fauxqs_server(fauxqs_options options) : options_(std::move(option
         if (line.empty())
         {
             int status = 0;
-            std::string how = wait_until(pid_, clock_type::now() + 2s, status)
-                                  ? describe_status(status)
-                                  : "closed its stdout";
-            reaped_ = status != 0 || how != "closed its stdout";
+            reaped_ = wait_until(pid_, clock_type::now() + 2s, status);
+            std::string how = !reaped_ ? "closed its stdout" : describe_status(status);
             fail("the server (pid " + std::to_string(pid_) + ") " + how
                  + " before listening; its stderr says why"
                  + (options_.log_file.empty() ? "" : " (" + options_.log_file + ")"));
@@ -390,8 +395,8 @@ fauxqs_server::fauxqs_server(fauxqs_options options) : options_(std::move(option
         {
             try
             {
-                auto reply = http_request(port_, "GET", "/health", {}, {},
-                                          std::chrono::milliseconds(std::max(remaining_ms(deadline), 1)));
+                auto left = std::chrono::milliseconds(std::max(remaining_ms(deadline), 1));
+                auto reply = http_request(port_, "GET", "/health", {}, {}, left);
                 if (reply.status == 200)
                     break;
                 last_error = "status " + std::to_string(reply.status);
@@ -433,8 +438,7 @@ void fauxqs_server::stop() noexcept
             // It ended before anyone asked: worth a line, since the test that used it may
             // be about to fail for that reason.
             std::fprintf(stderr, "fauxqs_server: pid %ld had already %s\n",
-                         static_cast<long>(pid_),
-                         status == -1 ? "been reaped" : describe_status(status).c_str());
+                         static_cast<long>(pid_), describe_status(status).c_str());
         }
         else
         {
@@ -550,7 +554,9 @@ http_reply http_request(std::uint16_t port,
         if (n == 0)
             break;
         data.append(buffer, static_cast<std::size_t>(n));
-        if (head_end == std::string::npos && (head_end = data.find("\r\n\r\n")) != std::string::npos)
+        bool head_complete_now = head_end == std::string::npos
+                                 && (head_end = data.find("\r\n\r\n")) != std::string::npos;
+        if (head_complete_now)
         {
             reply.head = data.substr(0, head_end);
             if (auto length = reply.header("Content-Length"); !length.empty())

@@ -73,7 +73,7 @@ struct credential_chain_options
     /// Profile of the shared files. Empty: `AWS_PROFILE`, else "default".
     std::string profile;
     /// Where the chain logs which source it uses, refreshes and refresh failures.
-    courier::logger log;
+    courier::logger log{};
     /// Timeout of each request to the container and EC2 metadata endpoints: connect, and
     /// write plus read, each. Default 1 s. STS requests, which cross the internet, get at
     /// least 5 s.
@@ -114,8 +114,8 @@ struct credential_chain_options
 ///
 /// Requests go out on `ex` (through a strand); the chain must be destroyed before the
 /// execution context.
-std::shared_ptr<credentials_provider> default_credentials_chain(boost::asio::any_io_executor ex,
-                                                                credential_chain_options options = {});
+std::shared_ptr<credentials_provider> default_credentials_chain(
+    boost::asio::any_io_executor ex, credential_chain_options options = {});
 
 /// The region to use: `explicit_region` if not empty, else `AWS_REGION`, else
 /// `AWS_DEFAULT_REGION`, else `region` of the profile in the config file (`profile` empty:

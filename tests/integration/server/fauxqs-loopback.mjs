@@ -112,7 +112,7 @@ try {
 if (!args["no-stdin-watch"]) {
     // Reading is what makes Node notice the end of the pipe; the data itself is ignored.
     process.stdin.on("data", () => {});
-    process.stdin.on("end", () => shutdown("stdin closed (the process that started us is gone)", 0));
+    process.stdin.on("end", () => shutdown("stdin closed: whoever started us is gone", 0));
     process.stdin.on("error", () => shutdown("stdin failed", 0));
 }
 

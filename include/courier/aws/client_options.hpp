@@ -1,0 +1,48 @@
+// How to reach an AWS service (SQS, SNS): endpoint, region, credentials, HTTP limits
+// and retries. Shared by every courier AWS client.
+#ifndef COURIER_AWS_CLIENT_OPTIONS_HPP
+#define COURIER_AWS_CLIENT_OPTIONS_HPP
+
+#include <courier/aws/credentials_provider.hpp>
+#include <courier/logger.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace courier::aws {
+
+/// Every member has a working default.
+struct client_options
+{
+    /// Endpoint URL. Empty: `AWS_ENDPOINT_URL_<SERVICE>` (e.g. `AWS_ENDPOINT_URL_SQS`),
+    /// else `AWS_ENDPOINT_URL`, else `https://<service>.<region>.amazonaws.com`.
+    std::string endpoint;
+    /// Signing region. Empty: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`;
+    /// with none of those and an endpoint set, the endpoint's region or "us-east-1".
+    std::string region;
+    /// Where credentials come from. Null: the AWS SDKs' default chain.
+    std::shared_ptr<credentials_provider> credentials;
+    /// Open connections at most (requests beyond wait for one).
+    std::size_t max_connections = 16;
+    /// TCP connect (and TLS handshake) timeout.
+    std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+    /// Timeout of one request (long polls add their wait time to it).
+    std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
+    /// Attempts per request, the first included (AWS standard retry mode: exponential
+    /// backoff with full jitter and a retry quota; retries throttling, 5xx, timeouts,
+    /// connection failures and unreadable answers).
+    unsigned max_attempts = 3;
+    /// PEM file of trusted CAs; empty uses the system store.
+    std::string ca_file;
+    /// Verify the server's certificate and host name (https). Turn off only for tests.
+    bool verify_tls = true;
+    /// Largest response body accepted.
+    std::size_t max_response_bytes = 32 * 1024 * 1024;
+    /// Where retries are logged (never with secrets).
+    courier::logger log{};
+};
+
+} // namespace courier::aws
+
+#endif

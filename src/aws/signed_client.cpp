@@ -1,0 +1,196 @@
+// The signed, retried call shared by courier's AWS clients.
+#include "aws/signed_client.hpp"
+
+#include <courier/outcome.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdlib>
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+namespace courier::aws {
+
+namespace {
+
+// "https://sqs.eu-west-1.amazonaws.com" -> "eu-west-1"; empty if not of that form.
+std::string region_from_host(std::string_view endpoint, std::string_view prefix)
+{
+    const std::string marker = "://" + std::string(prefix) + ".";
+    const auto start = endpoint.find(marker);
+    if (start == std::string_view::npos)
+        return {};
+    const auto from = start + marker.size();
+    const auto end = endpoint.find(".amazonaws.com", from);
+    return end == std::string_view::npos ? std::string() : std::string(endpoint.substr(from, end - from));
+}
+
+// The signing region: explicit, else the SDKs' sources; with none of those, an endpoint
+// (explicit or from the environment) names it, and emulators accept any.
+std::string pick_region(const client_options& o, const service_names& s)
+{
+    if (!o.region.empty())
+        return o.region;
+    try
+    {
+        return resolve_region({});
+    }
+    catch (const error&)
+    {
+        std::string endpoint = o.endpoint;
+        const std::string specific = "AWS_ENDPOINT_URL_" + std::string(s.env_suffix);
+        for (const char* name : {specific.c_str(), "AWS_ENDPOINT_URL"})
+            if (const char* v = std::getenv(name); endpoint.empty() && v != nullptr)
+                endpoint = v;
+        if (endpoint.empty())
+            throw;
+        const auto named = region_from_host(endpoint, s.host_prefix);
+        return named.empty() ? "us-east-1" : named;
+    }
+}
+
+http::client_options http_options(const client_options& o)
+{
+    http::client_options h;
+    h.max_connections = o.max_connections;
+    h.connect_timeout = o.connect_timeout;
+    h.request_timeout = o.request_timeout;
+    h.max_response_body = o.max_response_bytes;
+    h.ca_file = o.ca_file;
+    h.verify_peer = o.verify_tls;
+    return h;
+}
+
+bool is_cancellation(std::exception_ptr e)
+{
+    try
+    {
+        std::rethrow_exception(e);
+    }
+    catch (const boost::system::system_error& s)
+    {
+        return s.code() == asio::error::operation_aborted;
+    }
+    catch (...)
+    {
+        return false;
+    }
+}
+
+} // namespace
+
+signed_client::signed_client(asio::any_io_executor executor,
+                             client_options options,
+                             service_names service,
+                             error_reader read_error)
+    : options_(std::move(options)),
+      strand_(asio::make_strand(executor)),
+      region_(pick_region(options_, service)),
+      endpoint_(resolve_endpoint(service.env_suffix, service.host_prefix, options_.endpoint, region_)),
+      http_(strand_, http::endpoint::parse(endpoint_), http_options(options_)),
+      signer_(signer_options{.region = region_, .service = std::string(service.signing_name)}),
+      retry_(http::retry_options{.max_attempts = std::max(options_.max_attempts, 1u)}),
+      read_error_(std::move(read_error))
+{
+    if (!options_.credentials)
+        options_.credentials = default_credentials_chain(executor, {.log = options_.log});
+}
+
+asio::awaitable<std::string> signed_client::call(service_request request, milliseconds timeout)
+{
+    // Hop to the strand for the whole call; the caller resumes on its own executor.
+    co_return co_await asio::co_spawn(strand_, attempt_loop(std::move(request), timeout), asio::use_awaitable);
+}
+
+asio::awaitable<std::string> signed_client::attempt_loop(service_request request, milliseconds timeout)
+{
+    http::retry_state attempts(retry_);
+    const error_context where{.action = std::string(request.action), .queue = std::string(request.resource)};
+    for (;;)
+    {
+        const credentials creds = co_await options_.credentials->get();
+        http::request req;
+        req.method = "POST";
+        req.target = "/";
+        req.body = request.body;
+        header_field to_sign[3] = {
+            {"content-type", request.content_type},
+            {"host", http_.remote().host_header},
+            {"x-amz-target", request.target},
+        };
+        const std::size_t signed_count = request.target.empty() ? 2 : 3;
+        const auto headers = signer_.sign(
+            http_request{.method = "POST", .path = "/", .query = {},
+                         .headers = std::span(to_sign, signed_count), .body = request.body},
+            creds, std::chrono::system_clock::now());
+        req.headers.emplace_back("Content-Type", request.content_type);
+        if (!request.target.empty())
+            req.headers.emplace_back("X-Amz-Target", request.target);
+        headers.for_each([&](std::string_view name, std::string_view value) {
+            req.headers.emplace_back(std::string(name), std::string(value));
+        });
+
+        ++attempts_sent_;
+        std::exception_ptr transport_failure;
+        http::response resp;
+        try
+        {
+            resp = co_await http_.send(std::move(req), timeout);
+        }
+        catch (...)
+        {
+            transport_failure = std::current_exception();
+        }
+        if (transport_failure && is_cancellation(transport_failure))
+            std::rethrow_exception(transport_failure);
+
+        http::attempt_failure failure;
+        std::exception_ptr final_error;
+        if (transport_failure)
+        {
+            // Connection failures, timeouts and unreadable answers are retried; the last one
+            // is reported with the action and resource added.
+            try
+            {
+                std::rethrow_exception(transport_failure);
+            }
+            catch (const error& e)
+            {
+                failure = {.retryable = true, .timeout = e.detail().find("timeout") != std::string::npos};
+                final_error = std::make_exception_ptr(
+                    error(e.code(), std::string(request.action) + " failed: " + e.detail(), where));
+            }
+            catch (const std::exception& e)
+            {
+                failure = {.retryable = true};
+                final_error = std::make_exception_ptr(
+                    error(errc::transport_failed, std::string(request.action) + " failed: " + e.what(), where));
+            }
+        }
+        else if (resp.status == 200)
+        {
+            attempts.on_success();
+            co_return std::move(resp.body);
+        }
+        else
+        {
+            auto answer = read_error_(resp, request);
+            failure = {.retryable = answer.retryable, .timeout = false, .throttling = answer.throttling};
+            final_error = std::make_exception_ptr(std::move(answer.error));
+        }
+
+        const auto decision = attempts.on_failure(failure);
+        if (!decision)
+            std::rethrow_exception(final_error);
+        options_.log.log(log_level::debug, {}, {}, "{} attempt {} failed ({}); retrying in {} ms", request.action,
+                         attempts.attempts(), describe(final_error), decision.delay.count());
+        asio::steady_timer pause(co_await asio::this_coro::executor, decision.delay);
+        co_await pause.async_wait(asio::use_awaitable);
+    }
+}
+
+} // namespace courier::aws

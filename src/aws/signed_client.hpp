@@ -1,0 +1,92 @@
+// One AWS service endpoint: resolved endpoint and region, credentials, SigV4, the pooled
+// HTTP client and the standard retry mode. Protocol code (SQS's JSON 1.0, SNS's query
+// protocol) renders bodies and reads answers; this class moves them.
+//
+// Calls run on the client's strand, which keeps the retry quota, the signer's key cache
+// and the HTTP pool single-threaded while callers may be anywhere.
+#ifndef COURIER_SRC_AWS_SIGNED_CLIENT_HPP
+#define COURIER_SRC_AWS_SIGNED_CLIENT_HPP
+
+#include "aws/sigv4.hpp"
+#include "http/client.hpp"
+#include "http/retry.hpp"
+
+#include <courier/aws/client_options.hpp>
+#include <courier/error.hpp>
+
+#include <boost/asio/strand.hpp>
+
+#include <functional>
+#include <string>
+
+namespace courier::aws {
+
+/// Which service: its signing name and how its endpoint is named.
+struct service_names
+{
+    std::string_view signing_name;   ///< "sqs"
+    std::string_view env_suffix;     ///< "SQS" in AWS_ENDPOINT_URL_SQS
+    std::string_view host_prefix;    ///< "sqs" in https://sqs.<region>.amazonaws.com
+};
+
+/// One request as the protocol layer describes it.
+struct service_request
+{
+    std::string_view action;        ///< "DeleteMessageBatch", for errors and logs
+    std::string_view resource;      ///< queue URL or topic ARN, for errors
+    std::string_view content_type;  ///< signed
+    std::string_view target;        ///< X-Amz-Target (JSON protocols); empty for none
+    std::string body;
+};
+
+/// What a non-200 answer means: the error to throw, and whether to retry.
+struct failed_answer
+{
+    courier::error error;
+    bool retryable = false;
+    bool throttling = false;
+};
+
+/// Reads a non-200 answer (status, the whole response) for `request`.
+using error_reader = std::function<failed_answer(const http::response&, const service_request&)>;
+
+class signed_client
+{
+public:
+    signed_client(boost::asio::any_io_executor executor,
+                  client_options options,
+                  service_names service,
+                  error_reader read_error);
+
+    /// Sends `request` and returns the body of its 200 answer; retries as configured and
+    /// throws `courier::error` after the last attempt. Cancellation: terminal, aborts the
+    /// attempt in progress.
+    boost::asio::awaitable<std::string> call(service_request request, std::chrono::milliseconds timeout);
+    boost::asio::awaitable<std::string> call(service_request request)
+    {
+        return call(std::move(request), options_.request_timeout);
+    }
+
+    const client_options& options() const noexcept { return options_; }
+    const std::string& endpoint() const noexcept { return endpoint_; }
+    const std::string& region() const noexcept { return region_; }
+    /// Requests sent (attempts, retries included), for stats and tests.
+    std::uint64_t attempts_sent() const noexcept { return attempts_sent_; }
+
+private:
+    boost::asio::awaitable<std::string> attempt_loop(service_request request, std::chrono::milliseconds timeout);
+
+    client_options options_;
+    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    std::string region_;
+    std::string endpoint_;
+    http::client http_;
+    signer signer_;
+    http::retry_policy retry_;
+    error_reader read_error_;
+    std::atomic<std::uint64_t> attempts_sent_{0};
+};
+
+} // namespace courier::aws
+
+#endif

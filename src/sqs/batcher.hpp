@@ -1,0 +1,121 @@
+// Coalesces per-message SQS operations (deletes, visibility changes) into batch requests.
+//
+// Each `submit` joins the open batch and waits for its own entry's result. A batch goes
+// out when it holds 10 entries (SQS's limit) or when its window has passed since its first
+// entry, whichever comes first; `flush` sends the open batch at once and waits for every
+// batch in flight (used by `provider::close`). Used on one strand only: the route's.
+#ifndef COURIER_SRC_SQS_BATCHER_HPP
+#define COURIER_SRC_SQS_BATCHER_HPP
+
+#include "detail/async_event.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace courier::sqs {
+
+template <class Entry>
+class batcher
+{
+public:
+    static constexpr std::size_t max_entries = 10;
+
+    /// Sends `entries` and stores one result per entry (null = success) in `results`.
+    using send_fn = std::function<boost::asio::awaitable<void>(const std::vector<Entry>& entries,
+                                                               std::vector<std::exception_ptr>& results)>;
+
+    batcher(boost::asio::any_io_executor executor, std::chrono::milliseconds window, send_fn send)
+        : executor_(std::move(executor)), window_(window), send_(std::move(send)), idle_(executor_)
+    {
+    }
+
+    /// Adds `entry` to the open batch and returns once that batch was sent; throws the
+    /// entry's own error.
+    boost::asio::awaitable<void> submit(Entry entry)
+    {
+        if (!open_)
+        {
+            open_ = std::make_shared<batch>(executor_);
+            open_->window.expires_after(window_);
+            ++in_flight_;
+            boost::asio::co_spawn(executor_, run(open_), boost::asio::detached);
+        }
+        auto b = open_;
+        const std::size_t index = b->entries.size();
+        b->entries.push_back(std::move(entry));
+        if (b->entries.size() == max_entries)
+            close_open_batch();
+        while (!b->sent)
+            co_await b->done.wait();
+        if (b->results[index])
+            std::rethrow_exception(b->results[index]);
+    }
+
+    /// Sends the open batch now and waits until no batch is in flight.
+    boost::asio::awaitable<void> flush()
+    {
+        close_open_batch();
+        while (in_flight_ > 0)
+            co_await idle_.wait();
+    }
+
+private:
+    struct batch
+    {
+        explicit batch(const boost::asio::any_io_executor& ex) : window(ex), done(ex) {}
+        std::vector<Entry> entries;
+        std::vector<std::exception_ptr> results;
+        boost::asio::steady_timer window;
+        courier::detail::async_event done;
+        bool sent = false;
+    };
+
+    void close_open_batch()
+    {
+        if (open_)
+        {
+            open_->window.cancel(); // ends the window early: run() sends at once
+            open_.reset();
+        }
+    }
+
+    boost::asio::awaitable<void> run(std::shared_ptr<batch> b)
+    {
+        co_await b->window.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (open_ == b)
+            open_.reset();
+        b->results.assign(b->entries.size(), nullptr);
+        try
+        {
+            co_await send_(b->entries, b->results);
+        }
+        catch (...)
+        {
+            b->results.assign(b->entries.size(), std::current_exception());
+        }
+        b->sent = true;
+        b->done.notify();
+        --in_flight_;
+        idle_.notify();
+    }
+
+    boost::asio::any_io_executor executor_;
+    std::chrono::milliseconds window_;
+    send_fn send_;
+    std::shared_ptr<batch> open_;
+    std::size_t in_flight_ = 0;
+    courier::detail::async_event idle_;
+};
+
+} // namespace courier::sqs
+
+#endif

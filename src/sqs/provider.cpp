@@ -1,0 +1,266 @@
+// The SQS provider: long-polled receives, acknowledgements coalesced into
+// DeleteMessageBatch, and retries, releases and heartbeats coalesced into
+// ChangeMessageVisibilityBatch. Plus the one-queue publisher.
+#include "sqs/batcher.hpp"
+#include "sqs/client_impl.hpp"
+
+#include <courier/error.hpp>
+#include <courier/sqs.hpp>
+
+#include <boost/asio/this_coro.hpp>
+
+#include <algorithm>
+#include <optional>
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace courier {
+
+namespace {
+
+constexpr std::string_view entry_ids[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+// SQS caps a message's visibility at 12 hours.
+constexpr int max_visibility_seconds = 12 * 60 * 60;
+// How often a batch entry that failed on the server's side (not the sender's) is retried.
+constexpr int entry_attempts = 3;
+
+struct delete_entry
+{
+    std::string message_id;
+    std::string receipt;
+};
+
+struct visibility_entry
+{
+    std::string message_id;
+    std::string receipt;
+    int timeout_seconds = 0;
+};
+
+int to_visibility_seconds(milliseconds d)
+{
+    const auto s = std::chrono::ceil<seconds>(std::max(d, milliseconds::zero())).count();
+    return static_cast<int>(std::min<std::int64_t>(s, max_visibility_seconds));
+}
+
+class sqs_provider final : public provider
+{
+public:
+    sqs_provider(std::shared_ptr<sqs_client> client, sqs_queue_options options)
+        : client_(std::move(client)),
+          options_(std::move(options)),
+          parser_(sqs::response_parser_options{.verify_md5 = client_->internals().verify_md5,
+                                               .max_body_bytes = client_->internals().aws.options().max_response_bytes})
+    {
+        if (options_.queue_url.empty())
+            throw error(errc::bad_configuration, "SQS provider needs a queue_url");
+        if (options_.wait_time < seconds(0) || options_.wait_time > seconds(20))
+            throw error(errc::bad_configuration, "wait_time must be 0..20 s", {.queue = options_.queue_url});
+        if (options_.visibility_timeout <= seconds(0) || options_.visibility_timeout > seconds(max_visibility_seconds))
+            throw error(errc::bad_configuration, "visibility_timeout must be 1 s..12 h", {.queue = options_.queue_url});
+    }
+
+    std::string describe() const override { return options_.queue_url; }
+
+    asio::awaitable<std::vector<message>> receive(std::size_t max) override
+    {
+        auto& c = client_->internals();
+        sqs::receive_message_request req;
+        req.queue_url = options_.queue_url;
+        req.max_messages = static_cast<int>(std::clamp<std::size_t>(max, 1, 10));
+        req.wait_time_seconds = static_cast<int>(options_.wait_time.count());
+        req.visibility_timeout = static_cast<int>(options_.visibility_timeout.count());
+        // A long poll must not time out before the server answers it.
+        const auto timeout = std::chrono::duration_cast<milliseconds>(options_.wait_time) + seconds(5) +
+                             c.aws.options().request_timeout;
+        const auto body = co_await c.call(req, options_.queue_url, timeout);
+        auto result = parser_.parse_receive_message(body);
+        for (const auto& r : result.rejected)
+            c.aws.options().log.log(log_level::warning, {}, r.id,
+                              "received message rejected ({}); it stays in the queue and will be delivered "
+                              "again (or dead-lettered)",
+                              r.reason);
+        co_return std::move(result.messages);
+    }
+
+    // Entries are built in named variables before the co_await: GCC 12 miscompiles a
+    // braced temporary holding strings passed by value inside a co_await expression
+    // (chriskohlhoff/asio#1073).
+    asio::awaitable<void> ack(const message& msg) override
+    {
+        auto& batch = deletes(co_await asio::this_coro::executor);
+        delete_entry entry{msg.id, msg.receipt};
+        co_await batch.submit(std::move(entry));
+    }
+
+    asio::awaitable<void> retry_after(const message& msg, milliseconds delay) override
+    {
+        co_await change_visibility(msg, delay);
+    }
+
+    asio::awaitable<void> extend(const message& msg, milliseconds extension) override
+    {
+        co_await change_visibility(msg, extension);
+    }
+
+    milliseconds visibility_timeout() const override
+    {
+        return std::chrono::duration_cast<milliseconds>(options_.visibility_timeout);
+    }
+
+    asio::awaitable<void> close() override
+    {
+        if (deletes_)
+            co_await deletes_->flush();
+        if (visibility_)
+            co_await visibility_->flush();
+    }
+
+private:
+    asio::awaitable<void> change_visibility(const message& msg, milliseconds timeout)
+    {
+        auto& batch = visibility(co_await asio::this_coro::executor);
+        visibility_entry entry{msg.id, msg.receipt, to_visibility_seconds(timeout)};
+        co_await batch.submit(std::move(entry));
+    }
+
+    // The batchers live on the route's strand, which is known at the first call.
+    sqs::batcher<delete_entry>& deletes(const asio::any_io_executor& strand)
+    {
+        if (!deletes_)
+            deletes_.emplace(strand, options_.batch_window,
+                             [this](const std::vector<delete_entry>& e, std::vector<std::exception_ptr>& r) {
+                                 return send_deletes(e, r);
+                             });
+        return *deletes_;
+    }
+
+    sqs::batcher<visibility_entry>& visibility(const asio::any_io_executor& strand)
+    {
+        if (!visibility_)
+            visibility_.emplace(strand, options_.batch_window,
+                                [this](const std::vector<visibility_entry>& e, std::vector<std::exception_ptr>& r) {
+                                    return send_visibility(e, r);
+                                });
+        return *visibility_;
+    }
+
+    // Sends the entries still pending (results[i] == null and i in `pending`), retrying
+    // entries that failed on the server's side; sender faults are final.
+    template <class Entry, class Send>
+    asio::awaitable<void> send_with_entry_retries(const std::vector<Entry>& entries,
+                                                  std::vector<std::exception_ptr>& results,
+                                                  std::string_view action,
+                                                  Send send)
+    {
+        std::vector<std::size_t> pending(entries.size());
+        for (std::size_t i = 0; i < pending.size(); ++i)
+            pending[i] = i;
+        for (int attempt = 1; !pending.empty(); ++attempt)
+        {
+            const sqs::batch_result result = co_await send(pending);
+            std::vector<std::size_t> again;
+            for (const auto& f : result.failed)
+            {
+                const auto slot = static_cast<std::size_t>(std::stoul(f.id));
+                if (slot >= pending.size())
+                    continue;
+                const auto index = pending[slot];
+                if (!f.sender_fault && attempt < entry_attempts)
+                {
+                    again.push_back(index);
+                    continue;
+                }
+                sqs::error_response e;
+                e.code = f.code;
+                e.message = f.message;
+                e.http_status = 200;
+                e.sender_fault = f.sender_fault;
+                auto err = sqs::make_error(e, action, options_.queue_url);
+                error_context context = err.context();
+                context.message_id = entries[index].message_id;
+                results[index] = std::make_exception_ptr(error(err.code(), err.detail(), context));
+            }
+            pending = std::move(again);
+        }
+    }
+
+    asio::awaitable<void> send_deletes(const std::vector<delete_entry>& entries,
+                                       std::vector<std::exception_ptr>& results)
+    {
+        co_await send_with_entry_retries(
+            entries, results, "DeleteMessageBatch",
+            [&](const std::vector<std::size_t>& pending) -> asio::awaitable<sqs::batch_result> {
+                std::vector<sqs::delete_message_entry> batch;
+                for (std::size_t i = 0; i < pending.size(); ++i)
+                    batch.push_back({entry_ids[i], entries[pending[i]].receipt});
+                sqs::delete_message_batch_request req;
+                req.queue_url = options_.queue_url;
+                req.entries = batch;
+                const auto body = co_await client_->internals().call(req, options_.queue_url);
+                co_return parser_.parse_delete_message_batch(body);
+            });
+    }
+
+    asio::awaitable<void> send_visibility(const std::vector<visibility_entry>& entries,
+                                          std::vector<std::exception_ptr>& results)
+    {
+        co_await send_with_entry_retries(
+            entries, results, "ChangeMessageVisibilityBatch",
+            [&](const std::vector<std::size_t>& pending) -> asio::awaitable<sqs::batch_result> {
+                std::vector<sqs::change_message_visibility_entry> batch;
+                for (std::size_t i = 0; i < pending.size(); ++i)
+                    batch.push_back({entry_ids[i], entries[pending[i]].receipt,
+                                     entries[pending[i]].timeout_seconds});
+                sqs::change_message_visibility_batch_request req;
+                req.queue_url = options_.queue_url;
+                req.entries = batch;
+                const auto body = co_await client_->internals().call(req, options_.queue_url);
+                co_return parser_.parse_change_message_visibility_batch(body);
+            });
+    }
+
+    std::shared_ptr<sqs_client> client_;
+    sqs_queue_options options_;
+    sqs::response_parser parser_;
+    std::optional<sqs::batcher<delete_entry>> deletes_;
+    std::optional<sqs::batcher<visibility_entry>> visibility_;
+};
+
+class sqs_publisher final : public publisher
+{
+public:
+    sqs_publisher(std::shared_ptr<sqs_client> client, std::string queue_url)
+        : client_(std::move(client)), queue_url_(std::move(queue_url))
+    {
+    }
+
+    asio::awaitable<std::string> publish(outgoing_message msg) override
+    {
+        co_return co_await client_->send(queue_url_, std::move(msg));
+    }
+
+private:
+    std::shared_ptr<sqs_client> client_;
+    std::string queue_url_;
+};
+
+} // namespace
+
+std::shared_ptr<provider> make_sqs_provider(std::shared_ptr<sqs_client> client, sqs_queue_options options)
+{
+    if (!client)
+        throw error(errc::bad_configuration, "make_sqs_provider needs a client", {.queue = options.queue_url});
+    return std::make_shared<sqs_provider>(std::move(client), std::move(options));
+}
+
+std::shared_ptr<publisher> make_sqs_publisher(std::shared_ptr<sqs_client> client, std::string queue_url)
+{
+    if (!client)
+        throw error(errc::bad_configuration, "make_sqs_publisher needs a client", {.queue = queue_url});
+    return std::make_shared<sqs_publisher>(std::move(client), std::move(queue_url));
+}
+
+} // namespace courier

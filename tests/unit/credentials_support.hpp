@@ -1,0 +1,120 @@
+// Helpers for the credential tests: a scoped environment with every AWS variable the chain
+// reads cleared (and restored afterwards), a temporary directory for shared files and token
+// files, and a log sink that keeps every line.
+//
+// The scope points AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE into its empty directory
+// and sets AWS_EC2_METADATA_DISABLED=true, so no test reads the developer's ~/.aws or sends
+// a packet to 169.254.169.254 by accident; tests that want IMDS unset it and point the chain
+// at a loopback server.
+#ifndef COURIER_TESTS_CREDENTIALS_SUPPORT_HPP
+#define COURIER_TESTS_CREDENTIALS_SUPPORT_HPP
+
+#include "courier/logger.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace courier_test {
+
+class env_scope
+{
+public:
+    env_scope()
+    {
+        char pattern[] = "/tmp/courier-creds-XXXXXX";
+        REQUIRE(::mkdtemp(pattern) != nullptr);
+        dir_ = pattern;
+        for (const char* name : variables) {
+            const char* value = std::getenv(name);
+            saved_.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
+            ::unsetenv(name);
+        }
+        set("AWS_CONFIG_FILE", path("absent-config"));
+        set("AWS_SHARED_CREDENTIALS_FILE", path("absent-credentials"));
+        set("AWS_EC2_METADATA_DISABLED", "true");
+    }
+    ~env_scope()
+    {
+        for (const auto& [name, value] : saved_) {
+            if (value)
+                ::setenv(name.c_str(), value->c_str(), 1);
+            else
+                ::unsetenv(name.c_str());
+        }
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+    }
+    env_scope(const env_scope&) = delete;
+    env_scope& operator=(const env_scope&) = delete;
+
+    void set(const char* name, const std::string& value) { ::setenv(name, value.c_str(), 1); }
+    void unset(const char* name) { ::unsetenv(name); }
+
+    std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+    // Writes `text` to a file in the scope's directory and returns its path.
+    std::string write(const std::string& name, const std::string& text) const
+    {
+        const std::string p = path(name);
+        std::ofstream(p, std::ios::binary) << text;
+        return p;
+    }
+
+    static constexpr const char* variables[] = {
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS",
+        "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    };
+
+private:
+    std::string dir_;
+    std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+// Keeps every log line as "LEVEL text".
+class log_lines
+{
+public:
+    courier::logger make(courier::log_level level = courier::log_level::trace)
+    {
+        return courier::logger(level, [this](const courier::log_record& r) {
+            std::lock_guard lock(mutex_);
+            lines_.push_back(std::string(courier::to_string(r.level)) + " " + std::string(r.text));
+        });
+    }
+    std::string all() const
+    {
+        std::lock_guard lock(mutex_);
+        std::string out;
+        for (const auto& l : lines_)
+            out.append(l).append("\n");
+        return out;
+    }
+    bool contains(std::string_view part) const { return all().find(part) != std::string::npos; }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
+
+inline bool contains(std::string_view text, std::string_view part)
+{
+    return text.find(part) != std::string_view::npos;
+}
+
+} // namespace courier_test
+
+#endif

@@ -1,0 +1,192 @@
+// A loopback HTTP/1.1 server for tests of code that fetches over HTTP: it listens on
+// 127.0.0.1 port 0, answers each request with what a handler returns (optionally after a
+// delay) and records every request it saw. The destructor closes the acceptor and every
+// connection, so nothing outlives the test. Also: run_test (a coroutine under a time limit),
+// sleep and eventually (poll a condition).
+#ifndef COURIER_TESTS_LOOPBACK_HTTP_SERVER_HPP
+#define COURIER_TESTS_LOOPBACK_HTTP_SERVER_HPP
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cctype>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace courier_test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// For the operations whose failure is expected (EOF, a closed acceptor).
+inline constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// Runs `body(io)` as a coroutine; fails the test if it has not finished within `limit`.
+template <class Body>
+void run_test(Body body, std::chrono::steady_clock::duration limit = std::chrono::seconds(8))
+{
+    asio::io_context io;
+    bool done = false;
+    std::exception_ptr failure;
+    asio::co_spawn(io, body(io), [&](std::exception_ptr e) {
+        done = true;
+        failure = e;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done && io.run_one_until(deadline) != 0) {
+    }
+    REQUIRE_MESSAGE(done, "the test coroutine did not finish in time");
+    if (failure)
+        std::rethrow_exception(failure);
+}
+
+inline asio::awaitable<void> sleep(std::chrono::steady_clock::duration d)
+{
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(nothrow);
+}
+
+// Polls `ready` every 10 ms for up to `limit`.
+inline asio::awaitable<bool> eventually(std::function<bool()> ready,
+                                        std::chrono::milliseconds limit = std::chrono::seconds(3))
+{
+    constexpr std::chrono::milliseconds step{10};
+    for (std::chrono::milliseconds waited{0}; !ready(); waited += step) {
+        if (waited >= limit)
+            co_return false;
+        co_await sleep(step);
+    }
+    co_return true;
+}
+
+struct seen_request
+{
+    std::string method;
+    std::string target;
+    std::string body;
+    std::map<std::string, std::string> headers; // lower-case names
+    std::string header(const std::string& name) const
+    {
+        const auto it = headers.find(name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+struct reply
+{
+    unsigned status = 200;
+    std::string body;
+};
+
+// Answers each request with `handler(request, index)` after `delay`, recording the requests.
+class http_server
+{
+public:
+    using handler = std::function<reply(const seen_request&, std::size_t index)>;
+
+    http_server(asio::io_context& io, handler h) : s_(std::make_shared<state>(io, std::move(h)))
+    {
+        asio::co_spawn(io, accept_loop(s_), asio::detached);
+    }
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+    ~http_server()
+    {
+        boost::system::error_code ignored;
+        s_->acceptor.close(ignored);
+        for (auto& weak : s_->streams)
+            if (auto stream = weak.lock())
+                stream->socket().close(ignored);
+    }
+
+    std::string url() const
+    {
+        return "http://127.0.0.1:" + std::to_string(s_->acceptor.local_endpoint().port());
+    }
+    const std::vector<seen_request>& requests() const { return s_->requests; }
+    void set_delay(std::chrono::milliseconds d) { s_->delay = d; }
+
+private:
+    struct state
+    {
+        state(asio::io_context& io, handler h)
+            : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)), on_request(h)
+        {
+        }
+        tcp::acceptor acceptor;
+        handler on_request;
+        std::chrono::milliseconds delay{0};
+        std::vector<seen_request> requests;
+        std::vector<std::weak_ptr<beast::tcp_stream>> streams;
+    };
+
+    static asio::awaitable<void> accept_loop(std::shared_ptr<state> s)
+    {
+        for (;;) {
+            auto [ec, socket] = co_await s->acceptor.async_accept(nothrow);
+            if (ec)
+                co_return;
+            auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+            s->streams.push_back(stream);
+            asio::co_spawn(s->acceptor.get_executor(), serve(s, stream), asio::detached);
+        }
+    }
+
+    static asio::awaitable<void> serve(std::shared_ptr<state> s,
+                                       std::shared_ptr<beast::tcp_stream> stream)
+    {
+        beast::flat_buffer buffer;
+        for (;;) {
+            bhttp::request<bhttp::string_body> req;
+            auto [ec, n] = co_await bhttp::async_read(*stream, buffer, req, nothrow);
+            if (ec)
+                co_return;
+            seen_request seen;
+            seen.method = std::string(req.method_string());
+            seen.target = std::string(req.target());
+            seen.body = req.body();
+            for (const auto& field : req) {
+                std::string name(field.name_string());
+                for (char& c : name)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                seen.headers[name] = std::string(field.value());
+            }
+            const std::size_t index = s->requests.size();
+            s->requests.push_back(seen);
+            const reply r = s->on_request(seen, index);
+            if (s->delay.count() > 0)
+                co_await sleep(s->delay);
+            bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
+            res.keep_alive(req.keep_alive());
+            res.body() = r.body;
+            res.prepare_payload();
+            auto [wec, written] = co_await bhttp::async_write(*stream, res, nothrow);
+            if (wec)
+                co_return;
+        }
+    }
+
+    std::shared_ptr<state> s_;
+};
+
+} // namespace courier_test
+
+#endif
