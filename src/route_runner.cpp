@@ -3,6 +3,8 @@
 // hidden, and drain on stop. See dispatcher.hpp for the shutdown contract.
 #include "route_runner.hpp"
 
+#include "detail/cancellation.hpp"
+
 #include <courier/error.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -18,26 +20,6 @@ using namespace asio::experimental::awaitable_operators;
 using std::chrono::milliseconds;
 
 namespace courier::detail {
-
-namespace {
-
-bool is_operation_aborted(std::exception_ptr error)
-{
-    try
-    {
-        std::rethrow_exception(error);
-    }
-    catch (const boost::system::system_error& e)
-    {
-        return e.code() == asio::error::operation_aborted;
-    }
-    catch (...)
-    {
-        return false;
-    }
-}
-
-} // namespace
 
 route_runner::route_runner(asio::any_io_executor executor, const route& r, const dispatch_shared& shared)
     : strand_(asio::make_strand(std::move(executor))),

@@ -108,6 +108,7 @@ invoke_fn make_invoke(Translator translate, Handler handle)
         {
             rethrow_as_translation_error(ctx);
         }
+        ctx.log(log_level::debug, "translated");
         if constexpr (coroutine_handler_with_context<Handler, value_type>)
             co_await handle(std::move(*value), ctx);
         else if constexpr (coroutine_handler<Handler, value_type>)

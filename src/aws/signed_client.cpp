@@ -1,5 +1,6 @@
 // The signed, retried call shared by courier's AWS clients.
 #include "aws/signed_client.hpp"
+#include "detail/cancellation.hpp"
 
 #include <courier/outcome.hpp>
 
@@ -63,22 +64,6 @@ http::client_options http_options(const client_options& o)
     h.ca_file = o.ca_file;
     h.verify_peer = o.verify_tls;
     return h;
-}
-
-bool is_cancellation(std::exception_ptr e)
-{
-    try
-    {
-        std::rethrow_exception(e);
-    }
-    catch (const boost::system::system_error& s)
-    {
-        return s.code() == asio::error::operation_aborted;
-    }
-    catch (...)
-    {
-        return false;
-    }
 }
 
 } // namespace
@@ -145,7 +130,7 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         {
             transport_failure = std::current_exception();
         }
-        if (transport_failure && is_cancellation(transport_failure))
+        if (transport_failure && courier::detail::is_operation_aborted(transport_failure))
             std::rethrow_exception(transport_failure);
 
         http::attempt_failure failure;

@@ -64,8 +64,9 @@ TEST_CASE("json_encode: structs, vectors, maps, optionals and raw members")
                   .flags = {{"x", 1}, {"y", std::nullopt}},
                   .extra = {R"({"k":[1,2]})"}};
     const auto text = courier::json_encode(o);
-    CHECK(text == R"({"id":"o-1","total_cents":-1250,"weight":0.1,"paid":true,"lines":[{"sku":"a","quantity":2},)"
-                  R"({"sku":"b","quantity":1}],"flags":{"x":1,"y":null},"extra":{"k":[1,2]}})");
+    CHECK(text == R"({"id":"o-1","total_cents":-1250,"weight":0.1,"paid":true,)"
+                  R"("lines":[{"sku":"a","quantity":2},{"sku":"b","quantity":1}],)"
+                  R"("flags":{"x":1,"y":null},"extra":{"k":[1,2]}})");
     const auto back = courier::json_decode<order>(text);
     CHECK(back.id == o.id);
     CHECK(back.total_cents == o.total_cents);
@@ -78,7 +79,8 @@ TEST_CASE("json_encode: structs, vectors, maps, optionals and raw members")
     CHECK(back.extra.text == o.extra.text);
 
     CHECK(courier::json_encode(std::numeric_limits<std::int64_t>::min()) == "-9223372036854775808");
-    CHECK(courier::json_encode(std::numeric_limits<std::uint64_t>::max()) == "18446744073709551615");
+    CHECK(courier::json_encode(std::numeric_limits<std::uint64_t>::max()) ==
+          "18446744073709551615");
     CHECK(courier::json_encode(1e300) == "1e+300");
     CHECK(courier::json_decode<double>(courier::json_encode(0.1 + 0.2)) == 0.1 + 0.2);
     CHECK(courier::json_encode(std::vector<int>{}) == "[]");
@@ -103,10 +105,14 @@ TEST_CASE("json_encode: strings are escaped as RFC 8259 requires, UTF-8 passes t
 TEST_CASE("json_encode: text that is not UTF-8 and non-finite numbers are refused with their path")
 {
     CHECK(encode_error(std::string("ok\xff")) == "$: string is not valid UTF-8 (byte 2)");
-    CHECK(encode_error(std::string("\xc0\xaf")) == "$: string is not valid UTF-8 (byte 0)");       // overlong
-    CHECK(encode_error(std::string("\xed\xa0\x80")) == "$: string is not valid UTF-8 (byte 0)");   // surrogate
-    CHECK(encode_error(std::string("\xf4\x90\x80\x80")) == "$: string is not valid UTF-8 (byte 0)"); // > U+10FFFF
-    CHECK(encode_error(std::string("\xe2\x82")) == "$: string is not valid UTF-8 (byte 0)");       // truncated
+    CHECK(encode_error(std::string("\xc0\xaf")) ==
+          "$: string is not valid UTF-8 (byte 0)"); // overlong
+    CHECK(encode_error(std::string("\xed\xa0\x80")) ==
+          "$: string is not valid UTF-8 (byte 0)"); // surrogate
+    CHECK(encode_error(std::string("\xf4\x90\x80\x80")) ==
+          "$: string is not valid UTF-8 (byte 0)"); // > U+10FFFF
+    CHECK(encode_error(std::string("\xe2\x82")) ==
+          "$: string is not valid UTF-8 (byte 0)"); // truncated
     order o;
     o.lines = {{"a", 1}, {"b\x80", 1}};
     CHECK(encode_error(o) == "$.lines[1].sku: string is not valid UTF-8 (byte 1)");
@@ -116,5 +122,6 @@ TEST_CASE("json_encode: text that is not UTF-8 and non-finite numbers are refuse
     o.flags.clear();
     o.weight = std::nan("");
     CHECK(encode_error(o) == "$.weight: NaN and infinity have no JSON form");
-    CHECK(encode_error(std::numeric_limits<double>::infinity()) == "$: NaN and infinity have no JSON form");
+    CHECK(encode_error(std::numeric_limits<double>::infinity()) ==
+          "$: NaN and infinity have no JSON form");
 }

@@ -24,10 +24,10 @@ namespace courier_test {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-/// Runs `fn()` (an awaitable) on `io` with real time, failing the test if it takes
-/// longer than `limit`. Rethrows what the coroutine threw.
-template <class Fn>
-auto run_real(asio::io_context& io, Fn fn, std::chrono::milliseconds limit = 10s)
+/// Spawns `fn()` (an awaitable) on `io`, lets `drive()` run the io_context, then checks
+/// that the coroutine finished, rethrows what it threw, and returns its result.
+template <class Fn, class Drive>
+auto run_coroutine(asio::io_context& io, Fn fn, Drive drive, const char* failure)
 {
     using result_type = typename decltype(fn())::value_type;
     std::exception_ptr error;
@@ -39,12 +39,20 @@ auto run_real(asio::io_context& io, Fn fn, std::chrono::milliseconds limit = 10s
             result.emplace(r...);
         done = true;
     });
-    io.run_for(limit);
-    REQUIRE_MESSAGE(done, "coroutine did not finish within the time limit");
+    drive();
+    REQUIRE_MESSAGE(done, failure);
     if (error)
         std::rethrow_exception(error);
     if constexpr (!std::is_void_v<result_type>)
         return *result;
+}
+
+/// Runs `fn()` on `io` in real time, failing the test after `limit`.
+template <class Fn>
+auto run_real(asio::io_context& io, Fn fn, std::chrono::milliseconds limit = 10s)
+{
+    return run_coroutine(io, std::move(fn), [&] { io.run_for(limit); },
+                         "coroutine did not finish within the time limit");
 }
 
 /// Runs `fn()` on `io` under simulated time until everything is idle.
@@ -52,22 +60,8 @@ template <class Fn>
 auto run_simulated(asio::io_context& io, courier::testing::simulated_clock& clock, Fn fn,
                    courier::clock::duration limit = 1000h)
 {
-    using result_type = typename decltype(fn())::value_type;
-    std::exception_ptr error;
-    std::optional<std::conditional_t<std::is_void_v<result_type>, int, result_type>> result;
-    bool done = false;
-    asio::co_spawn(io, fn(), [&](std::exception_ptr e, auto... r) {
-        error = e;
-        if constexpr (sizeof...(r) == 1)
-            result.emplace(r...);
-        done = true;
-    });
-    clock.run(io, limit);
-    REQUIRE_MESSAGE(done, "coroutine did not finish (deadlock or simulated time limit)");
-    if (error)
-        std::rethrow_exception(error);
-    if constexpr (!std::is_void_v<result_type>)
-        return *result;
+    return run_coroutine(io, std::move(fn), [&] { clock.run(io, limit); },
+                         "coroutine did not finish (deadlock or simulated time limit)");
 }
 
 /// Collects log records as "LEVEL [route] id text".
