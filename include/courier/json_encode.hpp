@@ -23,6 +23,7 @@
 #include <courier/json.hpp>
 
 #include <courier/detail/json_reader.hpp>
+#include <courier/detail/json_writer.hpp>
 
 #include <boost/describe/class.hpp>
 #include <boost/describe/members.hpp>
@@ -50,94 +51,12 @@ concept described_struct = boost::describe::has_describe_members<T>::value;
                 path.render() + ": " + std::string(what));
 }
 
-/// Length of the valid UTF-8 sequence starting at `s[i]`, or 0 if it is not one (overlong
-/// forms, surrogates and code points above U+10FFFF are invalid, as in RFC 3629).
-inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept
-{
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned char b0 = byte(i);
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
-    if (b0 < 0x80)
-        return 1;
-    if (b0 >= 0xC2 && b0 <= 0xDF)
-        n = 2;
-    else if (b0 >= 0xE0 && b0 <= 0xEF)
-    {
-        n = 3;
-        lo = b0 == 0xE0 ? 0xA0 : 0x80; // no overlong forms
-        hi = b0 == 0xED ? 0x9F : 0xBF; // no surrogates
-    }
-    else if (b0 >= 0xF0 && b0 <= 0xF4)
-    {
-        n = 4;
-        lo = b0 == 0xF0 ? 0x90 : 0x80; // no overlong forms
-        hi = b0 == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
-    }
-    else
-        return 0;
-    if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi)
-        return 0;
-    for (std::size_t k = 2; k < n; ++k)
-        if ((byte(i + k) & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
 /// Appends `text` as a JSON string literal, quotes included.
 inline void json_write_string(std::string& out, std::string_view text, const json_path& path)
 {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    for (std::size_t i = 0; i < text.size();)
-    {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x80)
-        {
-            const std::size_t n = utf8_sequence_length(text, i);
-            if (n == 0)
-                throw_encode_error(path,
-                                   "string is not valid UTF-8 (byte " + std::to_string(i) + ")");
-            out.append(text.substr(i, n));
-            i += n;
-            continue;
-        }
-        ++i;
-        switch (c)
-        {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\b':
-            out += "\\b";
-            break;
-        case '\f':
-            out += "\\f";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (c < 0x20)
-            {
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 0xF];
-            }
-            else
-                out += static_cast<char>(c);
-        }
-    }
-    out += '"';
+    const auto bad = append_json_string(out, text);
+    if (bad != std::string_view::npos)
+        throw_encode_error(path, "string is not valid UTF-8 (byte " + std::to_string(bad) + ")");
 }
 
 template <class T> void json_write_number(std::string& out, T value, const json_path& path)

@@ -15,6 +15,7 @@
 #define COURIER_SRC_SQS_PROTOCOL_HPP
 
 #include "courier/error.hpp"
+#include "courier/detail/json_writer.hpp"
 #include "courier/message.hpp"
 
 #include <cstddef>
@@ -373,9 +374,8 @@ std::string md5_of_attributes(const attribute_map& attributes);
 
 namespace detail {
 
-/// Appends `value` to `out` as a JSON string literal, quotes included. Returns npos, or the
-/// offset of the first byte that is not valid UTF-8 (then `out` holds a partial literal).
-std::size_t append_json_string(std::string& out, std::string_view value);
+/// The shared escaper (see courier/detail/json_writer.hpp).
+using ::courier::detail::append_json_string;
 /// Offset of the first byte of the first invalid UTF-8 sequence, or npos if valid.
 std::size_t first_invalid_utf8(std::string_view value) noexcept;
 void append_base64(std::string& out, std::string_view bytes);

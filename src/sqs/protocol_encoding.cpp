@@ -216,50 +216,6 @@ std::string md5_of_attributes(const attribute_map& attributes)
 
 namespace detail {
 
-std::size_t append_json_string(std::string& out, std::string_view value)
-{
-    const auto* const begin = reinterpret_cast<const unsigned char*>(value.data());
-    const auto* const end = begin + value.size();
-    const auto* p = begin;
-    const auto* run = p; // start of the bytes not yet copied
-    out.reserve(out.size() + value.size() + 2);
-    out += '"';
-    while (p != end)
-    {
-        if (end - p >= 8)
-        {
-            std::uint64_t word;
-            std::memcpy(&word, p, 8);
-            if (plain_ascii(word))
-            {
-                p += 8;
-                continue;
-            }
-        }
-        const unsigned char c = *p;
-        if (c >= 0x80)
-        {
-            const std::size_t length = utf8_sequence(p, end);
-            if (length == 0)
-                return static_cast<std::size_t>(p - begin);
-            p += length;
-        }
-        else if (c >= 0x20 && c != '"' && c != '\\')
-        {
-            ++p;
-        }
-        else
-        {
-            out.append(reinterpret_cast<const char*>(run), reinterpret_cast<const char*>(p));
-            append_escape(out, c);
-            run = ++p;
-        }
-    }
-    out.append(reinterpret_cast<const char*>(run), reinterpret_cast<const char*>(p));
-    out += '"';
-    return std::string_view::npos;
-}
-
 std::size_t first_invalid_utf8(std::string_view value) noexcept
 {
     const auto* const begin = reinterpret_cast<const unsigned char*>(value.data());
@@ -401,3 +357,51 @@ bool attributes_md5_matches(const attribute_map& attributes, std::string_view he
 } // namespace detail
 
 } // namespace courier::sqs
+
+namespace courier::detail {
+
+std::size_t append_json_string(std::string& out, std::string_view value)
+{
+    const auto* const begin = reinterpret_cast<const unsigned char*>(value.data());
+    const auto* const end = begin + value.size();
+    const auto* p = begin;
+    const auto* run = p; // start of the bytes not yet copied
+    out.reserve(out.size() + value.size() + 2);
+    out += '"';
+    while (p != end)
+    {
+        if (end - p >= 8)
+        {
+            std::uint64_t word;
+            std::memcpy(&word, p, 8);
+            if (sqs::plain_ascii(word))
+            {
+                p += 8;
+                continue;
+            }
+        }
+        const unsigned char c = *p;
+        if (c >= 0x80)
+        {
+            const std::size_t length = sqs::utf8_sequence(p, end);
+            if (length == 0)
+                return static_cast<std::size_t>(p - begin);
+            p += length;
+        }
+        else if (c >= 0x20 && c != '"' && c != '\\')
+        {
+            ++p;
+        }
+        else
+        {
+            out.append(reinterpret_cast<const char*>(run), reinterpret_cast<const char*>(p));
+            sqs::append_escape(out, c);
+            run = ++p;
+        }
+    }
+    out.append(reinterpret_cast<const char*>(run), reinterpret_cast<const char*>(p));
+    out += '"';
+    return std::string_view::npos;
+}
+
+} // namespace courier::detail
