@@ -7,6 +7,7 @@
 #include <courier/dispatcher.hpp>
 #include <courier/error.hpp>
 #include <courier/json.hpp>
+#include <courier/json_encode.hpp>
 #include <courier/logger.hpp>
 #include <courier/manager.hpp>
 #include <courier/memory_provider.hpp>
@@ -15,6 +16,8 @@
 #include <courier/provider.hpp>
 #include <courier/publisher.hpp>
 #include <courier/route.hpp>
+#include <courier/sns.hpp>
+#include <courier/sqs.hpp>
 #include <courier/translator.hpp>
 
 #endif
