@@ -398,29 +398,35 @@ asio::awaitable<void> route_runner::heartbeat_loop()
         for (const auto& e : entries_)
             if (e.received_at <= due)
                 extend.push_back(message{.id = e.msg.id, .receipt = e.msg.receipt});
-        for (const auto& msg : extend)
-        {
-            try
-            {
-                co_await source.extend(msg, visibility);
-                ++route_.mutable_stats().heartbeats;
-                log_.log(log_level::trace, route_.name(), msg.id, "visibility extended by {} ms", visibility.count());
-            }
-            catch (const boost::system::system_error& e)
-            {
-                if (e.code() == asio::error::operation_aborted)
-                    throw;
-                const bool still_here = std::any_of(entries_.begin(), entries_.end(),
-                                                    [&](const in_flight& f) { return f.msg.receipt == msg.receipt; });
-                log_.log(still_here ? log_level::warning : log_level::debug, route_.name(), msg.id,
-                         "extending visibility failed: {}", e.what());
-            }
-            catch (const std::exception& e)
-            {
-                log_.log(log_level::warning, route_.name(), msg.id, "extending visibility failed: {}", e.what());
-            }
-        }
+        // Concurrently, so a batching provider (SQS) coalesces them into few requests.
+        for (auto& msg : extend)
+            asio::co_spawn(strand_, extend_one(std::move(msg), visibility), asio::detached);
     }
+}
+
+asio::awaitable<void> route_runner::extend_one(message msg, milliseconds visibility)
+{
+    auto self = shared_from_this();
+    std::exception_ptr failure;
+    try
+    {
+        co_await route_.source().extend(msg, visibility);
+        ++route_.mutable_stats().heartbeats;
+        log_.log(log_level::trace, route_.name(), msg.id, "visibility extended by {} ms", visibility.count());
+        co_return;
+    }
+    catch (...)
+    {
+        failure = std::current_exception();
+    }
+    if (is_operation_aborted(failure))
+        co_return;
+    // An extension racing the message's own ack fails harmlessly; only one for a message
+    // still being handled matters (it may be delivered twice).
+    const bool still_here = std::any_of(entries_.begin(), entries_.end(),
+                                        [&](const in_flight& f) { return f.msg.receipt == msg.receipt; });
+    log_.log(still_here ? log_level::warning : log_level::debug, route_.name(), msg.id,
+             "extending visibility failed: {}", describe(failure));
 }
 
 } // namespace courier::detail

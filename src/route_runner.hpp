@@ -63,6 +63,7 @@ private:
 
     boost::asio::awaitable<void> receive_loop();
     boost::asio::awaitable<void> heartbeat_loop();
+    boost::asio::awaitable<void> extend_one(message msg, std::chrono::milliseconds visibility);
     void start(message msg);
     void spawn(entry e);
     boost::asio::awaitable<void> process(entry e);

@@ -1,5 +1,6 @@
-// Sans-io pieces of the credential sources: ISO 8601 times, the query protocol's form
-// encoding, the JSON of the container and EC2 metadata endpoints, and the XML of STS.
+// Sans-io pieces of the credential sources: ISO 8601 times, the JSON of the container and
+// EC2 metadata endpoints, and the XML of STS. The form encoding of the STS request is in
+// aws/form_encoding.hpp, the XML reader in aws/xml.hpp: SNS uses both.
 //
 // The responses parsed here hold secrets, so no error quotes a response body; errors name
 // the element or field that was missing or malformed. simdjson stays in the .cpp file.
@@ -9,8 +10,6 @@
 #include "courier/aws/credentials.hpp"
 
 #include <chrono>
-#include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,29 +23,11 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
 /// `t` as `YYYY-MM-DDTHH:MM:SSZ` (UTC, truncated to seconds), for log lines and tests.
 std::string format_iso8601(std::chrono::system_clock::time_point t);
 
-/// Percent-encodes every byte except the unreserved `A-Z a-z 0-9 - _ . ~`, as the AWS query
-/// protocol expects in `application/x-www-form-urlencoded` bodies.
-std::string form_encode(std::string_view value);
-
 /// Credentials from the JSON of the container endpoint or EC2 instance metadata:
 /// `AccessKeyId`, `SecretAccessKey`, `Token` (optional), `Expiration` (optional) and, from
 /// IMDS, `Code` (anything but "Success" is an error).
 /// Throws `courier::error` (`errc::bad_response`) naming what is wrong, never quoting the body.
 credentials parse_credentials_json(std::string_view body);
-
-/// Text of the leaf elements directly inside an element, by local name (a namespace prefix
-/// is dropped), entities decoded.
-using xml_fields = std::map<std::string, std::string, std::less<>>;
-
-/// The leaf children of the first element whose local name is `parent`
-/// (`<parent><a>x</a><b/></parent>` gives {a: "x", b: ""}; children that hold elements are
-/// skipped), or nothing if there is no such element.
-///
-/// A deliberately small reader for the few flat documents STS returns: it understands tags
-/// with attributes, comments, CDATA, processing instructions and the XML entities
-/// (named and numeric), and refuses DOCTYPE declarations, mismatched or unterminated tags.
-/// Throws `courier::error` (`errc::bad_response`) "malformed XML: ...".
-std::optional<xml_fields> xml_leaf_children(std::string_view xml, std::string_view parent);
 
 /// Credentials from an `AssumeRoleWithWebIdentity` response
 /// (`.../Credentials/{AccessKeyId, SecretAccessKey, SessionToken, Expiration}`).

@@ -8,6 +8,7 @@
 #include "aws/credential_sources.hpp"
 
 #include "aws/credential_parsing.hpp"
+#include "aws/form_encoding.hpp"
 #include "aws/refreshing_provider.hpp"
 #include "aws/shared_config.hpp"
 #include "courier/error.hpp"

@@ -1,16 +1,13 @@
-// SNS's query protocol: form bodies out (Boost.URL percent-encodes them), XML answers in
-// (read with the small XML reader the STS credential source uses), and the error reader.
+// SNS's query protocol: form bodies out (encoded as the STS credential source encodes its
+// request), XML answers in (read with the same small XML reader), and the error reader.
 //
 // The helpers for base64, UTF-8 checks and excerpts of untrusted text are SQS's, in
 // src/sqs/protocol_encoding.cpp: they are not SQS-specific, and a second copy would drift.
 #include "sns/protocol.hpp"
 
-#include "aws/credential_parsing.hpp"
+#include "aws/form_encoding.hpp"
+#include "aws/xml.hpp"
 #include "sqs/protocol.hpp"
-
-#include <boost/url/encode.hpp>
-#include <boost/url/grammar/string_token.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <fmt/format.h>
 
@@ -54,9 +51,9 @@ public:
                 action_, topic_,
                 fmt::format("{} is not valid UTF-8 (byte {})", what.empty() ? name : what, bad));
         out_ += '&';
-        append_encoded(name);
+        aws::append_form_encoded(out_, name);
         out_ += '=';
-        append_encoded(value);
+        aws::append_form_encoded(out_, value);
     }
 
     void add_required(std::string_view name, std::string_view value)
@@ -89,14 +86,6 @@ public:
     std::string take() { return std::move(out_); }
 
 private:
-    void append_encoded(std::string_view text)
-    {
-        // Everything but the unreserved characters is encoded, spaces as %20 and hex digits
-        // in upper case: what SigV4 signs, whatever a form decoder would also accept.
-        boost::urls::encode(text, boost::urls::unreserved_chars, {},
-                            boost::urls::string_token::append_to(out_));
-    }
-
     std::string_view action_;
     std::string_view topic_;
     std::string out_;

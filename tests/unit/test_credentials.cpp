@@ -3,7 +3,9 @@
 // region and endpoint resolution, and the chain's environment and shared-file sources.
 // Every test that touches the environment does it inside an env_scope, which restores it.
 #include "aws/credential_parsing.hpp"
+#include "aws/form_encoding.hpp"
 #include "aws/shared_config.hpp"
+#include "aws/xml.hpp"
 #include "courier/aws/credentials_provider.hpp"
 #include "courier/error.hpp"
 
