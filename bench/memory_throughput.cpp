@@ -1,0 +1,113 @@
+// In-memory ceiling: messages through route -> translator -> handler -> ack on the
+// in-memory queue, one thread, beside a bare Asio loop doing the same per-message
+// co_spawn/await/ack bookkeeping by hand. Prints one JSON line per variant.
+//
+//   build/bench/memory_throughput [messages]        (default 200000)
+#include <courier/courier.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <fmt/core.h>
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+
+namespace asio = boost::asio;
+
+namespace {
+
+double cpu_seconds()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+void report(const char* variant, std::size_t n, std::chrono::steady_clock::duration wall, double cpu)
+{
+    const double seconds = std::chrono::duration<double>(wall).count();
+    fmt::print(R"({{"variant":"{}","messages":{},"seconds":{:.4f},"msgs_per_s":{:.0f},"ns_per_msg":{:.1f},"cpu_ns_per_msg":{:.1f}}})"
+               "\n",
+               variant, n, seconds, n / seconds, seconds * 1e9 / n, cpu * 1e9 / n);
+}
+
+// courier: a dispatcher with one route on the in-memory queue.
+void run_courier(std::size_t n)
+{
+    asio::io_context io(1);
+    auto queue = std::make_shared<courier::memory_provider>(
+        courier::memory_queue_options{.receive_wait = std::chrono::milliseconds(0)});
+    for (std::size_t i = 0; i < n; ++i)
+        queue->send("m");
+    std::size_t handled = 0;
+    std::vector<courier::route> routes;
+    courier::dispatcher* d_ptr = nullptr;
+    routes.emplace_back("bench", queue,
+                        [&](const courier::message&) -> asio::awaitable<void> {
+                            if (++handled == n)
+                                d_ptr->stop();
+                            co_return;
+                        },
+                        courier::route_options{.max_in_flight = 100, .receive_batch = 100, .heartbeat = false});
+    courier::dispatcher d(io.get_executor(), std::move(routes),
+                          {.log = courier::logger(courier::log_level::off)});
+    d_ptr = &d;
+    const auto cpu0 = cpu_seconds();
+    const auto t0 = std::chrono::steady_clock::now();
+    asio::co_spawn(io, d.run(), asio::detached);
+    io.run();
+    report("courier-memory", n, std::chrono::steady_clock::now() - t0, cpu_seconds() - cpu0);
+    if (handled != n || !queue->empty())
+        std::exit(1);
+}
+
+// Bare Asio: a deque as the queue, one coroutine per message, an ack that erases a map
+// entry: the bookkeeping courier does, without its abstractions.
+void run_bare(std::size_t n)
+{
+    asio::io_context io(1);
+    std::deque<std::string> queue(n, "m");
+    std::unordered_map<std::size_t, std::string> in_flight;
+    std::size_t handled = 0, next_id = 0;
+    auto handle = [&](std::size_t id) -> asio::awaitable<void> {
+        ++handled;
+        in_flight.erase(id); // ack
+        co_return;
+    };
+    auto loop = [&]() -> asio::awaitable<void> {
+        while (!queue.empty())
+        {
+            for (int i = 0; i < 100 && !queue.empty(); ++i)
+            {
+                const auto id = next_id++;
+                in_flight.emplace(id, std::move(queue.front()));
+                queue.pop_front();
+                asio::co_spawn(io, handle(id), asio::detached);
+            }
+            co_await asio::post(io, asio::use_awaitable);
+        }
+    };
+    const auto cpu0 = cpu_seconds();
+    const auto t0 = std::chrono::steady_clock::now();
+    asio::co_spawn(io, loop(), asio::detached);
+    io.run();
+    report("bare-asio", n, std::chrono::steady_clock::now() - t0, cpu_seconds() - cpu0);
+    if (handled != n)
+        std::exit(1);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200000;
+    run_bare(n);
+    run_courier(n);
+    return 0;
+}
