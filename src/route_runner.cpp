@@ -139,8 +139,11 @@ asio::awaitable<void> route_runner::receive_loop()
     auto backoff = route_.options().receive_error_backoff;
     while (!stopping_)
     {
-        // Back-pressure: ask for only as many messages as there is room for.
+        // Back-pressure: ask for only as many messages as there is room for. The wait ends
+        // when the first slot frees; slots freed by handlers finishing in the same turn are
+        // taken too, so a batch of acks is followed by one full receive, not several.
         std::size_t room = co_await slots_.acquire_up_to(batch);
+        room += slots_.try_acquire_up_to(batch - room);
         if (shared_.global_slots != nullptr)
         {
             std::size_t granted = 0;
@@ -348,6 +351,7 @@ asio::awaitable<void> route_runner::settle(const message& msg, fate f)
             log_.log(log_level::info, route_.name(), msg.id, "released for redelivery");
             break;
         case fate::leave:
+            source.leave(msg);
             ++stats.left;
             break;
         }

@@ -57,6 +57,11 @@ public:
     virtual boost::asio::awaitable<void> retry_after(const message& msg,
                                                      std::chrono::milliseconds delay) = 0;
 
+    /// Tells the provider that the dispatcher settles `msg` by doing nothing: it is left to
+    /// its visibility timeout (a failure without retry). Batching providers use it to know
+    /// that no acknowledgement for it is coming. Default: nothing.
+    virtual void leave(const message& msg) { (void)msg; }
+
     /// Keeps the message hidden for another `extension`, counted from now (the
     /// heartbeat for handlers that outlive the visibility timeout).
     virtual boost::asio::awaitable<void> extend(const message& msg,

@@ -40,6 +40,17 @@ public:
             boost::asio::use_awaitable);
     }
 
+    /// Takes up to `most` free permits without waiting (none while others wait).
+    std::size_t try_acquire_up_to(std::size_t most)
+    {
+        std::lock_guard lock(mutex_);
+        if (!waiters_.empty())
+            return 0;
+        const auto granted = std::min(most, available_);
+        available_ -= granted;
+        return granted;
+    }
+
     void release(std::size_t n)
     {
         if (n == 0)

@@ -1,9 +1,10 @@
 // Coalesces per-message SQS operations (deletes, visibility changes) into batch requests.
 //
-// Each `submit` joins the open batch and waits for its own entry's result. A batch goes
-// out when it holds 10 entries (SQS's limit) or when its window has passed since its first
-// entry, whichever comes first; `flush` sends the open batch at once and waits for every
-// batch in flight (used by `provider::close`). Used on one strand only: the route's.
+// `enqueue` puts an entry in the open batch at once; `wait` returns its own result. A batch goes
+// out when it holds 10 entries (SQS's limit), when its window has passed since its first
+// entry, or when the owner says nothing more is coming (`send_now`); `flush` sends the
+// open batch at once and waits for every batch in flight (used by `provider::close`).
+// Used on one strand only: the route's.
 #ifndef COURIER_SRC_SQS_BATCHER_HPP
 #define COURIER_SRC_SQS_BATCHER_HPP
 
@@ -38,9 +39,16 @@ public:
     {
     }
 
-    /// Adds `entry` to the open batch and returns once that batch was sent; throws the
-    /// entry's own error.
-    boost::asio::awaitable<void> submit(Entry entry)
+    struct batch;
+    /// An entry's place: its batch and index there.
+    struct ticket
+    {
+        std::shared_ptr<batch> in;
+        std::size_t index;
+    };
+
+    /// Adds `entry` to the open batch (opening one, and starting its window, if needed).
+    ticket enqueue(Entry entry)
     {
         if (!open_)
         {
@@ -49,16 +57,24 @@ public:
             ++in_flight_;
             boost::asio::co_spawn(executor_, run(open_), boost::asio::detached);
         }
-        auto b = open_;
-        const std::size_t index = b->entries.size();
-        b->entries.push_back(std::move(entry));
-        if (b->entries.size() == max_entries)
+        ticket t{open_, open_->entries.size()};
+        open_->entries.push_back(std::move(entry));
+        if (open_->entries.size() == max_entries)
             close_open_batch();
-        while (!b->sent)
-            co_await b->done.wait();
-        if (b->results[index])
-            std::rethrow_exception(b->results[index]);
+        return t;
     }
+
+    /// Returns once the ticket's batch was sent; throws the entry's own error.
+    boost::asio::awaitable<void> wait(ticket t)
+    {
+        while (!t.in->sent)
+            co_await t.in->done.wait();
+        if (t.in->results[t.index])
+            std::rethrow_exception(t.in->results[t.index]);
+    }
+
+    /// Sends the open batch now, without waiting for its window.
+    void send_now() { close_open_batch(); }
 
     /// Sends the open batch now and waits until no batch is in flight.
     boost::asio::awaitable<void> flush()
@@ -68,7 +84,6 @@ public:
             co_await idle_.wait();
     }
 
-private:
     struct batch
     {
         explicit batch(const boost::asio::any_io_executor& ex) : window(ex), done(ex) {}
@@ -79,6 +94,7 @@ private:
         bool sent = false;
     };
 
+private:
     void close_open_batch()
     {
         if (open_)

@@ -82,6 +82,7 @@ public:
                               "received message rejected ({}); it stays in the queue and will be delivered "
                               "again (or dead-lettered)",
                               r.reason);
+        unsettled_ += result.messages.size();
         co_return std::move(result.messages);
     }
 
@@ -92,17 +93,28 @@ public:
     {
         auto& batch = deletes(co_await asio::this_coro::executor);
         delete_entry entry{msg.id, msg.receipt};
-        co_await batch.submit(std::move(entry));
+        auto ticket = batch.enqueue(std::move(entry));
+        settled_one();
+        co_await batch.wait(std::move(ticket));
     }
 
     asio::awaitable<void> retry_after(const message& msg, milliseconds delay) override
     {
-        co_await change_visibility(msg, delay);
+        auto& batch = visibility(co_await asio::this_coro::executor);
+        visibility_entry entry{msg.id, msg.receipt, to_visibility_seconds(delay)};
+        auto ticket = batch.enqueue(std::move(entry));
+        settled_one();
+        co_await batch.wait(std::move(ticket));
     }
+
+    void leave(const message&) override { settled_one(); }
 
     asio::awaitable<void> extend(const message& msg, milliseconds extension) override
     {
-        co_await change_visibility(msg, extension);
+        auto& batch = visibility(co_await asio::this_coro::executor);
+        visibility_entry entry{msg.id, msg.receipt, to_visibility_seconds(extension)};
+        auto ticket = batch.enqueue(std::move(entry));
+        co_await batch.wait(std::move(ticket));
     }
 
     milliseconds visibility_timeout() const override
@@ -119,11 +131,21 @@ public:
     }
 
 private:
-    asio::awaitable<void> change_visibility(const message& msg, milliseconds timeout)
+    // One more delivered message has been settled. When none is left with a handler, no
+    // further ack or retry can join the open batches before the next receive: send them
+    // now instead of waiting out the window (which would stall routes with few messages
+    // in flight, since a message holds its slot until its ack is confirmed).
+    void settled_one()
     {
-        auto& batch = visibility(co_await asio::this_coro::executor);
-        visibility_entry entry{msg.id, msg.receipt, to_visibility_seconds(timeout)};
-        co_await batch.submit(std::move(entry));
+        if (unsettled_ > 0)
+            --unsettled_;
+        if (unsettled_ == 0)
+        {
+            if (deletes_)
+                deletes_->send_now();
+            if (visibility_)
+                visibility_->send_now();
+        }
     }
 
     // The batchers live on the route's strand, which is known at the first call.
@@ -227,6 +249,7 @@ private:
     sqs::response_parser parser_;
     std::optional<sqs::batcher<delete_entry>> deletes_;
     std::optional<sqs::batcher<visibility_entry>> visibility_;
+    std::size_t unsettled_ = 0; // delivered, not yet acked, retried or left
 };
 
 class sqs_publisher final : public publisher
