@@ -104,18 +104,8 @@ asio::awaitable<void> handle_order(order o, courier::context& ctx)
 courier::error_action on_failure(const courier::context& ctx, std::exception_ptr failure)
 {
     static const auto retry = courier::retry_with_backoff({.base = 1s, .max = 5min});
-    try
-    {
-        std::rethrow_exception(failure);
-    }
-    catch (const courier::error& e)
-    {
-        if (e.code() == courier::errc::translation_failed)
-            return courier::error_action::leave();
-    }
-    catch (...)
-    {
-    }
+    if (courier::is_translation_error(failure))
+        return courier::error_action::leave();
     return retry(ctx, failure);
 }
 

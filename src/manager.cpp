@@ -26,6 +26,7 @@ struct manager::impl
     std::mutex mutex; // guards `running` and `stop_requested` (stop() may come from anywhere)
     std::unique_ptr<dispatcher> running;
     bool stop_requested = false;
+    bool stop_now_requested = false;
 };
 
 manager::manager(manager_options options) : impl_(std::make_unique<impl>(std::move(options)))
@@ -42,11 +43,11 @@ manager::manager(asio::io_context& io, manager_options options)
 
 manager::~manager() = default;
 
-route& manager::add_route(route r)
+void manager::add_route(route r)
 {
     if (impl_->running)
         throw error(errc::bad_configuration, "routes must be added before run()", {.route = r.name()});
-    return impl_->pending_routes.emplace_back(std::move(r));
+    impl_->pending_routes.push_back(std::move(r));
 }
 
 asio::any_io_executor manager::get_executor() const
@@ -72,6 +73,15 @@ void manager::stop()
         impl_->running->stop();
 }
 
+void manager::stop_now()
+{
+    std::lock_guard lock(impl_->mutex);
+    impl_->stop_requested = true;
+    impl_->stop_now_requested = true;
+    if (impl_->running)
+        impl_->running->stop_now();
+}
+
 int manager::run()
 {
     auto& m = *impl_;
@@ -81,7 +91,9 @@ int manager::run()
         std::lock_guard lock(m.mutex);
         m.running = std::make_unique<dispatcher>(io.get_executor(), std::move(m.pending_routes),
                                                  m.options.dispatch);
-        if (m.stop_requested)
+        if (m.stop_now_requested)
+            m.running->stop_now();
+        else if (m.stop_requested)
             m.running->stop();
     }
     auto& d = *m.running;

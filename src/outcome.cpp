@@ -63,6 +63,24 @@ std::string describe(std::exception_ptr error)
     }
 }
 
+bool is_translation_error(std::exception_ptr error)
+{
+    if (!error)
+        return false;
+    try
+    {
+        std::rethrow_exception(error);
+    }
+    catch (const courier::error& e)
+    {
+        return e.code() == errc::translation_failed;
+    }
+    catch (...)
+    {
+        return false;
+    }
+}
+
 namespace detail {
 
 void rethrow_as_translation_error(const context& ctx)

@@ -53,29 +53,30 @@ public:
     manager(const manager&) = delete;
     manager& operator=(const manager&) = delete;
 
-    /// Adds a route (see route.hpp for the forms). Before `run()` only.
-    route& add_route(route r);
+    /// Adds a route (see route.hpp for the forms). Before `run()` only; afterwards the
+    /// routes are the dispatcher's, see `routes()`.
+    void add_route(route r);
     /// Adds a route whose handler takes the translator's result.
     template <translator Translator, class Handler>
         requires detail::handler_for<Handler, translated_t<Translator>>
-    route& add_route(std::string name,
-                     std::shared_ptr<provider> source,
-                     Translator translate,
-                     Handler handle,
-                     route_options options = {})
+    void add_route(std::string name,
+                   std::shared_ptr<provider> source,
+                   Translator translate,
+                   Handler handle,
+                   route_options options = {})
     {
-        return add_route(route(std::move(name), std::move(source), std::move(translate),
-                               std::move(handle), std::move(options)));
+        add_route(route(std::move(name), std::move(source), std::move(translate),
+                        std::move(handle), std::move(options)));
     }
     /// Adds a route whose handler takes the raw `courier::message`.
     template <class Handler>
         requires detail::handler_for<Handler, message>
-    route& add_route(std::string name,
-                     std::shared_ptr<provider> source,
-                     Handler handle,
-                     route_options options = {})
+    void add_route(std::string name,
+                   std::shared_ptr<provider> source,
+                   Handler handle,
+                   route_options options = {})
     {
-        return add_route(route(std::move(name), std::move(source), std::move(handle), std::move(options)));
+        add_route(route(std::move(name), std::move(source), std::move(handle), std::move(options)));
     }
 
     /// Runs until stopped; returns `exit_ok`, `exit_cancelled` or `exit_error`.
@@ -83,6 +84,8 @@ public:
     int run();
     /// Begins a graceful stop (as the first SIGTERM does).
     void stop();
+    /// Cancels running handlers and any receive at once (as a second SIGTERM does).
+    void stop_now();
 
     boost::asio::any_io_executor get_executor() const;
     const logger& log() const noexcept;

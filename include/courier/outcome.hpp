@@ -94,6 +94,11 @@ error_handler retry_with_backoff(backoff_options options = {});
 /// The `what()` of an exception pointer, for logs ("unknown exception" otherwise).
 std::string describe(std::exception_ptr error);
 
+/// True if `error` is a translation failure (the body could not be turned into the
+/// handler's type): retrying will not help, so error handlers usually ack or leave it
+/// for the dead-letter queue.
+bool is_translation_error(std::exception_ptr error);
+
 } // namespace courier
 
 #endif

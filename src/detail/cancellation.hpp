@@ -12,6 +12,8 @@ namespace courier::detail {
 /// True if `error` is Asio's operation_aborted: the operation was cancelled, nothing failed.
 inline bool is_operation_aborted(std::exception_ptr error) noexcept
 {
+    if (!error)
+        return false;
     try
     {
         std::rethrow_exception(error);

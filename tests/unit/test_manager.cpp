@@ -120,3 +120,26 @@ TEST_CASE("manager: configuration errors are thrown before anything runs")
     courier::manager empty(quiet());
     CHECK_THROWS_WITH_AS(empty.run(), "no routes to run", courier::error);
 }
+
+TEST_CASE("manager: stop_now() from another thread cancels handlers and releases their messages")
+{
+    courier::manager mgr(quiet(30s));
+    auto q = std::make_shared<courier::memory_provider>(courier::memory_queue_options{.receive_wait = 100ms});
+    q->send("stuck");
+    std::atomic<bool> started{false};
+    mgr.add_route("stuck", q, [&](const courier::message&) -> asio::awaitable<void> {
+        started = true;
+        asio::steady_timer t(co_await asio::this_coro::executor, 1h);
+        co_await t.async_wait(asio::use_awaitable);
+    });
+    std::thread stopper([&] {
+        while (!started)
+            std::this_thread::sleep_for(1ms);
+        mgr.stop_now();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(mgr.run() == courier::exit_cancelled);
+    stopper.join();
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    CHECK(q->counts().visible == 1);
+}

@@ -39,3 +39,13 @@ TEST_CASE("describe: any exception pointer becomes text")
     CHECK(std::string(e.what()) ==
           "DeleteMessageBatch failed [action=DeleteMessageBatch queue=q status=400 server=Throttling: slow down]");
 }
+
+TEST_CASE("is_translation_error: only translation failures")
+{
+    CHECK(courier::is_translation_error(std::make_exception_ptr(
+        courier::error(courier::errc::translation_failed, "$.id: required member is missing"))));
+    CHECK_FALSE(courier::is_translation_error(std::make_exception_ptr(
+        courier::error(courier::errc::server_error, "boom"))));
+    CHECK_FALSE(courier::is_translation_error(std::make_exception_ptr(std::runtime_error("x"))));
+    CHECK_FALSE(courier::is_translation_error(nullptr));
+}
