@@ -11,7 +11,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 
@@ -140,10 +142,17 @@ asio::awaitable<void> route_runner::receive_loop()
     while (!stopping_)
     {
         // Back-pressure: ask for only as many messages as there is room for. The wait ends
-        // when the first slot frees; slots freed by handlers finishing in the same turn are
-        // taken too, so a batch of acks is followed by one full receive, not several.
+        // when the first slot frees; the handlers whose acks were confirmed in the same
+        // batch free theirs right after, but their completions are queued on the
+        // io_context behind this one. Yield through the io_context (not the strand, which
+        // would run this first) and take those slots too: one full receive, not a receive
+        // of 1 followed by one of 9.
         std::size_t room = co_await slots_.acquire_up_to(batch);
-        room += slots_.try_acquire_up_to(batch - room);
+        if (room < batch)
+        {
+            co_await asio::post(strand_.get_inner_executor(), asio::use_awaitable);
+            room += slots_.try_acquire_up_to(batch - room);
+        }
         if (shared_.global_slots != nullptr)
         {
             std::size_t granted = 0;
