@@ -27,6 +27,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <cstdlib>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -49,7 +50,8 @@ constexpr const char* usage = R"(usage:
   courier-load produce --queue-url URL --messages N [--body-bytes B] [--concurrency C]
   courier-load consume --queue-url URL --messages N [--concurrency C] [--handler-delay-ms D]
                        [--fail-every K] [--ids-out FILE] [--idle-exit-s S]
-                       [--wait-time S] [--visibility-timeout S]
+                       [--wait-time S] [--visibility-timeout S] [--ids-kind seq|message-id]
+  courier-load bench
   courier-load create-queue --name NAME [--fifo] [--visibility-timeout S]
                             [--dlq-arn ARN --max-receive-count N] [--print-arn]
 common: [--endpoint URL] [--region R] [--log-level trace|debug|info|warning|error|off]
@@ -69,6 +71,9 @@ consume       runs a courier manager with one SQS route (max_in_flight C, defaul
               seconds and CPU cover the consume phase; duplicates = invocations - distinct
               seqs (retries included); lost = N - seqs handled in this run. Across restarts
               only FILE tells what was handled: give restarted runs --idle-exit-s.
+bench         consume, configured by the BENCH_* variables of ../shared/peers/external-bench.mjs
+              (queue, endpoint, messages, concurrency x 10 in flight, wait time, ids file
+              of MessageIds): EXTERNAL_CMD="build/tools/courier-load bench" there.
 create-queue  creates a queue (".fifo" appended for --fifo) and prints its URL, and then
               its ARN with --print-arn.
 
@@ -268,12 +273,18 @@ public:
 
     void append(std::int64_t seq) const
     {
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, seq).ptr;
+        append(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    }
+
+    void append(std::string_view id) const
+    {
         if (fd_ < 0)
             return;
-        char line[24];
-        auto end = std::to_chars(line, line + sizeof line - 1, seq).ptr;
-        *end++ = '\n';
-        if (::write(fd_, line, static_cast<std::size_t>(end - line)) != end - line)
+        std::string line(id);
+        line += '\n';
+        if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
             throw std::system_error(errno, std::generic_category(), "writing the ids file");
     }
 
@@ -306,6 +317,8 @@ int consume(const flags& f)
         .wait_time = std::chrono::seconds(f.number("wait-time", 20, 0, 20)),
         .visibility_timeout = std::chrono::seconds(f.number("visibility-timeout", 30, 1, 43200))};
     const ids_file ids(f.text("ids-out"));
+    // The peers' harness counts MessageIds; our own soak scripts count seqs.
+    const bool ids_are_message_ids = f.text("ids-kind", "seq") == "message-id";
 
     // A borrowed io_context: `run()` then returns as soon as the dispatcher is done, even
     // though the watcher below may still have a timer pending.
@@ -316,7 +329,11 @@ int consume(const flags& f)
     tally t;
 
     auto handle = [&](load_body body, courier::context& ctx) -> asio::awaitable<void> {
-        ids.append(body.seq); // first: every invocation is on disk, whatever happens next
+        // First: every invocation is on disk, whatever happens next.
+        if (ids_are_message_ids)
+            ids.append(ctx.message_id());
+        else
+            ids.append(body.seq);
         ++t.invocations;
         t.seen.insert(body.seq);
         t.last_activity = clock_type::now();
@@ -432,6 +449,10 @@ int create_queue(const flags& f)
 
 } // namespace
 
+const std::set<std::string_view> consume_flags = {
+    "queue-url", "messages",  "concurrency", "handler-delay-ms",   "fail-every",
+    "ids-out",   "ids-kind",  "idle-exit-s", "wait-time",          "visibility-timeout"};
+
 int main(int argc, char** argv)
 {
     const std::string_view command = argc > 1 ? argv[1] : "";
@@ -447,10 +468,29 @@ int main(int argc, char** argv)
             return produce(
                 flags(argc, argv, {"queue-url", "messages", "body-bytes", "concurrency"}));
         if (command == "consume")
-            return consume(flags(argc, argv,
-                                 {"queue-url", "messages", "concurrency", "handler-delay-ms",
-                                  "fail-every", "ids-out", "idle-exit-s", "wait-time",
-                                  "visibility-timeout"}));
+            return consume(flags(argc, argv, consume_flags));
+        if (command == "bench")
+        {
+            // The contract of ../shared/peers/external-bench.mjs: everything comes in BENCH_*
+            // variables. A Node peer's "concurrency" is a number of consumers each taking
+            // batches of 10, so the route gets 10 messages in flight per unit.
+            const auto env = [](const char* name) {
+                const char* v = std::getenv(name);
+                if (v == nullptr || *v == '\0')
+                    throw usage_error(fmt::format("{} is not set (run me from external-bench.mjs)", name));
+                return std::string(v);
+            };
+            const auto units = std::stoll(env("BENCH_CONCURRENCY"));
+            std::vector<std::string> args = {
+                argv[0], "consume", "--queue-url", env("BENCH_QUEUE_URL"), "--endpoint", env("BENCH_ENDPOINT"),
+                "--messages", env("BENCH_MESSAGES"), "--concurrency", std::to_string(10 * units),
+                "--wait-time", env("BENCH_WAIT_TIME_SECONDS"), "--ids-out", env("BENCH_IDS_FILE"),
+                "--ids-kind", "message-id", "--log-level", "warning"};
+            std::vector<char*> pointers;
+            for (auto& a : args)
+                pointers.push_back(a.data());
+            return consume(flags(static_cast<int>(pointers.size()), pointers.data(), consume_flags));
+        }
         if (command == "create-queue")
             return create_queue(
                 flags(argc, argv, {"name", "visibility-timeout", "dlq-arn", "max-receive-count"},
