@@ -27,15 +27,12 @@ sqs_client::impl::impl(asio::any_io_executor executor, sqs_client_options option
 {
 }
 
-} // namespace courier
-
 // ---- the public client ---------------------------------------------------------------
-
-namespace courier {
 
 namespace {
 
-// Builds the protocol's view of a message; `out` must outlive the rendering.
+// Builds the protocol's view of a message; it points into `m`, which must outlive the
+// rendering.
 sqs::send_message_entry entry_of(const outgoing_message& m, std::string_view id)
 {
     sqs::send_message_entry e;
@@ -88,13 +85,12 @@ asio::awaitable<std::string> sqs_client::send(std::string queue_url, outgoing_me
 asio::awaitable<std::vector<std::string>> sqs_client::send_batch(std::string queue_url,
                                                                  std::vector<outgoing_message> msgs)
 {
-    static constexpr std::string_view ids[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
     if (msgs.empty() || msgs.size() > 10)
         throw error(errc::bad_configuration, "send_batch takes 1 to 10 messages",
                     {.action = "SendMessageBatch", .queue = queue_url});
     std::vector<sqs::send_message_entry> entries;
     for (std::size_t i = 0; i < msgs.size(); ++i)
-        entries.push_back(entry_of(msgs[i], ids[i]));
+        entries.push_back(entry_of(msgs[i], sqs::batch_entry_ids[i]));
     sqs::send_message_batch_request req;
     req.queue_url = queue_url;
     req.entries = entries;

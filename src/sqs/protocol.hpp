@@ -35,6 +35,9 @@ inline constexpr std::string_view content_type = "application/x-amz-json-1.0";
 
 /// The default for attribute-name lists: ask for every attribute.
 inline constexpr std::string_view all_names[] = {"All"};
+/// Ids for the entries of a batch request (SQS allows at most 10 per batch).
+inline constexpr std::string_view batch_entry_ids[] = {"0", "1", "2", "3", "4",
+                                                       "5", "6", "7", "8", "9"};
 
 // ---------------------------------------------------------------------------------------------
 // Requests. Each has `action` (the SQS action name, for logs and error context) and `target`

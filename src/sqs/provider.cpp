@@ -20,7 +20,6 @@ namespace courier {
 
 namespace {
 
-constexpr std::string_view entry_ids[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 // SQS caps a message's visibility at 12 hours.
 constexpr int max_visibility_seconds = 12 * 60 * 60;
 // How often a batch entry that failed on the server's side (not the sender's) is retried.
@@ -217,7 +216,7 @@ private:
             [&](const std::vector<std::size_t>& pending) -> asio::awaitable<sqs::batch_result> {
                 std::vector<sqs::delete_message_entry> batch;
                 for (std::size_t i = 0; i < pending.size(); ++i)
-                    batch.push_back({entry_ids[i], entries[pending[i]].receipt});
+                    batch.push_back({sqs::batch_entry_ids[i], entries[pending[i]].receipt});
                 sqs::delete_message_batch_request req;
                 req.queue_url = options_.queue_url;
                 req.entries = batch;
@@ -234,7 +233,7 @@ private:
             [&](const std::vector<std::size_t>& pending) -> asio::awaitable<sqs::batch_result> {
                 std::vector<sqs::change_message_visibility_entry> batch;
                 for (std::size_t i = 0; i < pending.size(); ++i)
-                    batch.push_back({entry_ids[i], entries[pending[i]].receipt,
+                    batch.push_back({sqs::batch_entry_ids[i], entries[pending[i]].receipt,
                                      entries[pending[i]].timeout_seconds});
                 sqs::change_message_visibility_batch_request req;
                 req.queue_url = options_.queue_url;

@@ -10,6 +10,7 @@
 #define COURIER_TESTS_CREDENTIALS_SUPPORT_HPP
 
 #include "courier/logger.hpp"
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -83,37 +84,6 @@ private:
     std::string dir_;
     std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
-
-// Keeps every log line as "LEVEL text".
-class log_lines
-{
-public:
-    courier::logger make(courier::log_level level = courier::log_level::trace)
-    {
-        return courier::logger(level, [this](const courier::log_record& r) {
-            std::lock_guard lock(mutex_);
-            lines_.push_back(std::string(courier::to_string(r.level)) + " " + std::string(r.text));
-        });
-    }
-    std::string all() const
-    {
-        std::lock_guard lock(mutex_);
-        std::string out;
-        for (const auto& l : lines_)
-            out.append(l).append("\n");
-        return out;
-    }
-    bool contains(std::string_view part) const { return all().find(part) != std::string::npos; }
-
-private:
-    mutable std::mutex mutex_;
-    std::vector<std::string> lines_;
-};
-
-inline bool contains(std::string_view text, std::string_view part)
-{
-    return text.find(part) != std::string_view::npos;
-}
 
 } // namespace courier_test
 

@@ -6,6 +6,11 @@
 #ifndef COURIER_TESTS_LOOPBACK_HTTP_SERVER_HPP
 #define COURIER_TESTS_LOOPBACK_HTTP_SERVER_HPP
 
+#include "http/client.hpp"
+#include "test_support.hpp"
+
+#include <courier/error.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -26,7 +31,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace courier_test {
@@ -62,6 +69,24 @@ inline asio::awaitable<void> sleep(std::chrono::steady_clock::duration d)
 {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
     co_await t.async_wait(nothrow);
+}
+
+// Sends `req` through `c` and returns the courier::error the send threw; fails the test
+// if it did not throw.
+inline asio::awaitable<courier::error> expect_error(courier::http::client& c,
+                                                    courier::http::request req,
+                                                    std::chrono::milliseconds timeout)
+{
+    try
+    {
+        co_await c.send(std::move(req), timeout);
+    }
+    catch (const courier::error& e)
+    {
+        co_return e;
+    }
+    FAIL("send did not throw courier::error");
+    throw std::logic_error("unreachable");
 }
 
 // Polls `ready` every 10 ms for up to `limit`.

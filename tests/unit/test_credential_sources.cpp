@@ -25,7 +25,7 @@ using courier_test::contains;
 using courier_test::env_scope;
 using courier_test::eventually;
 using courier_test::http_server;
-using courier_test::log_lines;
+using courier_test::log_capture;
 using courier_test::reply;
 using courier_test::run_test;
 using courier_test::seen_request;
@@ -52,7 +52,7 @@ std::string creds_json(const std::string& key, const std::string& secret,
 }
 
 // Options for chains under test: logs captured (at trace level) and short timeouts.
-aws::credential_chain_options options_with(log_lines& log)
+aws::credential_chain_options options_with(log_capture& log)
 {
     aws::credential_chain_options options;
     options.log = log.make();
@@ -91,7 +91,7 @@ http_server::handler numbered_credentials(std::chrono::milliseconds lifetime,
 TEST_CASE("container: full URI on loopback with an authorization token (file wins)")
 {
     env_scope env;
-    log_lines log;
+    log_capture log;
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         http_server server(io, [](const seen_request& r, std::size_t) {
             if (r.header("authorization") != "file-token" || r.target != "/creds?id=1")
@@ -129,7 +129,7 @@ TEST_CASE("imds: IMDSv2 session token, role name, then the role's credentials")
 {
     env_scope env;
     env.unset("AWS_EC2_METADATA_DISABLED");
-    log_lines log;
+    log_capture log;
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         http_server server(io, [](const seen_request& r, std::size_t) {
             const std::string base = "/latest/meta-data/iam/security-credentials/";
@@ -165,7 +165,7 @@ TEST_CASE("imds: a metadata service that refuses is reported with the other sour
 {
     env_scope env;
     env.unset("AWS_EC2_METADATA_DISABLED");
-    log_lines log;
+    log_capture log;
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         http_server server(io, [](const seen_request&, std::size_t) { return reply{403, ""}; });
         env.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url());
@@ -181,7 +181,7 @@ TEST_CASE("imds: a metadata service that refuses is reported with the other sour
 TEST_CASE("web identity: AssumeRoleWithWebIdentity form body and XML answer")
 {
     env_scope env;
-    log_lines log;
+    log_capture log;
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         http_server server(io, [](const seen_request& r, std::size_t i) {
             if (i > 0)
@@ -229,7 +229,7 @@ TEST_CASE("web identity: AssumeRoleWithWebIdentity form body and XML answer")
 TEST_CASE("web identity: from the config profile")
 {
     env_scope env;
-    log_lines log;
+    log_capture log;
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         http_server server(io, [](const seen_request&, std::size_t) {
             return reply{200, "<R><Credentials><AccessKeyId>ASIAPROF</AccessKeyId><SecretAccessKey>"
@@ -253,7 +253,7 @@ TEST_CASE("web identity: from the config profile")
 TEST_CASE("refresh: credentials within 5 minutes of expiry refresh in the background, once")
 {
     env_scope env;
-    log_lines log;
+    log_capture log;
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         http_server server(io, numbered_credentials(2min));
         server.set_delay(100ms);
@@ -286,7 +286,7 @@ TEST_CASE("refresh: credentials within 5 minutes of expiry refresh in the backgr
 TEST_CASE("refresh: a cancelled caller stops waiting; the fetch goes on for the others")
 {
     env_scope env;
-    log_lines log;
+    log_capture log;
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         http_server server(io, numbered_credentials(1h));
         server.set_delay(300ms);
@@ -304,7 +304,7 @@ TEST_CASE("refresh: a cancelled caller stops waiting; the fetch goes on for the 
 TEST_CASE("refresh: a failed refresh keeps still-valid credentials and logs a warning")
 {
     env_scope env;
-    log_lines log;
+    log_capture log;
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         http_server server(io, numbered_credentials(2min, 1));
         env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/c");
@@ -322,7 +322,7 @@ TEST_CASE("refresh: a failed refresh keeps still-valid credentials and logs a wa
 TEST_CASE("refresh: expired credentials and a failing refresh give no_credentials")
 {
     env_scope env;
-    log_lines log;
+    log_capture log;
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         http_server server(io, numbered_credentials(600ms, 1));
         env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/c");
@@ -340,7 +340,7 @@ TEST_CASE("refresh: expired credentials and a failing refresh give no_credential
 TEST_CASE("secrets appear in no error message and no log line")
 {
     env_scope env;
-    log_lines log;
+    log_capture log;
     std::vector<std::string> messages;
     const std::vector<std::string> secrets = {"SECRET-SENTINEL", "TOKEN-SENTINEL", "JWT-SENTINEL",
                                               "FILE-SECRET-SENTINEL"};

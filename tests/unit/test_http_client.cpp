@@ -39,6 +39,8 @@ using courier::http::response;
 
 namespace {
 
+using courier_test::contains;
+using courier_test::expect_error;
 using courier_test::nothrow;
 using courier_test::sleep;
 using clock_type = std::chrono::steady_clock;
@@ -202,22 +204,6 @@ request post(std::string body)
     return r;
 }
 
-// Sends and returns the courier::error the send threw; fails the test if it did not.
-asio::awaitable<courier::error> expect_error(client& c, request r, std::chrono::milliseconds t)
-{
-    try {
-        co_await c.send(std::move(r), t);
-    } catch (const courier::error& e) {
-        co_return e;
-    }
-    FAIL("send did not throw courier::error");
-    throw std::logic_error("unreachable");
-}
-
-bool contains(std::string_view text, std::string_view part)
-{
-    return text.find(part) != std::string_view::npos;
-}
 
 } // namespace
 

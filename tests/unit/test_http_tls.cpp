@@ -41,6 +41,8 @@ using courier::http::request;
 
 namespace {
 
+using courier_test::contains;
+using courier_test::expect_error;
 using courier_test::nothrow;
 
 // The shared runner, with the 5 s limit these tests have always had rather than its default
@@ -189,21 +191,6 @@ std::string url(const std::string& host, std::uint16_t port)
 }
 
 // The error a send throws, or the test fails.
-asio::awaitable<courier::error> expect_error(client& c)
-{
-    try {
-        co_await c.send(request{}, 2s);
-    } catch (const courier::error& e) {
-        co_return e;
-    }
-    FAIL("send did not throw courier::error");
-    throw std::logic_error("unreachable");
-}
-
-bool contains(std::string_view text, std::string_view part)
-{
-    return text.find(part) != std::string_view::npos;
-}
 
 } // namespace
 
@@ -239,7 +226,7 @@ TEST_CASE("tls: a self-signed certificate is refused by the system store")
     run_test([](asio::io_context& io) -> asio::awaitable<void> {
         tls_server server(io, "self");
         client c(io.get_executor(), endpoint::parse(url("127.0.0.1", server.port())));
-        auto e = co_await expect_error(c);
+        auto e = co_await expect_error(c, request(), 2s);
         CHECK(e.code() == errc::transport_failed);
         CHECK(contains(e.detail(), "TLS handshake: certificate verify failed"));
         CHECK(contains(e.detail(), "self-signed"));
@@ -267,13 +254,13 @@ TEST_CASE("tls: a certificate for another host is refused")
         options.ca_file = pki().file("ca.pem");
         client by_address(io.get_executor(), endpoint::parse(url("127.0.0.1", server.port())),
                           options);
-        auto e = co_await expect_error(by_address);
+        auto e = co_await expect_error(by_address, request(), 2s);
         CHECK(e.code() == errc::transport_failed);
         CHECK(contains(e.detail(), "certificate verify failed (IP address mismatch)"));
 
         client by_name(io.get_executor(), endpoint::parse(url("localhost", server.port())),
                        options);
-        auto n = co_await expect_error(by_name);
+        auto n = co_await expect_error(by_name, request(), 2s);
         CHECK(contains(n.detail(), "certificate verify failed (hostname mismatch)"));
         CHECK(server.state().requests == 0);
     });

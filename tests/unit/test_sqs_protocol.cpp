@@ -2,6 +2,7 @@
 // byte against a naive reference, UTF-8 rejection, base64 and MD5 against published vectors,
 // realistic and broken responses of every action, and every error-body shape.
 #include "sqs/protocol.hpp"
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 #include <simdjson.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 namespace sqs = courier::sqs;
+using courier_test::contains;
 using namespace std::string_literals;
 using namespace std::string_view_literals;
 
@@ -37,10 +39,6 @@ courier::error error_from(F&& f)
     throw std::logic_error("unreachable");
 }
 
-bool contains(std::string_view text, std::string_view part)
-{
-    return text.find(part) != std::string_view::npos;
-}
 
 bool printable(std::string_view text)
 {

@@ -64,7 +64,12 @@ auto run_simulated(asio::io_context& io, courier::testing::simulated_clock& cloc
                          "coroutine did not finish (deadlock or simulated time limit)");
 }
 
-/// Collects log records as "LEVEL [route] id text".
+inline bool contains(std::string_view text, std::string_view part)
+{
+    return text.find(part) != std::string_view::npos;
+}
+
+/// Collects log records as "LEVEL [route] id text" (route and id left out when empty).
 class log_capture
 {
 public:
@@ -72,8 +77,12 @@ public:
     {
         return courier::logger(level, [this](const courier::log_record& r) {
             std::lock_guard lock(mutex_);
-            lines_.push_back(std::string(courier::to_string(r.level)) + " [" + std::string(r.route) +
-                             "] " + std::string(r.message_id) + " " + std::string(r.text));
+            std::string line(courier::to_string(r.level));
+            if (!r.route.empty())
+                line.append(" [").append(r.route).append("]");
+            if (!r.message_id.empty())
+                line.append(" ").append(r.message_id);
+            lines_.push_back(line.append(" ").append(r.text));
         });
     }
     std::vector<std::string> lines() const
@@ -81,6 +90,16 @@ public:
         std::lock_guard lock(mutex_);
         return lines_;
     }
+    /// Every line, each followed by a newline.
+    std::string all() const
+    {
+        std::lock_guard lock(mutex_);
+        std::string out;
+        for (const auto& l : lines_)
+            out.append(l).append("\n");
+        return out;
+    }
+    bool contains(std::string_view part) const { return courier_test::contains(all(), part); }
     std::size_t count(std::string_view needle) const
     {
         std::lock_guard lock(mutex_);
