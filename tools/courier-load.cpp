@@ -8,6 +8,8 @@
 // survives SIGKILL; `create-queue` makes a queue for the scripts. Endpoint, region and
 // credentials come from the usual AWS chain, so the same commands work against fauxqs
 // and against AWS.
+#include "sqs_consume.hpp"
+
 #include <courier/courier.hpp>
 #include <courier/sqs.hpp>
 
@@ -51,6 +53,8 @@ constexpr const char* usage = R"(usage:
   courier-load consume --queue-url URL --messages N [--concurrency C] [--handler-delay-ms D]
                        [--fail-every K] [--ids-out FILE] [--idle-exit-s S]
                        [--wait-time S] [--visibility-timeout S] [--ids-kind seq|message-id]
+                       [--threads T]
+                       [--done-out FILE] [--request-timeout-ms MS] [--until-empty]
   courier-load bench
   courier-load create-queue --name NAME [--fifo] [--visibility-timeout S]
                             [--dlq-arn ARN --max-receive-count N] [--print-arn]
@@ -71,9 +75,16 @@ consume       runs a courier manager with one SQS route (max_in_flight C, defaul
               seconds and CPU cover the consume phase; duplicates = invocations - distinct
               seqs (retries included); lost = N - seqs handled in this run. Across restarts
               only FILE tells what was handled: give restarted runs --idle-exit-s.
+              --threads T runs the io_context on T threads (default 1). The line also
+              carries peak_rss_kib (VmHWM) and in_flight_peak.
+              --done-out FILE gets a seq when its handler returned successfully (so a
+              graceful stop must have acked it); --until-empty stops instead once the
+              queue reports no message visible, in flight or delayed (checked every
+              500 ms), however many were handled: for runs through faults and restarts;
+              --request-timeout-ms bounds each SQS request (default 10000).
 bench         consume, configured by the BENCH_* variables of ../shared/peers/external-bench.mjs
-              (queue, endpoint, messages, concurrency x 10 in flight, wait time, ids file
-              of MessageIds): EXTERNAL_CMD="build/tools/courier-load bench" there.
+              (queue, endpoint, messages, 10 x BENCH_CONCURRENCY in flight, wait time, ids
+              file of MessageIds); the same code as build/bench/courier-sqs-bench.
 create-queue  creates a queue (".fifo" appended for --fifo) and prints its URL, and then
               its ARN with --print-arn.
 
@@ -177,22 +188,6 @@ courier::sqs_client_options client_options(const flags& f, std::size_t connectio
     return o;
 }
 
-// A point in time with the process's user and system CPU (all threads), in seconds.
-struct snapshot
-{
-    clock_type::time_point at{};
-    double user = 0;
-    double sys = 0;
-
-    static snapshot now()
-    {
-        rusage u{};
-        getrusage(RUSAGE_SELF, &u);
-        const auto s = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-        return {clock_type::now(), s(u.ru_utime), s(u.ru_stime)};
-    }
-};
-
 // ---- produce ----------------------------------------------------------------------------
 
 std::string make_body(std::int64_t seq, std::size_t bytes)
@@ -243,168 +238,28 @@ int produce(const flags& f)
 
 // ---- consume ----------------------------------------------------------------------------
 
-struct load_body
-{
-    std::int64_t seq = 0;
-    std::string pad;
-};
-BOOST_DESCRIBE_STRUCT(load_body, (), (seq, pad))
-
-// One line per handler invocation, written straight to the kernel: a SIGKILL right after
-// the handler ran cannot lose the line in a user-space buffer.
-class ids_file
-{
-public:
-    explicit ids_file(const std::string& path)
-    {
-        if (path.empty())
-            return;
-        fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd_ < 0)
-            throw std::system_error(errno, std::generic_category(), "cannot open " + path);
-    }
-    ~ids_file()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    ids_file(const ids_file&) = delete;
-    ids_file& operator=(const ids_file&) = delete;
-
-    void append(std::int64_t seq) const
-    {
-        char digits[24];
-        const auto end = std::to_chars(digits, digits + sizeof digits, seq).ptr;
-        append(std::string_view(digits, static_cast<std::size_t>(end - digits)));
-    }
-
-    void append(std::string_view id) const
-    {
-        if (fd_ < 0)
-            return;
-        std::string line(id);
-        line += '\n';
-        if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-            throw std::system_error(errno, std::generic_category(), "writing the ids file");
-    }
-
-private:
-    int fd_ = -1;
-};
-
-// What the handler saw. The manager runs one thread, so the handler and the watcher that
-// read and write this never run at the same time.
-struct tally
-{
-    std::unordered_set<std::int64_t> seen; // seqs the handler was invoked for
-    std::unordered_set<std::int64_t> ok;   // seqs whose handler succeeded
-    std::uint64_t invocations = 0;
-    std::uint64_t ok_invocations = 0;
-    std::uint64_t first_deliveries = 0;
-    clock_type::time_point last_activity = clock_type::now();
-};
-
 int consume(const flags& f)
 {
-    const auto url = f.required("queue-url");
-    const auto total = f.number("messages", std::nullopt, 1);
-    const auto concurrency = static_cast<std::size_t>(f.number("concurrency", 10, 1, 100000));
-    const auto delay = std::chrono::milliseconds(f.number("handler-delay-ms", 0, 0));
-    const auto fail_every = static_cast<std::uint64_t>(f.number("fail-every", 0, 0));
-    const auto idle_exit = std::chrono::seconds(f.number("idle-exit-s", 0, 0));
-    courier::sqs_queue_options queue{
-        .queue_url = url,
-        .wait_time = std::chrono::seconds(f.number("wait-time", 20, 0, 20)),
-        .visibility_timeout = std::chrono::seconds(f.number("visibility-timeout", 30, 1, 43200))};
-    const ids_file ids(f.text("ids-out"));
+    courier::tools::consume_options o;
+    o.endpoint = f.text("endpoint");
+    o.region = f.text("region");
+    o.log = log_level(f);
+    o.queue_url = f.required("queue-url");
+    o.messages = f.number("messages", std::nullopt, 1);
+    o.in_flight = static_cast<std::size_t>(f.number("concurrency", 10, 1, 100000));
+    o.threads = static_cast<std::size_t>(f.number("threads", 1, 1, 64));
+    o.handler_delay = std::chrono::milliseconds(f.number("handler-delay-ms", 0, 0));
+    o.fail_every = static_cast<std::uint64_t>(f.number("fail-every", 0, 0));
+    o.idle_exit = std::chrono::seconds(f.number("idle-exit-s", 0, 0));
+    o.wait_time = std::chrono::seconds(f.number("wait-time", 20, 0, 20));
+    o.visibility_timeout = std::chrono::seconds(f.number("visibility-timeout", 30, 1, 43200));
+    o.ids_path = f.text("ids-out");
+    o.done_path = f.text("done-out");
+    o.request_timeout = std::chrono::milliseconds(f.number("request-timeout-ms", 0, 0, 600000));
+    o.until_empty = f.has("until-empty");
     // The peers' harness counts MessageIds; our own soak scripts count seqs.
-    const bool ids_are_message_ids = f.text("ids-kind", "seq") == "message-id";
-
-    // A borrowed io_context: `run()` then returns as soon as the dispatcher is done, even
-    // though the watcher below may still have a timer pending.
-    asio::io_context io;
-    courier::manager mgr(io, {.dispatch = {.log = courier::logger(log_level(f))}});
-    auto client = std::make_shared<courier::sqs_client>(io.get_executor(), client_options(f, 16));
-    asio::steady_timer tick(io);
-    tally t;
-
-    auto handle = [&](load_body body, courier::context& ctx) -> asio::awaitable<void> {
-        // First: every invocation is on disk, whatever happens next.
-        if (ids_are_message_ids)
-            ids.append(ctx.message_id());
-        else
-            ids.append(body.seq);
-        ++t.invocations;
-        t.seen.insert(body.seq);
-        t.last_activity = clock_type::now();
-        if (delay.count() > 0)
-        {
-            asio::steady_timer sleep(co_await asio::this_coro::executor, delay);
-            co_await sleep.async_wait(asio::use_awaitable);
-        }
-        if (fail_every > 0 && ctx.raw().receive_count == 1 &&
-            ++t.first_deliveries % fail_every == 0)
-            throw std::runtime_error(fmt::format("planned failure of seq {}", body.seq));
-        ++t.ok_invocations;
-        if (t.ok.insert(body.seq).second && std::ssize(t.ok) == total)
-            tick.cancel(); // wake the watcher now rather than at its next tick
-    };
-    mgr.add_route("load", courier::make_sqs_provider(client, std::move(queue)),
-                  courier::json<load_body>{}, handle,
-                  {.max_in_flight = concurrency,
-                   .on_error = courier::retry_with_backoff({.base = 200ms, .max = 5s})});
-
-    // The watcher ends the run once N distinct seqs were handled and every successful
-    // handling was settled (acked, or its ack failed and was counted), or after too long
-    // without a message. It polls every 100 ms, and every 1 ms near the end.
-    std::optional<snapshot> end;
-    std::string stopped_by = "signal";
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        for (;;)
-        {
-            tick.expires_after(std::ssize(t.ok) >= total ? 1ms : 100ms);
-            co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
-            const auto& s = mgr.routes().front().stats();
-            if (std::ssize(t.ok) >= total && s.handled >= t.ok_invocations &&
-                s.acked + s.provider_errors >= s.handled)
-                stopped_by = "count";
-            else if (idle_exit.count() > 0 && clock_type::now() - t.last_activity >= idle_exit)
-                stopped_by = "idle";
-            else
-                continue;
-            end = snapshot::now();
-            mgr.stop(); // graceful: acks are flushed before run() returns
-            co_return;
-        }
-    }, asio::detached);
-
-    const auto start = snapshot::now();
-    t.last_activity = start.at;
-    const int code = mgr.run();
-    tick.cancel();
-    if (!end)
-        end = snapshot::now();
-    if (stopped_by == "idle") // the idle wait is not consume time
-        end->at = t.last_activity;
-
-    const auto& s = mgr.routes().front().stats();
-    const double secs = std::chrono::duration<double>(end->at - start.at).count();
-    const double user = end->user - start.user;
-    const double sys = end->sys - start.sys;
-    const auto handled = static_cast<double>(t.ok.size());
-    const auto in_range = std::count_if(t.ok.begin(), t.ok.end(),
-                                        [&](std::int64_t seq) { return seq >= 0 && seq < total; });
-    fmt::print("{{\"peer\":\"courier\",\"messages\":{},\"seconds\":{:.4f},\"msgs_per_s\":{:.1f},"
-               "\"cpu_user_s\":{:.4f},\"cpu_sys_s\":{:.4f},\"cpu_us_per_msg\":{:.2f},"
-               "\"duplicates\":{},\"lost\":{},\"mode\":\"consume\",\"concurrency\":{},"
-               "\"invocations\":{},\"failed\":{},\"retried\":{},\"acked\":{},"
-               "\"provider_errors\":{},\"requests\":{},\"stopped_by\":\"{}\",\"exit_code\":{}}}\n",
-               total, secs, handled > 0 ? handled / secs : 0, user, sys,
-               handled > 0 ? (user + sys) * 1e6 / handled : 0, t.invocations - t.seen.size(),
-               total - in_range, concurrency, t.invocations, s.failed.load(), s.retried.load(),
-               s.acked.load(), s.provider_errors.load(), client->requests_sent(), stopped_by, code);
-    std::fflush(stdout);
-    return code == courier::exit_error ? 1 : 0;
+    o.ids_are_message_ids = f.text("ids-kind", "seq") == "message-id";
+    return courier::tools::run_consume(o);
 }
 
 // ---- create-queue -----------------------------------------------------------------------
@@ -451,7 +306,8 @@ int create_queue(const flags& f)
 
 const std::set<std::string_view> consume_flags = {
     "queue-url", "messages",  "concurrency", "handler-delay-ms",   "fail-every",
-    "ids-out",   "ids-kind",  "idle-exit-s", "wait-time",          "visibility-timeout"};
+    "ids-out",   "ids-kind",  "idle-exit-s", "wait-time",          "visibility-timeout",
+    "threads",   "done-out",  "request-timeout-ms"};
 
 int main(int argc, char** argv)
 {
@@ -468,28 +324,14 @@ int main(int argc, char** argv)
             return produce(
                 flags(argc, argv, {"queue-url", "messages", "body-bytes", "concurrency"}));
         if (command == "consume")
-            return consume(flags(argc, argv, consume_flags));
+            return consume(flags(argc, argv, consume_flags, {"until-empty"}));
         if (command == "bench")
         {
-            // The contract of ../shared/peers/external-bench.mjs: everything comes in BENCH_*
-            // variables. A Node peer's "concurrency" is a number of consumers each taking
-            // batches of 10, so the route gets 10 messages in flight per unit.
-            const auto env = [](const char* name) {
-                const char* v = std::getenv(name);
-                if (v == nullptr || *v == '\0')
-                    throw usage_error(fmt::format("{} is not set (run me from external-bench.mjs)", name));
-                return std::string(v);
-            };
-            const auto units = std::stoll(env("BENCH_CONCURRENCY"));
-            std::vector<std::string> args = {
-                argv[0], "consume", "--queue-url", env("BENCH_QUEUE_URL"), "--endpoint", env("BENCH_ENDPOINT"),
-                "--messages", env("BENCH_MESSAGES"), "--concurrency", std::to_string(10 * units),
-                "--wait-time", env("BENCH_WAIT_TIME_SECONDS"), "--ids-out", env("BENCH_IDS_FILE"),
-                "--ids-kind", "message-id", "--log-level", "warning"};
-            std::vector<char*> pointers;
-            for (auto& a : args)
-                pointers.push_back(a.data());
-            return consume(flags(static_cast<int>(pointers.size()), pointers.data(), consume_flags));
+            // The contract of ../shared/peers/external-bench.mjs (the same code as
+            // build/bench/courier-sqs-bench).
+            if (argc > 2)
+                throw usage_error("'bench' takes no arguments: BENCH_* variables configure it");
+            return courier::tools::run_consume(courier::tools::options_from_bench_env());
         }
         if (command == "create-queue")
             return create_queue(
@@ -497,6 +339,11 @@ int main(int argc, char** argv)
                       {"fifo", "print-arn"}));
         throw usage_error(command.empty() ? "no command given"
                                           : fmt::format("unknown command '{}'", command));
+    }
+    catch (const std::invalid_argument& e) // a bad BENCH_* variable
+    {
+        fmt::print(stderr, "courier-load: {}\n", e.what());
+        return 2;
     }
     catch (const usage_error& e)
     {

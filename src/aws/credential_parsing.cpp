@@ -85,9 +85,18 @@ std::optional<chr::system_clock::time_point> parse_iso8601(std::string_view s)
     if (!date.ok() || hour > 23 || minute > 59 || second > 60)
         return std::nullopt;
     second = std::min(second, 59); // a leap second: one second early is close enough
-    const auto t = chr::sys_days(date) + chr::hours(hour) + chr::minutes(minute) +
-                   chr::seconds(second) + fraction - offset;
-    return chr::time_point_cast<chr::system_clock::duration>(t);
+    const auto whole = chr::sys_days(date) + chr::hours(hour) + chr::minutes(minute) +
+                       chr::seconds(second) - offset;
+    // system_clock counts nanoseconds in 64 bits (years 1678 to 2261 in libstdc++): converting
+    // a time outside would overflow (UB; found by fuzz/fuzz_credentials with "9999-12-31").
+    // A year of margin keeps the callers' arithmetic (expiry minus the refresh margin) in
+    // range too. No AWS service writes such a time, so it is refused as malformed.
+    constexpr auto margin = chr::days(366);
+    constexpr auto earliest = chr::ceil<chr::seconds>(chr::system_clock::duration::min()) + margin;
+    constexpr auto latest = chr::floor<chr::seconds>(chr::system_clock::duration::max()) - margin;
+    if (whole.time_since_epoch() < earliest || whole.time_since_epoch() > latest)
+        return std::nullopt;
+    return chr::time_point_cast<chr::system_clock::duration>(whole) + fraction;
 }
 
 std::string format_iso8601(chr::system_clock::time_point t)

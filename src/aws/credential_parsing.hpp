@@ -17,7 +17,8 @@
 namespace courier::aws {
 
 /// Parses `YYYY-MM-DDTHH:MM:SS`, an optional fraction of a second, then `Z` or an offset
-/// (`+HH:MM`, `-HHMM`), as AWS services write expirations. Returns nothing if malformed.
+/// (`+HH:MM`, `-HHMM`), as AWS services write expirations. Returns nothing if malformed,
+/// or if the time is not within `system_clock`'s range less a year (late 1678 to early 2261).
 std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
 
 /// `t` as `YYYY-MM-DDTHH:MM:SSZ` (UTC, truncated to seconds), for log lines and tests.

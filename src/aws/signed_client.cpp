@@ -124,7 +124,8 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         http::response resp;
         try
         {
-            resp = co_await http_.send(std::move(req), timeout);
+            // This coroutine already runs on the client's strand (see `call`).
+            resp = co_await http_.send_on_executor(std::move(req), timeout);
         }
         catch (...)
         {

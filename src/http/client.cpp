@@ -312,6 +312,8 @@ struct client::impl
 
     static asio::awaitable<response> run(std::shared_ptr<impl> self, request req,
                                          milliseconds timeout);
+    static asio::awaitable<response> attempts(std::shared_ptr<impl> self, request req,
+                                              milliseconds timeout);
     asio::awaitable<lease> acquire(bool fresh);
     void release(std::unique_ptr<connection> conn, bool reusable) noexcept;
     asio::awaitable<void> open(connection& conn);
@@ -533,6 +535,13 @@ asio::awaitable<response> client::impl::run(std::shared_ptr<impl> self, request 
         return type != asio::cancellation_type::none ? asio::cancellation_type::terminal
                                                       : asio::cancellation_type::none;
     });
+    co_return co_await attempts(std::move(self), std::move(req), timeout);
+}
+
+// The request itself, in whichever coroutine calls it (on the client's executor).
+asio::awaitable<response> client::impl::attempts(std::shared_ptr<impl> self, request req,
+                                                 milliseconds timeout)
+{
     const wire_request message = to_wire(req, self->remote_);
 
     for (int attempt = 0;; ++attempt) {
@@ -584,6 +593,11 @@ asio::awaitable<response> client::send(request req, milliseconds timeout)
     const asio::any_io_executor ex = self->ex_;
     co_return co_await asio::co_spawn(ex, impl::run(std::move(self), std::move(req), timeout),
                                       asio::use_awaitable);
+}
+
+asio::awaitable<response> client::send_on_executor(request req, milliseconds timeout)
+{
+    co_return co_await impl::attempts(impl_, std::move(req), timeout);
 }
 
 asio::awaitable<response> client::send(request req)

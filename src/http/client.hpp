@@ -150,6 +150,12 @@ public:
     boost::asio::awaitable<response> send(request req, std::chrono::milliseconds timeout);
     /// As above with `client_options::request_timeout`.
     boost::asio::awaitable<response> send(request req);
+    /// As `send`, but run in the calling coroutine instead of a coroutine of its own: saves
+    /// a co_spawn and two executor hops per request. Only for a caller that already runs
+    /// on this client's executor in a coroutine of its own (aws::signed_client hops to its
+    /// strand once per call); cancellation then follows the caller's own filter (the
+    /// default lets only terminal cancellation through, the only kind Beast honours).
+    boost::asio::awaitable<response> send_on_executor(request req, std::chrono::milliseconds timeout);
 
     const endpoint& remote() const noexcept;
     const boost::asio::any_io_executor& get_executor() const noexcept;

@@ -178,8 +178,13 @@ void response_parser::impl::read_system_attributes(dom::element value, message& 
         }
         else if (name == "SentTimestamp")
         {
+            // Past about 2262 the nanosecond count of system_clock would overflow (UB; found
+            // by fuzz/fuzz_sqs_responses), so such a timestamp is as malformed as a negative one.
+            constexpr auto latest = std::chrono::floor<std::chrono::milliseconds>(
+                std::chrono::system_clock::duration::max());
             std::int64_t milliseconds = 0;
-            if (parse_integer(text, milliseconds) && milliseconds >= 0)
+            if (parse_integer(text, milliseconds) && milliseconds >= 0 &&
+                milliseconds <= latest.count())
                 m.sent_at = std::chrono::system_clock::time_point(
                     std::chrono::milliseconds(milliseconds));
             else

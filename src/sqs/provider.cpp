@@ -10,6 +10,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 namespace asio = boost::asio;
@@ -185,9 +186,15 @@ private:
             std::vector<std::size_t> again;
             for (const auto& f : result.failed)
             {
-                const auto slot = static_cast<std::size_t>(std::stoul(f.id));
-                if (slot >= pending.size())
-                    continue;
+                // The Id comes from the server: an Id we never sent (not a number, or past
+                // the batch) is an unreadable answer, not a reason to throw std::stoul's
+                // invalid_argument out of the route, nor to guess which entry failed.
+                std::size_t slot = 0;
+                const auto [end, ec] = std::from_chars(f.id.data(), f.id.data() + f.id.size(), slot);
+                if (ec != std::errc() || end != f.id.data() + f.id.size() || f.id.empty() || slot >= pending.size())
+                    throw error(errc::bad_response,
+                                "Failed entry Id \"" + f.id.substr(0, 64) + "\" was not in the request",
+                                {.action = std::string(action), .queue = options_.queue_url});
                 const auto index = pending[slot];
                 if (!f.sender_fault && attempt < entry_attempts)
                 {

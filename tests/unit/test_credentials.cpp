@@ -144,6 +144,20 @@ TEST_CASE("parse_iso8601: the forms AWS writes, and nothing else")
         CHECK_MESSAGE(!aws::parse_iso8601(bad), bad);
 }
 
+TEST_CASE("parse_iso8601: times system_clock cannot hold are refused, not overflowed")
+{
+    // Found by fuzz/fuzz_credentials: "9999-12-31T23:59:59Z" overflowed the nanosecond count
+    // (signed overflow, UB). The edges of the range still parse.
+    for (const char* far : {"9999-12-31T23:59:59Z", "2262-04-12T00:00:00Z", "0000-01-01T00:00:00Z",
+                            "1677-09-21T00:12:44Z", "1000-01-01T00:00:00.999999999+23:59"})
+        CHECK_MESSAGE(!aws::parse_iso8601(far), far);
+    CHECK(aws::parse_iso8601("2200-01-01T00:00:00Z"));
+    CHECK(aws::format_iso8601(*aws::parse_iso8601("1700-01-01T00:00:00.5Z")) ==
+          "1700-01-01T00:00:00Z");
+    const auto json = R"({"AccessKeyId":"A","SecretAccessKey":"s","Expiration":"9999-12-31T23:59:59Z"})";
+    CHECK_THROWS_AS(aws::parse_credentials_json(json), courier::error);
+}
+
 TEST_CASE("parse_credentials_json: container and IMDS documents")
 {
     const auto creds = aws::parse_credentials_json(

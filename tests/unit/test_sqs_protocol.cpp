@@ -687,6 +687,12 @@ TEST_SUITE("sqs response parsing")
              "SentTimestamp is not a count of milliseconds", "rh-1"},
             {one_message(R"("Body":"x","Attributes":{"SentTimestamp":"1e3"})"),
              "SentTimestamp is not a count of milliseconds", "rh-1"},
+            // Found by fuzz/fuzz_sqs_responses: past year 2262 the conversion to system_clock's
+            // nanoseconds overflowed (UB) instead of being refused.
+            {one_message(R"("Body":"x","Attributes":{"SentTimestamp":"91700000000000"})"),
+             "SentTimestamp is not a count of milliseconds", "rh-1"},
+            {one_message(R"("Body":"x","Attributes":{"SentTimestamp":"9223372036854775807"})"),
+             "SentTimestamp is not a count of milliseconds", "rh-1"},
             {one_message(R"("Body":"x","MessageAttributes":"none")"),
              "MessageAttributes is not an object", "rh-1"},
             {one_message(R"("Body":"x","MessageAttributes":{"a":1})"),
