@@ -1,8 +1,9 @@
 // In-memory ceiling: messages through route -> translator -> handler -> ack on the
 // in-memory queue, one thread, beside a bare Asio loop doing the same per-message
-// co_spawn/await/ack bookkeeping by hand. Prints one JSON line per variant.
+// co_spawn/await/ack bookkeeping by hand (one co_spawn per message, and with worker
+// coroutines as courier does it). Prints one JSON line per variant.
 //
-//   build/bench/memory_throughput [messages]        (default 200000)
+//   build/bench/memory_throughput [messages] [bare|bare-workers|courier]   (default 200000, all)
 #include <courier/courier.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -102,12 +103,61 @@ void run_bare(std::size_t n)
         std::exit(1);
 }
 
+// Bare Asio, the way courier now runs messages: a fixed set of worker coroutines take
+// messages from a deque one after the other and await the handler coroutine; the ack
+// erases a hash-map entry. No co_spawn per message.
+void run_bare_workers(std::size_t n)
+{
+    asio::io_context io(1);
+    std::deque<std::pair<std::size_t, std::string>> ready;
+    std::unordered_map<std::size_t, std::string> in_flight;
+    std::size_t handled = 0, next_id = 0, produced = 0;
+    auto handle = [&](const std::string&) -> asio::awaitable<void> {
+        ++handled;
+        co_return;
+    };
+    auto worker = [&]() -> asio::awaitable<void> {
+        while (handled < n)
+        {
+            if (ready.empty())
+            {
+                // "Receive" a batch of 100 into the in-flight map.
+                for (int i = 0; i < 100 && produced < n; ++i, ++produced)
+                {
+                    const auto id = next_id++;
+                    in_flight.emplace(id, "m");
+                    ready.emplace_back(id, "m");
+                }
+                co_await asio::post(io, asio::use_awaitable);
+                continue;
+            }
+            auto [id, body] = std::move(ready.front());
+            ready.pop_front();
+            co_await handle(body);
+            in_flight.erase(id); // ack
+        }
+    };
+    const auto cpu0 = cpu_seconds();
+    const auto t0 = std::chrono::steady_clock::now();
+    asio::co_spawn(io, worker(), asio::detached);
+    io.run();
+    report("bare-asio-workers", n, std::chrono::steady_clock::now() - t0, cpu_seconds() - cpu0);
+    if (handled != n)
+        std::exit(1);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
     const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200000;
-    run_bare(n);
-    run_courier(n);
+    // One variant alone is for profilers (perf, callgrind).
+    const std::string_view only = argc > 2 ? argv[2] : "";
+    if (only.empty() || only == "bare")
+        run_bare(n);
+    if (only.empty() || only == "bare-workers")
+        run_bare_workers(n);
+    if (only.empty() || only == "courier")
+        run_courier(n);
     return 0;
 }

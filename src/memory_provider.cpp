@@ -15,15 +15,17 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <boost/intrusive/set.hpp>
+
 #include <fmt/format.h>
 
 #include <charconv>
 #include <list>
-#include <map>
 #include <mutex>
 #include <unordered_map>
 
 namespace asio = boost::asio;
+namespace intrusive = boost::intrusive;
 using namespace asio::experimental::awaitable_operators;
 
 namespace courier {
@@ -42,8 +44,30 @@ struct stored_message
     std::uint64_t generation = 0; // bumped on every delivery; part of the receipt
     bool in_flight = false;
     clock::time_point visible_at{};
-    std::multimap<clock::time_point, stored_message*>::iterator hidden_position;
+    // The two indexes are intrusive: moving a message between them allocates nothing.
+    // Safe-mode hooks know whether they are linked, which tells `detach` the index.
+    intrusive::set_member_hook<> visible_hook;
+    intrusive::set_member_hook<> hidden_hook;
 };
+
+struct by_sequence
+{
+    bool operator()(const stored_message& a, const stored_message& b) const { return a.sequence < b.sequence; }
+};
+
+struct by_visible_at
+{
+    bool operator()(const stored_message& a, const stored_message& b) const { return a.visible_at < b.visible_at; }
+};
+
+using visible_index =
+    intrusive::set<stored_message,
+                   intrusive::member_hook<stored_message, intrusive::set_member_hook<>, &stored_message::visible_hook>,
+                   intrusive::compare<by_sequence>>;
+using hidden_index =
+    intrusive::multiset<stored_message,
+                        intrusive::member_hook<stored_message, intrusive::set_member_hook<>, &stored_message::hidden_hook>,
+                        intrusive::compare<by_visible_at>>;
 
 struct receipt_parts
 {
@@ -61,6 +85,16 @@ bool parse_receipt(std::string_view receipt, receipt_parts& out)
     auto r1 = std::from_chars(receipt.data(), receipt.data() + dot, out.sequence);
     auto r2 = std::from_chars(receipt.data() + dot + 1, end, out.generation);
     return r1.ec == std::errc{} && r2.ec == std::errc{} && r2.ptr == end;
+}
+
+std::string make_receipt(std::uint64_t sequence, std::uint64_t generation)
+{
+    char buffer[2 * 20 + 1];
+    // Two 64-bit numbers always fit: to_chars cannot fail here.
+    char* dot = std::to_chars(buffer, buffer + 20, sequence).ptr;
+    *dot = '.';
+    char* end = std::to_chars(dot + 1, dot + 21, generation).ptr;
+    return std::string(buffer, end);
 }
 
 // A coroutine parked in `receive`; woken by cancelling its timer on its own executor.
@@ -102,8 +136,9 @@ struct memory_provider::state
     mutable std::mutex mutex;
     std::uint64_t next_sequence = 1;
     std::unordered_map<std::uint64_t, stored_message> messages;
-    std::map<std::uint64_t, stored_message*> visible;
-    std::multimap<clock::time_point, stored_message*> hidden;
+    // Declared after `messages`, so they are destroyed (and unlink) first.
+    visible_index visible;
+    hidden_index hidden;
     std::unordered_map<std::string, std::size_t> groups_in_flight; // FIFO only
     std::list<std::shared_ptr<receive_waiter>> waiters;
     memory_queue_counts totals;
@@ -111,21 +146,23 @@ struct memory_provider::state
     void hide(stored_message& m, clock::time_point until)
     {
         m.visible_at = until;
-        m.hidden_position = hidden.emplace(until, &m);
+        hidden.insert(m);
     }
 
     void unhide(stored_message& m)
     {
-        hidden.erase(m.hidden_position);
+        hidden.erase(hidden.iterator_to(m));
         end_flight(m);
-        visible.emplace(m.sequence, &m);
+        visible.insert(m);
     }
 
-    // Takes the message out of whichever index holds it (after `promote`).
+    // Takes the message out of whichever index holds it.
     void detach(stored_message& m)
     {
-        if (visible.erase(m.sequence) == 0)
-            hidden.erase(m.hidden_position);
+        if (m.visible_hook.is_linked())
+            visible.erase(visible.iterator_to(m));
+        else if (m.hidden_hook.is_linked())
+            hidden.erase(hidden.iterator_to(m));
         end_flight(m);
     }
 
@@ -145,8 +182,8 @@ struct memory_provider::state
     // Moves every hidden message whose time has come back to `visible`.
     void promote(clock::time_point now)
     {
-        while (!hidden.empty() && hidden.begin()->first <= now)
-            unhide(*hidden.begin()->second);
+        while (!hidden.empty() && hidden.begin()->visible_at <= now)
+            unhide(*hidden.begin());
     }
 
     void wake_receivers()
@@ -183,10 +220,11 @@ struct memory_provider::state
 std::vector<message> memory_provider::state::take(std::size_t max, clock::time_point now)
 {
     std::vector<message> out;
+    out.reserve(std::min(max, visible.size()));
     std::unordered_map<std::string, bool> taken_groups;
     for (auto it = visible.begin(); it != visible.end() && out.size() < max;)
     {
-        stored_message& m = *it->second;
+        stored_message& m = *it;
         if (options.fifo && !m.group_id.empty() && groups_in_flight.count(m.group_id) != 0 &&
             !taken_groups.count(m.group_id))
         {
@@ -216,7 +254,7 @@ std::vector<message> memory_provider::state::take(std::size_t max, clock::time_p
         hide(m, now + options.visibility_timeout);
         message& delivered = out.emplace_back();
         delivered.id = m.id;
-        delivered.receipt = fmt::format("{}.{}", m.sequence, m.generation);
+        delivered.receipt = make_receipt(m.sequence, m.generation);
         delivered.body = m.body;
         delivered.attributes = m.attributes;
         delivered.receive_count = m.receive_count;
@@ -258,7 +296,7 @@ std::string memory_provider::send(outgoing_message msg)
         s.hide(m, now + msg.delay);
     else
     {
-        s.visible.emplace(sequence, &m);
+        s.visible.insert(m);
         s.wake_receivers();
     }
     return m.id;
@@ -295,8 +333,8 @@ asio::awaitable<std::vector<message>> memory_provider::receive(std::size_t max)
             if (!taken.empty() || now >= wait_until)
                 co_return taken;
             // Also wake when the next hidden message becomes visible.
-            if (!s.hidden.empty() && s.hidden.begin()->first < wake_at)
-                wake_at = s.hidden.begin()->first;
+            if (!s.hidden.empty() && s.hidden.begin()->visible_at < wake_at)
+                wake_at = s.hidden.begin()->visible_at;
             s.waiters.push_back(waiter);
         }
         co_await (wait_for_send(waiter) || sleep_until(*s.clock, wake_at));
@@ -314,7 +352,8 @@ asio::awaitable<void> memory_provider::ack(const message& msg)
 {
     auto& s = *state_;
     std::lock_guard lock(s.mutex);
-    s.promote(s.clock->now());
+    // No promote: a delivery whose visibility ran out but was not handed out again may
+    // still be deleted (as on SQS), and detach finds it in either index.
     auto& m = s.lookup(msg, "ack");
     s.detach(m);
     ++s.totals.acked;
@@ -333,7 +372,7 @@ asio::awaitable<void> memory_provider::retry_after(const message& msg, std::chro
         s.hide(m, s.clock->now() + delay);
     else
     {
-        s.visible.emplace(m.sequence, &m);
+        s.visible.insert(m);
         s.wake_receivers();
     }
     co_return;
@@ -348,7 +387,7 @@ asio::awaitable<void> memory_provider::extend(const message& msg, std::chrono::m
     if (!m.in_flight)
         throw error(errc::stale_receipt, "visibility timeout already expired",
                     {.message_id = msg.id, .action = "extend", .queue = s.options.name});
-    s.hidden.erase(m.hidden_position);
+    s.hidden.erase(s.hidden.iterator_to(m));
     s.hide(m, s.clock->now() + extension);
     co_return;
 }
@@ -373,8 +412,8 @@ memory_queue_counts memory_provider::counts() const
     c.visible = s.visible.size();
     c.in_flight = 0;
     c.delayed = 0;
-    for (const auto& [when, m] : s.hidden)
-        (m->in_flight ? c.in_flight : c.delayed)++;
+    for (const auto& m : s.hidden)
+        (m.in_flight ? c.in_flight : c.delayed)++;
     return c;
 }
 

@@ -1,6 +1,6 @@
-// One route's life: receive when there is room, handle each message in its own
-// coroutine, settle it (ack, retry, leave or release), keep long handlers' messages
-// hidden, and drain on stop. See dispatcher.hpp for the shutdown contract.
+// One route's life: receive when there is room, hand each message to a worker
+// coroutine that handles and settles it (ack, retry, leave or release), keep long
+// handlers' messages hidden, and drain on stop. See dispatcher.hpp for the shutdown contract.
 #include "route_runner.hpp"
 
 #include "detail/cancellation.hpp"
@@ -98,12 +98,12 @@ asio::awaitable<stop_kind> route_runner::run()
     {
         if (terminal_ && !cancelled)
         {
-            // Phase 2: cancel what is still running; process() releases those messages.
+            // Phase 2: cancel what is still running; the workers release those messages.
             log_.log(log_level::warning, route_.name(), {}, "cancelling {} message(s) still in flight",
                      entries_.size());
-            for (auto& e : entries_)
-                if (e.cancel)
-                    e.cancel->emit(asio::cancellation_type::terminal);
+            for (auto& w : workers_)
+                if (w.handling)
+                    w.cancel.emit(asio::cancellation_type::terminal);
             cancelled = true;
             kind = stop_kind::cancelled;
         }
@@ -115,8 +115,12 @@ asio::awaitable<stop_kind> route_runner::run()
             terminal_ = true;
         }
     }
+    closing_ = true;
+    for (auto* w : idle_)
+        w->wakeup.notify();
+    idle_.clear();
     heartbeat_cancel_.emit(asio::cancellation_type::terminal);
-    while (heartbeating_)
+    while (heartbeating_ || live_workers_ != 0)
         co_await changed_.wait();
 
     try
@@ -216,7 +220,10 @@ void route_runner::release_slots(std::size_t n)
 
 void route_runner::start(message msg)
 {
-    const entry e = entries_.emplace(entries_.end());
+    if (spare_.empty())
+        spare_.emplace_back();
+    const entry e = spare_.begin();
+    entries_.splice(entries_.end(), spare_, e);
     e->msg = std::move(msg);
     e->received_at = shared_.clock->now();
     auto& peak = route_.mutable_stats().in_flight_peak;
@@ -232,73 +239,119 @@ void route_runner::start(message msg)
             return;
         }
     }
-    spawn(e);
+    make_ready(e);
 }
 
-void route_runner::spawn(entry e)
+void route_runner::make_ready(entry e)
 {
-    e->cancel = std::make_shared<asio::cancellation_signal>();
-    asio::co_spawn(strand_, process(e),
-                   asio::bind_cancellation_slot(e->cancel->slot(),
-                                                [self = shared_from_this(), signal = e->cancel](std::exception_ptr error) {
-                                                    self->note("message processing", error);
-                                                    // Keep the signal until the frame is surely gone.
-                                                    asio::post(self->strand_, [signal] {});
-                                                }));
+    ready_.push_back(e);
+    wake_worker();
 }
 
-asio::awaitable<void> route_runner::process(entry e)
+// Gets one more worker going: an idle one, or a new one while there are fewer than
+// max_in_flight (ready messages never outnumber free slots, so that is enough). Only one
+// wake-up is outstanding at a time; the worker that takes a message wakes the next if
+// more are ready. A handler that never suspends thus lets one worker run the whole batch.
+void route_runner::wake_worker()
 {
-    auto self = shared_from_this();
-    const message& msg = e->msg;
-    auto& stats = route_.mutable_stats();
-    fate outcome{fate::release};
-    if (stopping_)
-        log_.log(log_level::debug, route_.name(), msg.id, "not started before shutdown");
-    else
+    if (worker_waking_ || ready_.empty())
+        return;
+    if (!idle_.empty())
     {
-        context ctx(msg, route_.name(), log_, shared_.blocking_executor);
-        log_.log(log_level::debug, route_.name(), msg.id, "received (delivery {})", msg.receive_count);
-        std::exception_ptr failure;
-        try
-        {
-            co_await route_.invoke(ctx);
-            ++stats.handled;
-            outcome = {fate::ack};
-            log_.log(log_level::debug, route_.name(), msg.id, "handled");
-        }
-        catch (const delete_message& d)
-        {
-            outcome = {fate::ack};
-            log_.log(log_level::info, route_.name(), msg.id, "deleted by the handler: {}", d.what());
-        }
-        catch (const retry_message& r)
-        {
-            outcome = {fate::retry, r.delay()};
-            log_.log(log_level::info, route_.name(), msg.id, "retry requested by the handler: {}", r.what());
-        }
-        catch (...)
-        {
-            failure = std::current_exception();
-        }
-        if (failure)
-        {
-            if (terminal_)
-            {
-                outcome = {fate::release};
-                log_.log(log_level::warning, route_.name(), msg.id, "cancelled at shutdown: {}", describe(failure));
-            }
-            else
-            {
-                ++stats.failed;
-                outcome = handle_failure(ctx, failure);
-            }
-        }
+        worker_waking_ = true;
+        idle_.back()->wakeup.notify();
+        idle_.pop_back();
     }
-    // Settlement must run even though this coroutine may have been cancelled.
-    co_await asio::this_coro::reset_cancellation_state();
-    co_await settle(msg, outcome);
-    finish(e);
+    else if (live_workers_ < route_.options().max_in_flight)
+    {
+        worker_waking_ = true;
+        ++live_workers_;
+        worker& w = workers_.emplace_back(strand_);
+        // Posted: co_spawn on the strand we are running on would start the worker right
+        // here, nested inside the caller (often another worker), taking messages out of
+        // order and deepening the stack with every worker.
+        asio::post(strand_, [self = shared_from_this(), &w] {
+            asio::co_spawn(self->strand_, self->work(w),
+                           asio::bind_cancellation_slot(w.cancel.slot(), [self](std::exception_ptr error) {
+                               self->note("worker", error);
+                               --self->live_workers_;
+                               self->changed_.notify();
+                           }));
+        });
+    }
+}
+
+asio::awaitable<void> route_runner::work(worker& w)
+{
+    worker_waking_ = false;
+    for (;;)
+    {
+        if (ready_.empty())
+        {
+            if (closing_)
+                co_return;
+            idle_.push_back(&w);
+            co_await w.wakeup.wait();
+            worker_waking_ = false;
+            continue;
+        }
+        const entry e = ready_.front();
+        ready_.pop_front();
+        wake_worker();
+        // The message's whole life is inline here, not in nested coroutines: each nested
+        // frame costs an allocation and a trip through Asio's coroutine pump.
+        const message& msg = e->msg;
+        auto& stats = route_.mutable_stats();
+        fate outcome{fate::release};
+        if (stopping_)
+            log_.log(log_level::debug, route_.name(), msg.id, "not started before shutdown");
+        else
+        {
+            context ctx(msg, route_.name(), log_, shared_.blocking_executor);
+            log_.log(log_level::debug, route_.name(), msg.id, "received (delivery {})", msg.receive_count);
+            std::exception_ptr failure;
+            w.handling = true;
+            try
+            {
+                co_await route_.invoke(ctx);
+                ++stats.handled;
+                outcome = {fate::ack};
+                log_.log(log_level::debug, route_.name(), msg.id, "handled");
+            }
+            catch (const delete_message& d)
+            {
+                outcome = {fate::ack};
+                log_.log(log_level::info, route_.name(), msg.id, "deleted by the handler: {}", d.what());
+            }
+            catch (const retry_message& r)
+            {
+                outcome = {fate::retry, r.delay()};
+                log_.log(log_level::info, route_.name(), msg.id, "retry requested by the handler: {}", r.what());
+            }
+            catch (...)
+            {
+                failure = std::current_exception();
+            }
+            w.handling = false;
+            if (failure)
+            {
+                if (terminal_)
+                {
+                    outcome = {fate::release};
+                    log_.log(log_level::warning, route_.name(), msg.id, "cancelled at shutdown: {}", describe(failure));
+                }
+                else
+                {
+                    ++stats.failed;
+                    outcome = handle_failure(ctx, failure);
+                }
+            }
+        }
+        // Settlement must run even though the handler may have been cancelled.
+        co_await asio::this_coro::reset_cancellation_state();
+        co_await settle(msg, outcome);
+        finish(e);
+    }
 }
 
 route_runner::fate route_runner::handle_failure(const context& ctx, std::exception_ptr error)
@@ -388,13 +441,19 @@ void route_runner::finish(entry e)
             {
                 const entry next = group->second.front();
                 group->second.pop_front();
-                spawn(next);
+                make_ready(next);
             }
         }
     }
-    entries_.erase(e);
+    // Keep the node for the next message: no allocation per message. Its contents go now,
+    // so idle spares hold no message bodies; the list never outgrows the peak in flight.
+    e->msg = message{};
+    spare_.splice(spare_.end(), entries_, e);
     release_slots(1);
-    changed_.notify();
+    // Only a stopping run() waits for the route to drain; waking it for every message
+    // would cost a timer cancellation and a post each.
+    if (stopping_)
+        changed_.notify();
 }
 
 asio::awaitable<void> route_runner::heartbeat_loop()

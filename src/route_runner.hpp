@@ -1,5 +1,6 @@
-// Runs one route on its own strand: the receive loop, one coroutine per message, the
-// heartbeat loop, and the route's part of the graceful shutdown.
+// Runs one route on its own strand: the receive loop, a pool of worker coroutines that
+// handle and settle messages, the heartbeat loop, and the route's part of the graceful
+// shutdown.
 //
 // All members are touched on `strand_` only; `stop()` and `stop_now()` post there.
 #ifndef COURIER_SRC_ROUTE_RUNNER_HPP
@@ -14,11 +15,13 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <deque>
 #include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace courier::detail {
 
@@ -48,11 +51,19 @@ private:
     {
         message msg;
         clock::time_point received_at;
-        // Shared with the coroutine's completion handler: the coroutine frame uses the
-        // slot until after it completes, which is after the entry is gone.
-        std::shared_ptr<boost::asio::cancellation_signal> cancel;
     };
     using entry = std::list<in_flight>::iterator;
+
+    // A coroutine that takes ready messages one after the other. Workers are started on
+    // demand (at most max_in_flight) and live until the route stops: a message costs no
+    // co_spawn, and a handler that completes without suspending costs no post either.
+    struct worker
+    {
+        explicit worker(const boost::asio::any_io_executor& ex) : wakeup(ex) {}
+        async_event wakeup;                        // notified by wake_worker() when idle
+        boost::asio::cancellation_signal cancel;   // bound for the worker's whole life
+        bool handling = false;                     // inside a handler: stop_now cancels it
+    };
 
     // How a message's processing ended.
     struct fate
@@ -65,8 +76,9 @@ private:
     boost::asio::awaitable<void> heartbeat_loop();
     boost::asio::awaitable<void> extend_one(message msg, std::chrono::milliseconds visibility);
     void start(message msg);
-    void spawn(entry e);
-    boost::asio::awaitable<void> process(entry e);
+    void make_ready(entry e);
+    void wake_worker();
+    boost::asio::awaitable<void> work(worker& w);
     fate handle_failure(const context& ctx, std::exception_ptr error);
     boost::asio::awaitable<void> settle(const message& msg, fate f);
     void finish(entry e);
@@ -80,6 +92,13 @@ private:
     async_semaphore slots_;
     async_event changed_;
     std::list<in_flight> entries_;
+    std::list<in_flight> spare_;      // finished entries' nodes, reused by start()
+    std::deque<entry> ready_;         // received (or next in their group), not started
+    std::list<worker> workers_;       // stable addresses; destroyed with the runner
+    std::vector<worker*> idle_;       // waiting on their wakeup
+    std::size_t live_workers_ = 0;    // started and not yet returned
+    bool worker_waking_ = false;      // one wake-up at a time: the woken worker wakes the next
+    bool closing_ = false;            // workers return once nothing is ready
     // FIFO groups with a message being handled, and the messages queued behind it.
     std::unordered_map<std::string, std::list<entry>> groups_;
     boost::asio::cancellation_signal receive_cancel_;

@@ -21,8 +21,8 @@ public:
     context(const message& raw,
             std::string_view route,
             const courier::logger& log,
-            boost::asio::any_io_executor blocking_executor) noexcept
-        : raw_(raw), route_(route), log_(log), blocking_executor_(std::move(blocking_executor))
+            const boost::asio::any_io_executor& blocking_executor) noexcept
+        : raw_(raw), route_(route), log_(log), blocking_executor_(blocking_executor)
     {
     }
 
@@ -52,7 +52,9 @@ private:
     const message& raw_;
     std::string_view route_;
     const courier::logger& log_;
-    boost::asio::any_io_executor blocking_executor_;
+    // A reference: the pool belongs to the dispatcher, which outlives every handler, and
+    // copying a type-erased executor per message is measurable.
+    const boost::asio::any_io_executor& blocking_executor_;
 };
 
 } // namespace courier

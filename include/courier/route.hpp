@@ -93,6 +93,33 @@ concept handler_for = coroutine_handler_with_context<H, T> || coroutine_handler<
 /// Marks an exception thrown by a translator, so the error handler can tell.
 [[noreturn]] void rethrow_as_translation_error(const context& ctx);
 
+/// Starts the handler on an already translated value. Not a coroutine itself: it returns
+/// the handler's own awaitable (or the blocking pool's), so a message costs no extra frame.
+/// `value` must outlive the returned awaitable.
+template <class Handler, class Value>
+boost::asio::awaitable<void> call_handler(Handler& handle, Value&& value, context& ctx)
+{
+    if constexpr (coroutine_handler_with_context<Handler, Value>)
+        return handle(std::forward<Value>(value), ctx);
+    else if constexpr (coroutine_handler<Handler, Value>)
+        return handle(std::forward<Value>(value));
+    else
+    {
+        // Plain callables run on the blocking pool; the caller waits for them without
+        // occupying the event loop.
+        return boost::asio::co_spawn(
+            ctx.blocking_executor(),
+            [&handle, &value, &ctx]() -> boost::asio::awaitable<void> {
+                if constexpr (plain_handler_with_context<Handler, Value>)
+                    handle(std::forward<Value>(value), ctx);
+                else
+                    handle(std::forward<Value>(value));
+                co_return;
+            },
+            boost::asio::use_awaitable);
+    }
+}
+
 template <class Translator, class Handler>
 invoke_fn make_invoke(Translator translate, Handler handle)
 {
@@ -109,26 +136,21 @@ invoke_fn make_invoke(Translator translate, Handler handle)
             rethrow_as_translation_error(ctx);
         }
         ctx.log(log_level::debug, "translated");
-        if constexpr (coroutine_handler_with_context<Handler, value_type>)
-            co_await handle(std::move(*value), ctx);
-        else if constexpr (coroutine_handler<Handler, value_type>)
-            co_await handle(std::move(*value));
-        else
-        {
-            // Plain callables run on the blocking pool; this coroutine waits for them
-            // without occupying the event loop.
-            co_await boost::asio::co_spawn(
-                ctx.blocking_executor(),
-                [&]() -> boost::asio::awaitable<void> {
-                    if constexpr (plain_handler_with_context<Handler, value_type>)
-                        handle(std::move(*value), ctx);
-                    else
-                        handle(std::move(*value));
-                    co_return;
-                },
-                boost::asio::use_awaitable);
-        }
+        co_await call_handler(handle, std::move(*value), ctx);
     };
+}
+
+/// A handler of the raw message gets the delivered message itself, not a copy (unless
+/// it takes one by value or by rvalue reference).
+template <class Handler>
+invoke_fn make_raw_invoke(Handler handle)
+{
+    if constexpr (handler_for<Handler, const message&>)
+        return [handle = std::move(handle)](context& ctx) mutable {
+            return call_handler(handle, ctx.raw(), ctx);
+        };
+    else
+        return make_invoke([](const message& msg) { return msg; }, std::move(handle));
 }
 
 } // namespace detail
@@ -164,8 +186,7 @@ public:
           route_options options = {})
         : route(std::move(name),
                 std::move(source),
-                detail::make_invoke(
-                    [](const message& msg) { return msg; }, std::move(handle)),
+                detail::make_raw_invoke(std::move(handle)),
                 std::move(options))
     {
     }
