@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <functional>
 #include <mutex>
@@ -126,10 +127,10 @@ int manager::run()
     }
 
     int exit_code = exit_error;
-    bool done = false;
+    // Set by the completion, which may run on any thread that runs `io`.
+    std::atomic<bool> done{false};
     auto finished = d.run();
     asio::co_spawn(io, std::move(finished), [&](std::exception_ptr error, stop_kind kind) {
-        done = true;
         if (signals)
             signals->cancel();
         if (error)
@@ -139,6 +140,7 @@ int manager::run()
         }
         else
             exit_code = kind == stop_kind::graceful ? exit_ok : exit_cancelled;
+        done.store(true, std::memory_order_release);
     });
 
     if (m.owned_io)
@@ -152,12 +154,14 @@ int manager::run()
     }
     else
     {
-        // A borrowed io_context may have other work: drive it only until we are done.
-        while (!done && io.run_one() > 0)
-        {
-        }
+        // A borrowed io_context may have other work: drive it only until we are done. Other
+        // threads may run it too, and the completion may land on one of them while this
+        // thread waits in run_one for work that never comes (a work guard keeps the context
+        // alive): wait in bounded slices and look again.
+        while (!done.load(std::memory_order_acquire) && !io.stopped())
+            io.run_one_for(std::chrono::milliseconds(50));
     }
-    if (!done)
+    if (!done.load(std::memory_order_acquire))
         log.log(log_level::error, {}, {}, "the io_context stopped before the dispatcher finished");
     return exit_code;
 }
