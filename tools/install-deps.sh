@@ -3,6 +3,7 @@
 #   tools/install-deps.sh          build dependencies
 #   tools/install-deps.sh --tests  also what the integration tests need (Node/npm, then
 #                                  the pinned fauxqs server via tools/install-test-deps.sh)
+#   tools/install-deps.sh --fuzz   also clang 14 and its runtime (libFuzzer, ASan, UBSan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ packages=(g++ meson ninja-build pkg-config python3
           doctest-dev)
 with_tests=false
 [[ "${1:-}" == "--tests" ]] && with_tests=true
+[[ "${1:-}" == "--fuzz" ]] && packages+=(clang libclang-rt-14-dev)
 if $with_tests && ! command -v npm >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi

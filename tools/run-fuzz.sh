@@ -18,20 +18,9 @@ all_targets=(fuzz_sqs_responses fuzz_sqs_errors fuzz_sns_envelope fuzz_sns_proto
              fuzz_json_decode fuzz_shared_config fuzz_credentials fuzz_sigv4)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 
-# clang 14 and its runtime (libFuzzer, ASan and UBSan live in libclang-rt-14-dev), plus the
-# build dependencies.
-tools/install-deps.sh
-missing=()
-for p in clang libclang-rt-14-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    echo "installing: ${missing[*]}"
-    sudo=""
-    [[ "$(id -u)" == 0 ]] || sudo=sudo
-    $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+# The build dependencies plus clang 14 and its runtime (libFuzzer, ASan and UBSan live in
+# libclang-rt-14-dev).
+tools/install-deps.sh --fuzz
 
 if [[ ! -f build-fuzz/build.ninja ]]; then
     CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtests=false -Dexamples=false \

@@ -15,19 +15,8 @@ using courier::memory_provider;
 
 namespace {
 
-struct fixture
+struct fixture : simulated_fixture
 {
-    asio::io_context io;
-    std::shared_ptr<courier::testing::simulated_clock> clock =
-        std::make_shared<courier::testing::simulated_clock>();
-    log_capture logs;
-
-    std::shared_ptr<memory_provider> queue(courier::memory_queue_options o = {})
-    {
-        o.clock = clock;
-        return std::make_shared<memory_provider>(std::move(o));
-    }
-
     courier::dispatcher_options options(courier::dispatcher_options o = {})
     {
         o.clock = clock;

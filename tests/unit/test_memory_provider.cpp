@@ -11,18 +11,8 @@ using courier::memory_queue_options;
 
 namespace {
 
-struct fixture
+struct fixture : simulated_fixture
 {
-    asio::io_context io;
-    std::shared_ptr<courier::testing::simulated_clock> clock =
-        std::make_shared<courier::testing::simulated_clock>();
-
-    std::shared_ptr<memory_provider> queue(memory_queue_options o = {})
-    {
-        o.clock = clock;
-        return std::make_shared<memory_provider>(std::move(o));
-    }
-
     template <class Fn>
     auto run(Fn fn)
     {

@@ -19,19 +19,8 @@ struct item
 };
 BOOST_DESCRIBE_STRUCT(item, (), (n))
 
-struct fixture
+struct fixture : simulated_fixture
 {
-    asio::io_context io;
-    std::shared_ptr<courier::testing::simulated_clock> clock =
-        std::make_shared<courier::testing::simulated_clock>();
-    log_capture logs;
-
-    std::shared_ptr<memory_provider> queue(courier::memory_queue_options o = {})
-    {
-        o.clock = clock;
-        return std::make_shared<memory_provider>(std::move(o));
-    }
-
     courier::stop_kind run(std::vector<courier::route> routes, std::function<bool()> until)
     {
         courier::dispatcher d(io.get_executor(), std::move(routes),

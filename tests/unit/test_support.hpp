@@ -114,6 +114,22 @@ private:
     std::vector<std::string> lines_;
 };
 
+/// What the dispatcher-level tests share: an io_context, a simulated clock, a log
+/// capture, and in-memory queues that run on that clock.
+struct simulated_fixture
+{
+    asio::io_context io;
+    std::shared_ptr<courier::testing::simulated_clock> clock =
+        std::make_shared<courier::testing::simulated_clock>();
+    log_capture logs;
+
+    std::shared_ptr<courier::memory_provider> queue(courier::memory_queue_options o = {})
+    {
+        o.clock = clock;
+        return std::make_shared<courier::memory_provider>(std::move(o));
+    }
+};
+
 /// Wraps a provider and records every call: how many messages each receive asked for,
 /// and which ids were acked, retried or released.
 class recording_provider final : public courier::provider
