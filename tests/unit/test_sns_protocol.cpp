@@ -2,6 +2,7 @@
 // text (checked against Boost.URL's decoder), refusals before sending, the XML answers of
 // each action, garbage and truncated answers, and every error-answer shape.
 #include "sns/protocol.hpp"
+#include "test_support.hpp"
 
 #include <boost/url/parse_query.hpp>
 
@@ -14,26 +15,13 @@
 #include <vector>
 
 namespace sns = courier::sns;
+using courier_test::error_from;
 using namespace std::string_literals;
 
 namespace {
 
 constexpr std::string_view topic = "arn:aws:sns:us-east-1:123456789012:orders";
 constexpr std::string_view topic_encoded = "arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Aorders";
-
-template <class F> courier::error error_from(F&& f)
-{
-    try
-    {
-        f();
-    }
-    catch (const courier::error& e)
-    {
-        return e;
-    }
-    FAIL("expected a courier::error");
-    throw std::logic_error("unreachable");
-}
 
 // The form body decoded back into (name, value) pairs, by Boost.URL rather than by us.
 std::vector<std::pair<std::string, std::string>> decode_form(std::string_view body)

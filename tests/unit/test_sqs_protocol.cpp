@@ -17,27 +17,13 @@
 
 namespace sqs = courier::sqs;
 using courier_test::contains;
+using courier_test::error_from;
 using namespace std::string_literals;
 using namespace std::string_view_literals;
 
 namespace {
 
 constexpr std::string_view queue = "https://sqs.us-east-1.amazonaws.com/123456789012/orders";
-
-template <class F>
-courier::error error_from(F&& f)
-{
-    try
-    {
-        f();
-    }
-    catch (const courier::error& e)
-    {
-        return e;
-    }
-    FAIL("expected a courier::error");
-    throw std::logic_error("unreachable");
-}
 
 
 bool printable(std::string_view text)

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,22 @@ auto run_simulated(asio::io_context& io, courier::testing::simulated_clock& cloc
 inline bool contains(std::string_view text, std::string_view part)
 {
     return text.find(part) != std::string_view::npos;
+}
+
+/// The courier::error that `f` throws; fails the test if it throws nothing or something else.
+template <class F>
+courier::error error_from(F&& f)
+{
+    try
+    {
+        f();
+    }
+    catch (const courier::error& e)
+    {
+        return e;
+    }
+    FAIL("expected a courier::error");
+    throw std::logic_error("unreachable");
 }
 
 /// Collects log records as "LEVEL [route] id text" (route and id left out when empty).
