@@ -1,13 +1,13 @@
 // The dispatcher: validates routes, starts one runner per route and waits for all of
 // them to drain after a stop.
 #include "route_runner.hpp"
+#include "detail/serial_executor.hpp"
 
 #include <courier/dispatcher.hpp>
 #include <courier/error.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -91,7 +91,7 @@ asio::awaitable<stop_kind> dispatcher::run()
     d.validate();
     // The bookkeeping below runs on a strand of its own, so run() may be spawned on a
     // multi-threaded io_context.
-    co_return co_await asio::co_spawn(asio::make_strand(d.executor), run_routes(), asio::use_awaitable);
+    co_return co_await asio::co_spawn(detail::make_serial(d.executor), run_routes(), asio::use_awaitable);
 }
 
 asio::awaitable<stop_kind> dispatcher::run_routes()

@@ -24,7 +24,8 @@ using std::chrono::milliseconds;
 namespace courier::detail {
 
 route_runner::route_runner(asio::any_io_executor executor, const route& r, const dispatch_shared& shared)
-    : strand_(asio::make_strand(std::move(executor))),
+    : inner_(std::move(executor)),
+      strand_(make_serial(inner_)),
       route_(r),
       shared_(shared),
       log_(shared.options.log),
@@ -116,6 +117,7 @@ asio::awaitable<stop_kind> route_runner::run()
         }
     }
     closing_ = true;
+    waking_ += idle_.size();
     for (auto* w : idle_)
         w->wakeup.notify();
     idle_.clear();
@@ -154,7 +156,7 @@ asio::awaitable<void> route_runner::receive_loop()
         std::size_t room = co_await slots_.acquire_up_to(batch);
         if (room < batch)
         {
-            co_await asio::post(strand_.get_inner_executor(), asio::use_awaitable);
+            co_await asio::post(inner_, asio::use_awaitable);
             room += slots_.try_acquire_up_to(batch - room);
         }
         if (shared_.global_slots != nullptr)
@@ -248,42 +250,62 @@ void route_runner::make_ready(entry e)
     wake_worker();
 }
 
-// Gets one more worker going: an idle one, or a new one while there are fewer than
-// max_in_flight (ready messages never outnumber free slots, so that is enough). Only one
-// wake-up is outstanding at a time; the worker that takes a message wakes the next if
-// more are ready. A handler that never suspends thus lets one worker run the whole batch.
+// Gets workers going for the ready messages: idle ones, or new ones while there are fewer
+// than max_in_flight (ready messages never outnumber free slots, so that is enough).
+//
+// How many wake-ups may be outstanding adapts to the handlers. While they finish without
+// suspending, one worker runs a whole batch, so only one wake-up is outstanding and the
+// worker that takes a message wakes the next: waking more would cost a post each for
+// nothing. Once a woken worker finds another one suspended in the middle of a message (a
+// handler that waits, or an ack that waits for its batch), every ready message gets a
+// worker at once: a chain of one wake-up at a time would take one trip through the
+// io_context per message.
 void route_runner::wake_worker()
 {
-    if (worker_waking_ || ready_.empty())
-        return;
-    if (!idle_.empty())
+    const std::size_t wanted = wake_all_ ? ready_.size() : std::min<std::size_t>(ready_.size(), 1);
+    while (waking_ < wanted)
     {
-        worker_waking_ = true;
-        idle_.back()->wakeup.notify();
-        idle_.pop_back();
+        if (!idle_.empty())
+        {
+            ++waking_;
+            idle_.back()->wakeup.notify();
+            idle_.pop_back();
+        }
+        else if (live_workers_ < route_.options().max_in_flight)
+        {
+            ++waking_;
+            ++live_workers_;
+            worker& w = workers_.emplace_back(strand_);
+            // Posted: co_spawn on the strand we are running on would start the worker right
+            // here, nested inside the caller (often another worker), taking messages out of
+            // order and deepening the stack with every worker.
+            asio::post(strand_, [self = shared_from_this(), &w] {
+                asio::co_spawn(self->strand_, self->work(w),
+                               asio::bind_cancellation_slot(w.cancel.slot(), [self](std::exception_ptr error) {
+                                   self->note("worker", error);
+                                   --self->live_workers_;
+                                   self->changed_.notify();
+                               }));
+            });
+        }
+        else
+            return;
     }
-    else if (live_workers_ < route_.options().max_in_flight)
-    {
-        worker_waking_ = true;
-        ++live_workers_;
-        worker& w = workers_.emplace_back(strand_);
-        // Posted: co_spawn on the strand we are running on would start the worker right
-        // here, nested inside the caller (often another worker), taking messages out of
-        // order and deepening the stack with every worker.
-        asio::post(strand_, [self = shared_from_this(), &w] {
-            asio::co_spawn(self->strand_, self->work(w),
-                           asio::bind_cancellation_slot(w.cancel.slot(), [self](std::exception_ptr error) {
-                               self->note("worker", error);
-                               --self->live_workers_;
-                               self->changed_.notify();
-                           }));
-        });
-    }
+}
+
+// A worker has just been woken (or started): learn from what it finds.
+void route_runner::woken()
+{
+    --waking_;
+    if (ready_.empty())
+        wake_all_ = false; // the messages were taken inline by a worker already running
+    else if (live_workers_ - idle_.size() - waking_ > 1)
+        wake_all_ = true; // another worker is suspended in the middle of a message
 }
 
 asio::awaitable<void> route_runner::work(worker& w)
 {
-    worker_waking_ = false;
+    woken();
     for (;;)
     {
         if (ready_.empty())
@@ -292,7 +314,7 @@ asio::awaitable<void> route_runner::work(worker& w)
                 co_return;
             idle_.push_back(&w);
             co_await w.wakeup.wait();
-            worker_waking_ = false;
+            woken();
             continue;
         }
         const entry e = ready_.front();

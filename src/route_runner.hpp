@@ -8,12 +8,12 @@
 
 #include "detail/async_event.hpp"
 #include "detail/async_semaphore.hpp"
+#include "detail/serial_executor.hpp"
 
 #include <courier/dispatcher.hpp>
 #include <courier/route.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <deque>
 #include <list>
@@ -43,7 +43,7 @@ public:
     boost::asio::awaitable<stop_kind> run();
     void stop();
     void stop_now();
-    const boost::asio::strand<boost::asio::any_io_executor>& executor() const { return strand_; }
+    const boost::asio::any_io_executor& executor() const { return strand_; }
 
 private:
     // A message between receive and settlement.
@@ -78,6 +78,7 @@ private:
     void start(message msg);
     void make_ready(entry e);
     void wake_worker();
+    void woken();
     boost::asio::awaitable<void> work(worker& w);
     fate handle_failure(const context& ctx, std::exception_ptr error);
     boost::asio::awaitable<void> settle(const message& msg, fate f);
@@ -85,7 +86,8 @@ private:
     void release_slots(std::size_t n);
     void note(std::string_view what, std::exception_ptr error);
 
-    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    boost::asio::any_io_executor inner_;  // what the strand runs on
+    boost::asio::any_io_executor strand_; // see make_serial
     const route& route_;
     const dispatch_shared& shared_;
     const logger& log_;
@@ -97,7 +99,8 @@ private:
     std::list<worker> workers_;       // stable addresses; destroyed with the runner
     std::vector<worker*> idle_;       // waiting on their wakeup
     std::size_t live_workers_ = 0;    // started and not yet returned
-    bool worker_waking_ = false;      // one wake-up at a time: the woken worker wakes the next
+    std::size_t waking_ = 0;          // workers woken or started that have not run yet
+    bool wake_all_ = false;           // handlers suspend: wake a worker per ready message
     bool closing_ = false;            // workers return once nothing is ready
     // FIFO groups with a message being handled, and the messages queued behind it.
     std::unordered_map<std::string, std::list<entry>> groups_;

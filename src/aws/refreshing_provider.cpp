@@ -40,7 +40,7 @@ std::string expiry_text(const credentials& creds)
 } // namespace
 
 refreshing_provider::refreshing_provider(asio::any_io_executor ex, logger log)
-    : strand_(asio::make_strand(std::move(ex))), log_(std::move(log))
+    : strand_(detail::make_serial(ex)), log_(std::move(log))
     , refreshed_(strand_, std::chrono::steady_clock::time_point::max())
 {
 }

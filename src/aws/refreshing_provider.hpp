@@ -10,11 +10,11 @@
 #define COURIER_SRC_AWS_REFRESHING_PROVIDER_HPP
 
 #include "courier/aws/credentials_provider.hpp"
+#include "detail/serial_executor.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -44,7 +44,7 @@ protected:
     /// anything on failure; the message (never a secret) ends up in the log and in errors.
     virtual boost::asio::awaitable<credentials> fetch() = 0;
 
-    using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
+    using strand_type = boost::asio::any_io_executor; // a strand, see make_serial
     const strand_type& strand() const noexcept { return strand_; }
     const logger& log() const noexcept { return log_; }
 

@@ -73,7 +73,7 @@ signed_client::signed_client(asio::any_io_executor executor,
                              service_names service,
                              error_reader read_error)
     : options_(std::move(options)),
-      strand_(asio::make_strand(executor)),
+      strand_(detail::make_serial(executor)),
       region_(pick_region(options_, service)),
       endpoint_(resolve_endpoint(service.env_suffix, service.host_prefix, options_.endpoint, region_)),
       http_(strand_, http::endpoint::parse(endpoint_), http_options(options_)),

@@ -10,11 +10,10 @@
 #include "aws/sigv4.hpp"
 #include "http/client.hpp"
 #include "http/retry.hpp"
+#include "detail/serial_executor.hpp"
 
 #include <courier/aws/client_options.hpp>
 #include <courier/error.hpp>
-
-#include <boost/asio/strand.hpp>
 
 #include <functional>
 #include <string>
@@ -77,7 +76,7 @@ private:
     boost::asio::awaitable<std::string> attempt_loop(service_request request, std::chrono::milliseconds timeout);
 
     client_options options_;
-    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    boost::asio::any_io_executor strand_; // see make_serial
     std::string region_;
     std::string endpoint_;
     http::client http_;
