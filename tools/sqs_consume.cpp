@@ -266,6 +266,15 @@ int run_consume(const consume_options& o)
                 empty = co_await queue_is_empty();
             }
             std::lock_guard guard(t.lock);
+            // Counting invocations (the stub, whose supply never ends), acks never catch up
+            // with handlings while more than one batch is in flight: stop at N handled and
+            // let the graceful stop flush the acks, timed until run() returns.
+            if (by_count && !o.until_empty && handled_enough())
+            {
+                stopped_by = "count";
+                mgr.stop();
+                co_return;
+            }
             if (o.until_empty ? empty
                               : handled_enough() && s.handled >= t.ok_invocations &&
                                     s.acked + s.provider_errors >= s.handled)

@@ -66,6 +66,18 @@ http::client_options http_options(const client_options& o)
     return h;
 }
 
+http::retry_options retry_settings(const client_options& o)
+{
+    using std::chrono::milliseconds;
+    if (o.retry_base_delay < milliseconds::zero() || o.throttling_retry_base_delay < milliseconds::zero() ||
+        o.max_retry_delay < milliseconds::zero())
+        throw error(errc::bad_configuration, "client options: retry delays must not be negative");
+    return {.max_attempts = std::max(o.max_attempts, 1u),
+            .base_delay = o.retry_base_delay,
+            .throttling_base_delay = o.throttling_retry_base_delay,
+            .max_backoff = o.max_retry_delay};
+}
+
 } // namespace
 
 signed_client::signed_client(asio::any_io_executor executor,
@@ -78,7 +90,7 @@ signed_client::signed_client(asio::any_io_executor executor,
       endpoint_(resolve_endpoint(service.env_suffix, service.host_prefix, options_.endpoint, region_)),
       http_(strand_, http::endpoint::parse(endpoint_), http_options(options_)),
       signer_(signer_options{.region = region_, .service = std::string(service.signing_name)}),
-      retry_(http::retry_options{.max_attempts = std::max(options_.max_attempts, 1u)}),
+      retry_(retry_settings(options_)),
       read_error_(std::move(read_error))
 {
     if (!options_.credentials)

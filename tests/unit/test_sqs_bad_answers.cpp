@@ -357,6 +357,52 @@ TEST_CASE("sqs bad answers: malformed HTTP is retried, then fails with a bad_res
     });
 }
 
+TEST_CASE("sqs bad answers: the retry delays are the client's to set")
+{
+    // 20 attempts against a server that answers 503 every time: with the SDKs' default
+    // backoff (1 s base, 20 s cap) the 19 waits would take about two and a half minutes.
+    courier_test::log_capture logs;
+    std::atomic<int> requests{0};
+    courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
+        tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            for (;;)
+            {
+                auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+                if (ec)
+                    co_return;
+                auto s = std::make_shared<tcp::socket>(std::move(socket));
+                asio::co_spawn(io, [s, &requests]() -> asio::awaitable<void> {
+                    char scratch[4096];
+                    co_await s->async_read_some(asio::buffer(scratch), nothrow);
+                    ++requests;
+                    const std::string answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                                               "Connection: close\r\n\r\n";
+                    co_await asio::async_write(*s, asio::buffer(answer), nothrow);
+                    boost::system::error_code ignored;
+                    s->shutdown(tcp::socket::shutdown_both, ignored);
+                }, asio::detached);
+            }
+        }, asio::detached);
+        auto options = client_options("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()), logs);
+        options.aws.max_attempts = 20;
+        options.aws.retry_base_delay = 1ms;
+        options.aws.max_retry_delay = 5ms;
+        auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
+        auto provider = courier::make_sqs_provider(client, queue_options());
+        const auto start = std::chrono::steady_clock::now();
+        const auto e = co_await expect_error([&]() -> asio::awaitable<void> { co_await provider->receive(10); });
+        CHECK(std::chrono::steady_clock::now() - start < 5s);
+        CHECK(requests == 20);
+        CHECK_MESSAGE(contains(e.what(), "503"), e.what());
+        acceptor.close();
+    });
+    asio::io_context io;
+    auto negative = client_options("http://127.0.0.1:1", logs);
+    negative.aws.retry_base_delay = -1ms;
+    CHECK_THROWS_AS(courier::sqs_client(io.get_executor(), negative), courier::error);
+}
+
 TEST_CASE("sqs bad answers: a slow-loris answer times out within the request timeout")
 {
     // Headers at once, then the body one byte per second: every read makes progress, so

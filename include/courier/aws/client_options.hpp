@@ -33,6 +33,13 @@ struct client_options
     /// backoff with full jitter and a retry quota; retries throttling, 5xx, timeouts,
     /// connection failures and unreadable answers).
     unsigned max_attempts = 3;
+    /// Backoff before retry n (n = 1, 2, ...) is a random delay up to
+    /// `retry_base_delay * 2^(n-1)` (up to `throttling_retry_base_delay * 2^(n-1)` after a
+    /// throttling answer), and never more than `max_retry_delay`. The defaults are the AWS
+    /// SDKs' standard mode.
+    std::chrono::milliseconds retry_base_delay{std::chrono::seconds(1)};
+    std::chrono::milliseconds throttling_retry_base_delay{std::chrono::seconds(1)};
+    std::chrono::milliseconds max_retry_delay{std::chrono::seconds(20)};
     /// PEM file of trusted CAs; empty uses the system store.
     std::string ca_file;
     /// Verify the server's certificate and host name (https). Turn off only for tests.
