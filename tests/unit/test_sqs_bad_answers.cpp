@@ -86,6 +86,29 @@ asio::awaitable<courier::error> expect_error(Op op)
 const std::string good_message =
     R"({"Messages":[{"MessageId":"m-good","ReceiptHandle":"r-good","Body":"{\"ok\":true}"}]})";
 
+// Answers every connection's first read with `answer`, then closes it; counts connections.
+void answer_every_connection(asio::io_context& io, tcp::acceptor& acceptor, std::string answer,
+                             std::atomic<int>& connections)
+{
+    asio::co_spawn(io, [&io, &acceptor, answer = std::move(answer), &connections]() -> asio::awaitable<void> {
+        for (;;)
+        {
+            auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+            if (ec)
+                co_return;
+            ++connections;
+            auto s = std::make_shared<tcp::socket>(std::move(socket));
+            asio::co_spawn(io, [s, answer]() -> asio::awaitable<void> {
+                char scratch[4096];
+                co_await s->async_read_some(asio::buffer(scratch), nothrow);
+                co_await asio::async_write(*s, asio::buffer(answer), nothrow);
+                boost::system::error_code ignored;
+                s->shutdown(tcp::socket::shutdown_both, ignored);
+            }, asio::detached);
+        }
+    }, asio::detached);
+}
+
 } // namespace
 
 TEST_CASE("sqs bad answers: a ReceiveMessage answer of the wrong shape is a bad_response naming the problem")
@@ -325,24 +348,7 @@ TEST_CASE("sqs bad answers: malformed HTTP is retried, then fails with a bad_res
     std::atomic<int> connections{0};
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            for (;;)
-            {
-                auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-                if (ec)
-                    co_return;
-                ++connections;
-                auto s = std::make_shared<tcp::socket>(std::move(socket));
-                asio::co_spawn(io, [s]() -> asio::awaitable<void> {
-                    char scratch[4096];
-                    co_await s->async_read_some(asio::buffer(scratch), nothrow);
-                    const std::string garbage = "SQS/9.9 banana\r\n\r\n{\"Messages\":[]}";
-                    co_await asio::async_write(*s, asio::buffer(garbage), nothrow);
-                    boost::system::error_code ignored;
-                    s->shutdown(tcp::socket::shutdown_both, ignored);
-                }, asio::detached);
-            }
-        }, asio::detached);
+        answer_every_connection(io, acceptor, "SQS/9.9 banana\r\n\r\n{\"Messages\":[]}", connections);
         auto options = client_options("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()), logs);
         options.aws.max_attempts = 3;
         auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
@@ -362,28 +368,12 @@ TEST_CASE("sqs bad answers: the retry delays are the client's to set")
     // 20 attempts against a server that answers 503 every time: with the SDKs' default
     // backoff (1 s base, 20 s cap) the 19 waits would take about two and a half minutes.
     courier_test::log_capture logs;
-    std::atomic<int> requests{0};
+    std::atomic<int> requests{0}; // one per connection
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            for (;;)
-            {
-                auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-                if (ec)
-                    co_return;
-                auto s = std::make_shared<tcp::socket>(std::move(socket));
-                asio::co_spawn(io, [s, &requests]() -> asio::awaitable<void> {
-                    char scratch[4096];
-                    co_await s->async_read_some(asio::buffer(scratch), nothrow);
-                    ++requests;
-                    const std::string answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-                                               "Connection: close\r\n\r\n";
-                    co_await asio::async_write(*s, asio::buffer(answer), nothrow);
-                    boost::system::error_code ignored;
-                    s->shutdown(tcp::socket::shutdown_both, ignored);
-                }, asio::detached);
-            }
-        }, asio::detached);
+        answer_every_connection(io, acceptor,
+                                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                                requests);
         auto options = client_options("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()), logs);
         options.aws.max_attempts = 20;
         options.aws.retry_base_delay = 1ms;
