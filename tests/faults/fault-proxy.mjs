@@ -34,6 +34,8 @@ import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { parseArgs } from "node:util";
 
+import { seed_from, seeded_random } from "./seeded_random.mjs";
+
 const name = "fault-proxy";
 const fault_names = [
     "drop-request", "drop-response", "status-500", "status-503", "throttling",
@@ -86,16 +88,9 @@ const port = Number(args.port);
 if (!(Number.isInteger(port) && port >= 0 && port <= 65535))
     fail(`--port: expected 0..65535, got '${args.port}'`);
 
-// mulberry32: small, fast, and reproducible from the printed seed.
-const seed = args.seed !== undefined ? Number(args.seed) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
-let state = seed;
-function random() {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Reproducible from the printed seed.
+const seed = seed_from(args.seed);
+const random = seeded_random(seed);
 
 // One uniform draw picks at most one fault: the faults own consecutive slices of [0, 1).
 function pick_fault() {

@@ -28,6 +28,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { seed_from, seeded_random } from "./seeded_random.mjs";
+
 const { values: args, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -43,7 +45,7 @@ const mode = positionals[0];
 if (!["faults", "crash", "sigterm"].includes(mode) || !args.load || !args.fauxqs)
     usage_failure("usage: soak.mjs faults|crash|sigterm --load PATH --fauxqs PATH [--proxy PATH]");
 const total = Number(args.messages);
-const seed = args.seed !== undefined ? Number(args.seed) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
+const seed = seed_from(args.seed);
 const work = mkdtempSync(path.join(tmpdir(), `courier-soak-${mode}-`));
 const env = { ...process.env, AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x", AWS_REGION: "us-east-1" };
 for (const k of ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_PROFILE", "AWS_SESSION_TOKEN"])
@@ -58,15 +60,8 @@ function log(message) {
     process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${message}\n`);
 }
 
-// mulberry32 (as in the proxy): the kill moments replay with --seed.
-let rng_state = seed;
-function random() {
-    rng_state = (rng_state + 0x6d2b79f5) >>> 0;
-    let t = rng_state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// The kill moments replay with --seed.
+const random = seeded_random(seed);
 
 // ---- processes --------------------------------------------------------------------------
 
