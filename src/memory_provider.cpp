@@ -1,10 +1,14 @@
 // The in-memory queue with SQS semantics (see memory_provider.hpp).
 //
-// Messages live in `messages_` by sequence number. A message is in exactly one of two
-// indexes: `visible_` (ordered by sequence, so the oldest is received first and FIFO
-// groups keep their order) or `hidden_` (ordered by the time it becomes visible: in
-// flight, delayed, or waiting for a retry). Every operation first moves the hidden
-// messages whose time has come back to `visible_`.
+// Messages live in a slot table. A message is in exactly one of two indexes: `visible`
+// (ordered by sequence, so the oldest is received first and FIFO groups keep their
+// order) or `hidden` (ordered by the time it becomes visible: in flight, delayed, or
+// waiting for a retry). Every operation first moves the hidden messages whose time has
+// come back to `visible`.
+//
+// A receipt names the message's slot and the delivery, so ack/retry/extend find their
+// message by index rather than by hashing, and a deleted message's slot and object are
+// reused by the next send: a message costs no allocation of its own in the steady state.
 #include <courier/error.hpp>
 #include <courier/memory_provider.hpp>
 
@@ -20,9 +24,11 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace asio = boost::asio;
 namespace intrusive = boost::intrusive;
@@ -34,6 +40,7 @@ namespace {
 
 struct stored_message
 {
+    std::uint32_t slot = 0;
     std::uint64_t sequence = 0;
     std::string id;
     std::string body;
@@ -41,7 +48,7 @@ struct stored_message
     std::string group_id;
     std::chrono::system_clock::time_point sent_at;
     std::uint32_t receive_count = 0;
-    std::uint64_t generation = 0; // bumped on every delivery; part of the receipt
+    std::uint64_t delivery = 0; // the queue's delivery number; part of the receipt
     bool in_flight = false;
     clock::time_point visible_at{};
     // The two indexes are intrusive: moving a message between them allocates nothing.
@@ -71,29 +78,30 @@ using hidden_index =
 
 struct receipt_parts
 {
-    std::uint64_t sequence = 0;
-    std::uint64_t generation = 0;
+    std::uint32_t slot = 0;
+    std::uint64_t delivery = 0;
 };
 
-// Receipts are "<sequence>.<generation>": unique per delivery and cheap to look up.
+// Receipts are "<slot>.<delivery>". Delivery numbers are never reused, so a receipt
+// names one delivery of one message even after its slot went to another message.
 bool parse_receipt(std::string_view receipt, receipt_parts& out)
 {
     const auto dot = receipt.find('.');
     if (dot == std::string_view::npos)
         return false;
     const char* end = receipt.data() + receipt.size();
-    auto r1 = std::from_chars(receipt.data(), receipt.data() + dot, out.sequence);
-    auto r2 = std::from_chars(receipt.data() + dot + 1, end, out.generation);
-    return r1.ec == std::errc{} && r2.ec == std::errc{} && r2.ptr == end;
+    auto r1 = std::from_chars(receipt.data(), receipt.data() + dot, out.slot);
+    auto r2 = std::from_chars(receipt.data() + dot + 1, end, out.delivery);
+    return r1.ec == std::errc{} && r1.ptr == receipt.data() + dot && r2.ec == std::errc{} && r2.ptr == end;
 }
 
-std::string make_receipt(std::uint64_t sequence, std::uint64_t generation)
+std::string make_receipt(std::uint32_t slot, std::uint64_t delivery)
 {
-    char buffer[2 * 20 + 1];
-    // Two 64-bit numbers always fit: to_chars cannot fail here.
-    char* dot = std::to_chars(buffer, buffer + 20, sequence).ptr;
+    char buffer[10 + 1 + 20];
+    // A 32-bit and a 64-bit number always fit: to_chars cannot fail here.
+    char* dot = std::to_chars(buffer, buffer + 10, slot).ptr;
     *dot = '.';
-    char* end = std::to_chars(dot + 1, dot + 21, generation).ptr;
+    char* end = std::to_chars(dot + 1, dot + 21, delivery).ptr;
     return std::string(buffer, end);
 }
 
@@ -135,13 +143,67 @@ struct memory_provider::state
     std::shared_ptr<courier::clock> clock;
     mutable std::mutex mutex;
     std::uint64_t next_sequence = 1;
-    std::unordered_map<std::uint64_t, stored_message> messages;
-    // Declared after `messages`, so they are destroyed (and unlink) first.
+    std::uint64_t next_delivery = 1;
+    std::vector<std::unique_ptr<stored_message>> slots; // null: free
+    std::vector<std::uint32_t> free_slots;
+    // Deleted messages' objects, kept for the next sends (at most max_spare of them).
+    std::vector<std::unique_ptr<stored_message>> spare;
+    static constexpr std::size_t max_spare = 1024;
+    // Declared after the slots, so they are destroyed (and unlink) first.
     visible_index visible;
     hidden_index hidden;
     std::unordered_map<std::string, std::size_t> groups_in_flight; // FIFO only
     std::list<std::shared_ptr<receive_waiter>> waiters;
     memory_queue_counts totals;
+
+    stored_message& allocate()
+    {
+        std::unique_ptr<stored_message> m;
+        if (spare.empty())
+            m = std::make_unique<stored_message>();
+        else
+        {
+            m = std::move(spare.back());
+            spare.pop_back();
+        }
+        if (free_slots.empty())
+        {
+            if (slots.size() > std::numeric_limits<std::uint32_t>::max())
+                throw error(errc::bad_configuration, "memory queue is full (2^32 messages)", {.queue = options.name});
+            m->slot = static_cast<std::uint32_t>(slots.size());
+            slots.emplace_back();
+        }
+        else
+        {
+            m->slot = free_slots.back();
+            free_slots.pop_back();
+        }
+        auto& stored = *(slots[m->slot] = std::move(m));
+        return stored;
+    }
+
+    // Deletes a message that is in neither index.
+    void release(stored_message& m)
+    {
+        auto owned = std::move(slots[m.slot]);
+        free_slots.push_back(m.slot);
+        if (free_slots.size() == slots.size() && slots.size() > max_spare)
+        {
+            // Drained after a large backlog: give the tables' memory back too.
+            slots = decltype(slots)();
+            free_slots = decltype(free_slots)();
+        }
+        if (spare.size() == max_spare)
+            return;
+        // Reset in place: the strings give back their memory, the hooks are unlinked.
+        owned->body = std::string();
+        owned->attributes.clear();
+        owned->group_id = std::string();
+        owned->receive_count = 0;
+        owned->delivery = 0; // no receipt of the deleted message may match the next one
+        owned->in_flight = false;
+        spare.push_back(std::move(owned));
+    }
 
     void hide(stored_message& m, clock::time_point until)
     {
@@ -200,16 +262,18 @@ struct memory_provider::state
         receipt_parts parts;
         if (!parse_receipt(msg.receipt, parts))
             throw error(errc::stale_receipt, "malformed receipt", {.message_id = msg.id, .action = action, .queue = options.name});
-        auto it = messages.find(parts.sequence);
-        if (it == messages.end() || it->second.generation != parts.generation)
+        stored_message* m = parts.slot < slots.size() ? slots[parts.slot].get() : nullptr;
+        // Delivery 0 is never issued: it marks a message not delivered yet.
+        if (m == nullptr || parts.delivery == 0 || m->delivery != parts.delivery)
         {
             ++totals.stale_receipts;
+            // The slot may hold another message by now: the id tells.
+            const bool same_message = m != nullptr && m->id == msg.id;
             throw error(errc::stale_receipt,
-                        it == messages.end() ? "message was already deleted"
-                                             : "message was delivered again since this receipt",
+                        same_message ? "message was delivered again since this receipt" : "message was already deleted",
                         {.message_id = msg.id, .action = action, .queue = options.name});
         }
-        return it->second;
+        return *m;
     }
 
     // Takes up to `max` visible messages; FIFO groups with a message in flight are
@@ -238,12 +302,12 @@ std::vector<message> memory_provider::state::take(std::size_t max, clock::time_p
             // Redrive: the message has had its chances; move it to the dead-letter queue.
             outgoing_message dead{.body = std::move(m.body), .attributes = std::move(m.attributes), .group_id = m.group_id};
             ++totals.dead_lettered;
-            messages.erase(m.sequence);
+            release(m);
             options.dead_letter_queue->send(std::move(dead));
             continue;
         }
         ++m.receive_count;
-        ++m.generation;
+        m.delivery = next_delivery++;
         ++totals.deliveries;
         m.in_flight = true;
         if (options.fifo && !m.group_id.empty())
@@ -254,7 +318,7 @@ std::vector<message> memory_provider::state::take(std::size_t max, clock::time_p
         hide(m, now + options.visibility_timeout);
         message& delivered = out.emplace_back();
         delivered.id = m.id;
-        delivered.receipt = make_receipt(m.sequence, m.generation);
+        delivered.receipt = make_receipt(m.slot, m.delivery);
         delivered.body = m.body;
         delivered.attributes = m.attributes;
         delivered.receive_count = m.receive_count;
@@ -284,7 +348,7 @@ std::string memory_provider::send(outgoing_message msg)
     std::lock_guard lock(s.mutex);
     const auto now = s.clock->now();
     const auto sequence = s.next_sequence++;
-    auto& m = s.messages[sequence];
+    auto& m = s.allocate();
     m.sequence = sequence;
     m.id = fmt::format("{}-{}", s.options.name, sequence);
     m.body = std::move(msg.body);
@@ -350,6 +414,12 @@ asio::awaitable<std::vector<message>> memory_provider::receive(std::size_t max)
 
 asio::awaitable<void> memory_provider::ack(const message& msg)
 {
+    ack_now(msg);
+    co_return;
+}
+
+bool memory_provider::ack_now(const message& msg)
+{
     auto& s = *state_;
     std::lock_guard lock(s.mutex);
     // No promote: a delivery whose visibility ran out but was not handed out again may
@@ -357,8 +427,8 @@ asio::awaitable<void> memory_provider::ack(const message& msg)
     auto& m = s.lookup(msg, "ack");
     s.detach(m);
     ++s.totals.acked;
-    s.messages.erase(m.sequence);
-    co_return;
+    s.release(m);
+    return true;
 }
 
 asio::awaitable<void> memory_provider::retry_after(const message& msg, std::chrono::milliseconds delay)

@@ -104,7 +104,10 @@ asio::awaitable<stop_kind> route_runner::run()
                      entries_.size());
             for (auto& w : workers_)
                 if (w.handling)
+                {
+                    w.cancelled = true;
                     w.cancel.emit(asio::cancellation_type::terminal);
+                }
             cancelled = true;
             kind = stop_kind::cancelled;
         }
@@ -369,9 +372,30 @@ asio::awaitable<void> route_runner::work(worker& w)
                 }
             }
         }
-        // Settlement must run even though the handler may have been cancelled.
-        co_await asio::this_coro::reset_cancellation_state();
-        co_await settle(msg, outcome);
+        // Settlement must run even though the handler was cancelled (only then is the
+        // reset needed; it costs a trip through the coroutine machinery).
+        if (w.cancelled)
+        {
+            co_await asio::this_coro::reset_cancellation_state();
+            w.cancelled = false;
+        }
+        // settle() written out: awaiting the provider's call directly saves a frame, and
+        // an ack the provider completes at once saves the provider's frame too.
+        if (outcome.what == fate::leave)
+            leave(msg);
+        else
+        {
+            try
+            {
+                if (outcome.what != fate::ack || !route_.source().ack_now(msg))
+                    co_await provider_settlement(msg, outcome);
+                settled(msg, outcome);
+            }
+            catch (const std::exception& error)
+            {
+                settlement_failed(msg, outcome, error);
+            }
+        }
         finish(e);
     }
 }
@@ -409,45 +433,72 @@ route_runner::fate route_runner::handle_failure(const context& ctx, std::excepti
 
 asio::awaitable<void> route_runner::settle(const message& msg, fate f)
 {
-    auto& stats = route_.mutable_stats();
-    auto& source = route_.source();
-    const char* step = "";
+    if (f.what == fate::leave)
+    {
+        leave(msg);
+        co_return;
+    }
     try
     {
-        switch (f.what)
-        {
-        case fate::ack:
-            step = "ack";
-            co_await source.ack(msg);
-            ++stats.acked;
-            log_.log(log_level::debug, route_.name(), msg.id, "acked");
-            break;
-        case fate::retry:
-            step = "retry";
-            co_await source.retry_after(msg, f.delay);
-            ++stats.retried;
-            log_.log(log_level::debug, route_.name(), msg.id, "retrying in {} ms", f.delay.count());
-            break;
-        case fate::release:
-            step = "release";
-            co_await source.retry_after(msg, milliseconds::zero());
-            ++stats.released;
-            log_.log(log_level::info, route_.name(), msg.id, "released for redelivery");
-            break;
-        case fate::leave:
-            source.leave(msg);
-            ++stats.left;
-            break;
-        }
+        co_await provider_settlement(msg, f);
+        settled(msg, f);
     }
-    catch (const std::exception& e)
+    catch (const std::exception& error)
     {
-        // The message stays with the provider and comes back after its visibility
-        // timeout: at-least-once holds, at the cost of a duplicate.
-        ++stats.provider_errors;
-        log_.log(log_level::error, route_.name(), msg.id, "{} failed: {}; the message will be delivered again",
-                 step, e.what());
+        settlement_failed(msg, f, error);
     }
+}
+
+// Not a coroutine: returns the provider's own awaitable. `leave` has no provider call
+// (callers handle it); it is listed only to keep the switch exhaustive.
+asio::awaitable<void> route_runner::provider_settlement(const message& msg, fate f)
+{
+    auto& source = route_.source();
+    switch (f.what)
+    {
+    case fate::ack: return source.ack(msg);
+    case fate::retry: return source.retry_after(msg, f.delay);
+    case fate::release:
+    case fate::leave: break;
+    }
+    return source.retry_after(msg, milliseconds::zero());
+}
+
+void route_runner::leave(const message& msg)
+{
+    route_.source().leave(msg);
+    ++route_.mutable_stats().left;
+}
+
+void route_runner::settled(const message& msg, fate f)
+{
+    auto& stats = route_.mutable_stats();
+    switch (f.what)
+    {
+    case fate::ack:
+        ++stats.acked;
+        log_.log(log_level::debug, route_.name(), msg.id, "acked");
+        break;
+    case fate::retry:
+        ++stats.retried;
+        log_.log(log_level::debug, route_.name(), msg.id, "retrying in {} ms", f.delay.count());
+        break;
+    case fate::release:
+    case fate::leave:
+        ++stats.released;
+        log_.log(log_level::info, route_.name(), msg.id, "released for redelivery");
+        break;
+    }
+}
+
+void route_runner::settlement_failed(const message& msg, fate f, const std::exception& error)
+{
+    // The message stays with the provider and comes back after its visibility timeout:
+    // at-least-once holds, at the cost of a duplicate.
+    ++route_.mutable_stats().provider_errors;
+    const char* step = f.what == fate::ack ? "ack" : f.what == fate::retry ? "retry" : "release";
+    log_.log(log_level::error, route_.name(), msg.id, "{} failed: {}; the message will be delivered again", step,
+             error.what());
 }
 
 void route_runner::finish(entry e)

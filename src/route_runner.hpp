@@ -63,6 +63,7 @@ private:
         async_event wakeup;                        // notified by wake_worker() when idle
         boost::asio::cancellation_signal cancel;   // bound for the worker's whole life
         bool handling = false;                     // inside a handler: stop_now cancels it
+        bool cancelled = false;                    // was cancelled: reset before settling
     };
 
     // How a message's processing ended.
@@ -82,6 +83,10 @@ private:
     boost::asio::awaitable<void> work(worker& w);
     fate handle_failure(const context& ctx, std::exception_ptr error);
     boost::asio::awaitable<void> settle(const message& msg, fate f);
+    boost::asio::awaitable<void> provider_settlement(const message& msg, fate f);
+    void leave(const message& msg);
+    void settled(const message& msg, fate f);
+    void settlement_failed(const message& msg, fate f, const std::exception& error);
     void finish(entry e);
     void release_slots(std::size_t n);
     void note(std::string_view what, std::exception_ptr error);

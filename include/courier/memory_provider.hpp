@@ -86,6 +86,7 @@ public:
     std::string describe() const override;
     boost::asio::awaitable<std::vector<message>> receive(std::size_t max) override;
     boost::asio::awaitable<void> ack(const message& msg) override;
+    bool ack_now(const message& msg) override;
     boost::asio::awaitable<void> retry_after(const message& msg,
                                              std::chrono::milliseconds delay) override;
     boost::asio::awaitable<void> extend(const message& msg,

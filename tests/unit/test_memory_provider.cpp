@@ -64,6 +64,51 @@ TEST_CASE_FIXTURE(fixture, "memory queue: an unacked message comes back after th
     CHECK(q->empty());
 }
 
+TEST_CASE_FIXTURE(fixture, "memory queue: a deleted message's receipt never reaches the message that took its place")
+{
+    auto q = queue({.receive_wait = 0s});
+    q->send("first");
+    auto first = run([&]() -> asio::awaitable<std::vector<courier::message>> { co_return co_await q->receive(1); });
+    REQUIRE(first.size() == 1);
+    CHECK(q->ack_now(first[0])); // in-process: deleted without awaiting
+    CHECK(q->empty());
+
+    // The next message reuses the deleted one's storage.
+    const auto second_id = q->send("second");
+    auto second = run([&]() -> asio::awaitable<std::vector<courier::message>> { co_return co_await q->receive(1); });
+    REQUIRE(second.size() == 1);
+    CHECK(second[0].body == "second");
+    CHECK(second[0].receipt != first[0].receipt);
+
+    // Acking, retrying or extending with the old receipt fails and leaves the new message be.
+    try
+    {
+        q->ack_now(first[0]);
+        FAIL("a stale receipt was accepted");
+    }
+    catch (const courier::error& e)
+    {
+        CHECK(e.code() == courier::errc::stale_receipt);
+        CHECK(contains(e.what(), "already deleted"));
+    }
+    CHECK_THROWS_AS(run([&]() -> asio::awaitable<void> { co_await q->retry_after(first[0], 0s); }), courier::error);
+    CHECK_THROWS_AS(run([&]() -> asio::awaitable<void> { co_await q->extend(first[0], 60s); }), courier::error);
+    CHECK(q->counts().in_flight == 1);
+    CHECK(q->counts().stale_receipts == 3);
+
+    // Malformed receipts are refused too.
+    auto forged = second[0];
+    for (const char* receipt : {"", "1", "0.0", "x.1", "0.x", "0.1.2", "99.1"})
+    {
+        forged.receipt = receipt;
+        CHECK_THROWS_AS(q->ack_now(forged), courier::error);
+    }
+    CHECK(q->counts().in_flight == 1);
+    run([&]() -> asio::awaitable<void> { co_await q->ack(second[0]); });
+    CHECK(q->empty());
+    CHECK(second[0].id == second_id);
+}
+
 TEST_CASE_FIXTURE(fixture, "memory queue: retry_after hides for the delay; zero releases at once")
 {
     auto q = queue({.receive_wait = 0s});
