@@ -15,8 +15,14 @@
 //       SigV4 signing, HTTP keep-alive, JSON parse with MD5 checks, dispatch, handler
 //       (parses the body) and batched DeleteMessageBatch, all on the path.
 //
+//   courier-sqs-bench --stub --floor [--messages N]
+//       The same exchanges with the least a client can do (sqs_floor_client.hpp): blocking
+//       system calls, no signing, no parse. The kernel's and the transport's share of the
+//       figure above, which no client on this machine can go below.
+//
 // Both are `courier::tools::run_consume`, the code of `courier-load consume|bench`.
 #include "sqs_consume.hpp"
+#include "sqs_floor_client.hpp"
 
 #include <fmt/core.h>
 
@@ -43,6 +49,7 @@ constexpr const char* usage = R"(usage:
   courier-sqs-bench                       (from external-bench.mjs: BENCH_* variables)
   courier-sqs-bench --stub [--messages N] [--concurrency C] [--threads T]
                     [--handler-delay-ms D] [--no-md5] [--stub-server PATH]
+  courier-sqs-bench --stub --floor [--messages N] [--stub-server PATH]
 )";
 
 std::int64_t to_number(std::string_view flag, std::string_view s, std::int64_t min, std::int64_t max)
@@ -119,6 +126,7 @@ int run_against_stub(int argc, char** argv)
     o.count_invocations = true; // the stub's bodies repeat; its MessageIds never do
     o.mode = "stub";
     std::string server = (fs::read_symlink("/proc/self/exe").parent_path() / "sqs_stub_server").string();
+    bool floor = false;
     for (int i = 1; i < argc; ++i)
     {
         const std::string_view arg = argv[i];
@@ -139,6 +147,8 @@ int run_against_stub(int argc, char** argv)
             o.handler_delay = std::chrono::milliseconds(to_number(arg, value(), 0, 600000));
         else if (arg == "--no-md5")
             o.verify_md5 = false;
+        else if (arg == "--floor")
+            floor = true;
         else if (arg == "--stub-server")
             server = std::string(value());
         else
@@ -150,6 +160,14 @@ int run_against_stub(int argc, char** argv)
     ::setenv("AWS_SECRET_ACCESS_KEY", "bench", 0);
     ::setenv("AWS_REGION", "us-east-1", 0);
     stub_process stub(server);
+    if (floor)
+    {
+        const auto r = courier::bench::run_floor(stub.port(), o.messages);
+        fmt::print("{{\"peer\":\"floor\",\"messages\":{},\"seconds\":{:.4f},\"msgs_per_s\":{:.1f},"
+                   "\"cpu_us_per_msg\":{:.2f},\"requests\":{},\"mode\":\"stub\",\"concurrency\":10,\"threads\":1}}\n",
+                   r.messages, r.seconds, r.messages / r.seconds, r.cpu_seconds * 1e6 / r.messages, r.requests);
+        return 0;
+    }
     o.endpoint = fmt::format("http://127.0.0.1:{}", stub.port());
     o.queue_url = fmt::format("http://127.0.0.1:{}/000000000000/stub", stub.port());
     return courier::tools::run_consume(o);
