@@ -157,9 +157,11 @@ int manager::run()
         // A borrowed io_context may have other work: drive it only until we are done. Other
         // threads may run it too, and the completion may land on one of them while this
         // thread waits in run_one for work that never comes (a work guard keeps the context
-        // alive): wait in bounded slices and look again.
+        // alive): wait in bounded slices and look again. While handlers are ready they are
+        // run with poll_one, which does not read the clock as run_one_for does per handler.
         while (!done.load(std::memory_order_acquire) && !io.stopped())
-            io.run_one_for(std::chrono::milliseconds(50));
+            if (io.poll_one() == 0)
+                io.run_one_for(std::chrono::milliseconds(50));
     }
     if (!done.load(std::memory_order_acquire))
         log.log(log_level::error, {}, {}, "the io_context stopped before the dispatcher finished");

@@ -96,8 +96,21 @@ public:
             return;
         std::string line(id);
         line += '\n';
-        if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-            throw std::system_error(errno, std::generic_category(), "writing the ids file");
+        write_all(line);
+    }
+
+    /// Lines already joined, in one write.
+    void write_all(std::string_view lines) const
+    {
+        if (fd_ < 0)
+            return;
+        while (!lines.empty())
+        {
+            const auto n = ::write(fd_, lines.data(), lines.size());
+            if (n <= 0)
+                throw std::system_error(errno, std::generic_category(), "writing the ids file");
+            lines.remove_prefix(static_cast<std::size_t>(n));
+        }
     }
 
 private:
@@ -114,6 +127,7 @@ struct tally
     std::uint64_t invocations = 0;
     std::uint64_t ok_invocations = 0;
     std::uint64_t first_deliveries = 0;
+    std::string ids_at_end; // with consume_options::ids_at_end: the ids file's lines
     clock_type::time_point last_activity = clock_type::now();
 };
 
@@ -153,6 +167,7 @@ consume_options options_from_bench_env()
     o.wait_time = std::chrono::seconds(number("BENCH_WAIT_TIME_SECONDS", 0, 20));
     o.ids_path = env("BENCH_IDS_FILE");
     o.ids_are_message_ids = true;
+    o.ids_at_end = true;
     o.mode = "external-bench";
     return o;
 }
@@ -188,8 +203,10 @@ int run_consume(const consume_options& o)
     auto handle = [&](load_body body, courier::context& ctx) -> asio::awaitable<void> {
         {
             std::lock_guard guard(t.lock);
-            // First: every invocation is on disk, whatever happens next.
-            if (o.ids_are_message_ids)
+            // First: every invocation is on disk (or kept), whatever happens next.
+            if (o.ids_at_end)
+                t.ids_at_end.append(o.ids_are_message_ids ? ctx.message_id() : std::to_string(body.seq)).append("\n");
+            else if (o.ids_are_message_ids)
                 ids.append(ctx.message_id());
             else
                 ids.append(body.seq);
@@ -305,6 +322,7 @@ int run_consume(const consume_options& o)
         end = snapshot::now();
     if (stopped_by == "idle") // the idle wait is not consume time
         end->at = t.last_activity;
+    ids.write_all(t.ids_at_end);
 
     const auto& s = mgr.routes().front().stats();
     const double secs = std::chrono::duration<double>(end->at - start.at).count();

@@ -41,6 +41,11 @@ struct consume_options
     std::string ids_path;
     /// Lines of `ids_path` are MessageIds (the peers' harness) rather than seqs.
     bool ids_are_message_ids = false;
+    /// Keep the lines of `ids_path` in memory and write them once the run is over, as the
+    /// peers' harness asks (its Node consumers keep theirs in a Set): a write per message
+    /// would add a system call to the measured cost. Off for the crash soaks, which need
+    /// every line on disk before the next message.
+    bool ids_at_end = false;
     /// One line per successful handler invocation, written when the handler returns (empty
     /// = none): after a graceful stop every seq in it must have been acked (soak tests).
     std::string done_path;

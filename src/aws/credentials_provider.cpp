@@ -303,7 +303,8 @@ public:
                 resolve();
             source = source_;
             confirmed = confirmed_;
-            tried = tried_;
+            if (!source_ || !confirmed_) // needed only for an error: not copied per request
+                tried = tried_;
         }
         if (!source)
             throw error(errc::no_credentials, "no AWS credentials found: " + tried);

@@ -2,15 +2,15 @@
 //
 // `enqueue` puts an entry in the open batch at once; `wait` returns its own result. A batch goes
 // out when it holds 10 entries (SQS's limit), when its window has passed since its first
-// entry, or when the owner says nothing more is coming (`send_now`); `flush` sends the
-// open batch at once and waits for every batch in flight (used by `provider::close`).
+// entry (give or take the timer's latency), or when the owner says nothing more is coming
+// (`send_now`); `flush` sends the open batch at once and waits for every batch in flight
+// (used by `provider::close`).
 // Used on one strand only: the route's.
 #ifndef COURIER_SRC_SQS_BATCHER_HPP
 #define COURIER_SRC_SQS_BATCHER_HPP
 
 #include "detail/async_event.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -35,9 +35,13 @@ public:
                                                                std::vector<std::exception_ptr>& results)>;
 
     batcher(boost::asio::any_io_executor executor, std::chrono::milliseconds window, send_fn send)
-        : executor_(std::move(executor)), window_(window), send_(std::move(send)), idle_(executor_)
+        : executor_(std::move(executor)), window_(window), send_(std::move(send)), timer_(executor_),
+          idle_(executor_)
     {
     }
+    ~batcher() { *alive_ = false; }
+    batcher(const batcher&) = delete;
+    batcher& operator=(const batcher&) = delete;
 
     struct batch;
     /// An entry's place: its batch and index there.
@@ -53,9 +57,9 @@ public:
         if (!open_)
         {
             open_ = std::make_shared<batch>(executor_);
-            open_->window.expires_after(window_);
-            ++in_flight_;
-            boost::asio::co_spawn(executor_, run(open_), boost::asio::detached);
+            open_->deadline = std::chrono::steady_clock::now() + window_;
+            if (!timer_armed_)
+                arm(open_->deadline);
         }
         ticket t{open_, open_->entries.size()};
         open_->entries.push_back(std::move(entry));
@@ -86,29 +90,48 @@ public:
 
     struct batch
     {
-        explicit batch(const boost::asio::any_io_executor& ex) : window(ex), done(ex) {}
+        explicit batch(const boost::asio::any_io_executor& ex) : done(ex) {}
         std::vector<Entry> entries;
         std::vector<std::exception_ptr> results;
-        boost::asio::steady_timer window;
+        std::chrono::steady_clock::time_point deadline;
         courier::detail::async_event done;
         bool sent = false;
     };
 
 private:
+    // One timer for all batches, armed only when none is pending: batches that fill up or
+    // are sent early (the common case under load) cost no timer operation of their own,
+    // where a timer per batch cost an arm and a cancel each (and a timerfd update when it
+    // was the earliest). When the timer fires it sends the open batch if its window has
+    // passed, and otherwise waits again for that batch's deadline.
+    void arm(std::chrono::steady_clock::time_point at)
+    {
+        timer_armed_ = true;
+        timer_.expires_at(at);
+        timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+            if (ec || !*alive) // cancelled: the batcher is going away
+                return;
+            timer_armed_ = false;
+            if (!open_)
+                return;
+            if (std::chrono::steady_clock::now() >= open_->deadline)
+                close_open_batch();
+            else
+                arm(open_->deadline);
+        });
+    }
+
     void close_open_batch()
     {
-        if (open_)
-        {
-            open_->window.cancel(); // ends the window early: run() sends at once
-            open_.reset();
-        }
+        if (!open_)
+            return;
+        ++in_flight_;
+        boost::asio::co_spawn(executor_, run(std::move(open_)), boost::asio::detached);
+        open_.reset();
     }
 
     boost::asio::awaitable<void> run(std::shared_ptr<batch> b)
     {
-        co_await b->window.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-        if (open_ == b)
-            open_.reset();
         b->results.assign(b->entries.size(), nullptr);
         try
         {
@@ -127,6 +150,9 @@ private:
     boost::asio::any_io_executor executor_;
     std::chrono::milliseconds window_;
     send_fn send_;
+    boost::asio::steady_timer timer_;
+    bool timer_armed_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::shared_ptr<batch> open_;
     std::size_t in_flight_ = 0;
     courier::detail::async_event idle_;
