@@ -20,6 +20,10 @@
 
 namespace asio = boost::asio;
 
+// Every variant runs on one thread, with the hint courier::manager uses for one thread
+// (no I/O locks; no strands in courier).
+constexpr int one_thread = BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO;
+
 namespace {
 
 double cpu_seconds()
@@ -41,7 +45,7 @@ void report(const char* variant, std::size_t n, std::chrono::steady_clock::durat
 // courier: a dispatcher with one route on the in-memory queue.
 void run_courier(std::size_t n)
 {
-    asio::io_context io(1);
+    asio::io_context io(one_thread);
     auto queue = std::make_shared<courier::memory_provider>(
         courier::memory_queue_options{.receive_wait = std::chrono::milliseconds(0)});
     for (std::size_t i = 0; i < n; ++i)
@@ -72,7 +76,7 @@ void run_courier(std::size_t n)
 // entry: the bookkeeping courier does, without its abstractions.
 void run_bare(std::size_t n)
 {
-    asio::io_context io(1);
+    asio::io_context io(one_thread);
     std::deque<std::string> queue(n, "m");
     std::unordered_map<std::size_t, std::string> in_flight;
     std::size_t handled = 0, next_id = 0;
@@ -108,7 +112,7 @@ void run_bare(std::size_t n)
 // erases a hash-map entry. No co_spawn per message.
 void run_bare_workers(std::size_t n)
 {
-    asio::io_context io(1);
+    asio::io_context io(one_thread);
     std::deque<std::pair<std::size_t, std::string>> ready;
     std::unordered_map<std::size_t, std::string> in_flight;
     std::size_t handled = 0, next_id = 0, produced = 0;

@@ -32,7 +32,10 @@ struct manager::impl
 
 manager::manager(manager_options options) : impl_(std::make_unique<impl>(std::move(options)))
 {
-    impl_->owned_io.emplace(static_cast<int>(std::max<std::size_t>(impl_->options.threads, 1)));
+    // One thread: the hint that lets Asio skip the I/O locks and courier the strands (see
+    // manager_options::threads).
+    const auto threads = std::max<std::size_t>(impl_->options.threads, 1);
+    impl_->owned_io.emplace(threads == 1 ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO : static_cast<int>(threads));
     impl_->io = &*impl_->owned_io;
 }
 

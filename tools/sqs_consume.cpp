@@ -183,7 +183,9 @@ int run_consume(const consume_options& o)
     // A borrowed io_context: `run()` then returns as soon as the dispatcher is done, even
     // though the watcher below may still have a timer pending. Extra threads, if any, run
     // the same io_context and are stopped once the manager returns.
-    asio::io_context io(static_cast<int>(o.threads));
+    // One thread: tell Asio (and courier) so, as courier::manager does for its own
+    // io_context; I/O objects then need no locks and routes no strands.
+    asio::io_context io(o.threads == 1 ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO : static_cast<int>(o.threads));
     courier::manager mgr(io, {.dispatch = {.log = courier::logger(o.log)}});
     courier::sqs_client_options client_opts;
     client_opts.aws.endpoint = o.endpoint;
