@@ -1,6 +1,8 @@
 // The manager: signals, stop(), exit codes, borrowed io_contexts and configuration errors.
 #include "test_support.hpp"
 
+#include "detail/serial_executor.hpp"
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -113,6 +115,45 @@ TEST_CASE("manager: runs on a borrowed io_context and leaves it usable")
     io.restart();
     io.run();
     CHECK(ran);
+}
+
+TEST_CASE("manager: one thread means no strands; several threads, or an unknown number, keep them")
+{
+    using io_executor = asio::io_context::executor_type;
+    // What manager builds for threads = 1: handlers already run one at a time.
+    asio::io_context one(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+    const auto plain = courier::detail::make_serial(one.get_executor());
+    CHECK(plain.target<io_executor>() != nullptr);
+    // A hint of 1 is only a hint: other threads may still run the context.
+    for (int hint : {1, 2, BOOST_ASIO_CONCURRENCY_HINT_DEFAULT})
+    {
+        asio::io_context io(hint);
+        const auto serial = courier::detail::make_serial(io.get_executor());
+        CHECK(serial.target<io_executor>() == nullptr);
+        CHECK(serial.target<asio::strand<io_executor>>() != nullptr);
+    }
+
+    // A one-thread manager runs a route end to end on that io_context, stop() from another
+    // thread included.
+    courier::manager mgr(quiet());
+    auto q = std::make_shared<courier::memory_provider>(courier::memory_queue_options{.receive_wait = 20ms});
+    for (int i = 0; i < 100; ++i)
+        q->send("x");
+    std::atomic<int> handled{0};
+    mgr.add_route("one-thread", q, [&](const courier::message&) -> asio::awaitable<void> {
+        asio::steady_timer t(co_await asio::this_coro::executor, 1ms);
+        co_await t.async_wait(asio::use_awaitable);
+        ++handled;
+    }, {.max_in_flight = 20});
+    std::thread stopper([&] {
+        while (handled < 100)
+            std::this_thread::sleep_for(1ms);
+        mgr.stop();
+    });
+    CHECK(mgr.run() == courier::exit_ok);
+    stopper.join();
+    CHECK(handled == 100);
+    CHECK(q->empty());
 }
 
 TEST_CASE("manager: configuration errors are thrown before anything runs")
