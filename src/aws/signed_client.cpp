@@ -99,7 +99,16 @@ signed_client::signed_client(asio::any_io_executor executor,
 
 asio::awaitable<std::string> signed_client::call(service_request request, milliseconds timeout)
 {
-    // Hop to the strand for the whole call; the caller resumes on its own executor.
+    // A caller already on the client's executor (an io_context run by one thread: no
+    // strands, see make_serial) runs the call in its own coroutine: a co_spawn and the
+    // posted hop back cost more than signing. Its cancellation then reaches the call as it
+    // is; an exchange in progress still yields only to terminal cancellation (Beast's
+    // composed operations let no other type through), so a long poll is not abandoned
+    // with messages in it.
+    const asio::any_io_executor caller = co_await asio::this_coro::executor;
+    if (caller == strand_)
+        co_return co_await attempt_loop(std::move(request), timeout);
+    // Otherwise hop to the strand for the whole call; the caller resumes on its own executor.
     co_return co_await asio::co_spawn(strand_, attempt_loop(std::move(request), timeout), asio::use_awaitable);
 }
 

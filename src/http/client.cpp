@@ -19,6 +19,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -224,11 +225,31 @@ asio::awaitable<exchange_result> exchange(Stream& stream, connection& conn,
     exchange_result out;
     conn.tcp().expires_after(timeout);
     const std::array<asio::const_buffer, 2> bytes{asio::buffer(req.head), asio::buffer(req.body)};
-    auto [wec, written] = co_await asio::async_write(stream, bytes, nothrow);
-    if (wec) {
-        out.ec = wec;
-        out.writing = true;
-        co_return out;
+    std::size_t sent = 0;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        // A request almost always fits the socket's send buffer: write it now (the socket
+        // is non-blocking, see `open`) rather than through async_write, whose completion is
+        // posted even when the write was done at once: a trip through the event loop, and
+        // an epoll_wait, per request. What does not fit goes the asynchronous way.
+        error_code ec;
+        sent = stream.socket().write_some(bytes, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again)
+            sent = 0;
+        else if (ec) {
+            out.ec = ec;
+            out.writing = true;
+            co_return out;
+        }
+    }
+    if (sent < req.head.size() + req.body.size()) {
+        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bytes);
+        rest.consume(sent);
+        auto [wec, written] = co_await asio::async_write(stream, rest, nothrow);
+        if (wec) {
+            out.ec = wec;
+            out.writing = true;
+            co_return out;
+        }
     }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options.max_response_body);
@@ -503,6 +524,11 @@ asio::awaitable<void> client::impl::open(connection& conn)
     }
     if (!conn.tls) {
         conn.tcp().expires_never();
+        // Synchronous writes must not block the event loop (see `exchange`).
+        error_code nbec;
+        conn.tcp().socket().non_blocking(true, nbec);
+        if (nbec)
+            fail(errc::transport_failed, "cannot make the socket non-blocking: " + nbec.message());
         co_return;
     }
 

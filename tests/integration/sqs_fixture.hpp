@@ -30,7 +30,10 @@ inline asio::awaitable<void> sleep_real(std::chrono::milliseconds d)
 
 struct sqs_fixture
 {
-    asio::io_context io;
+    // Built as courier::manager builds its own for one thread (no strands: requests run
+    // in the caller's coroutine). The unit tests cover the strand path with default
+    // io_contexts and several threads.
+    asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     log_capture logs;
     std::shared_ptr<courier::sqs_client> client;
 

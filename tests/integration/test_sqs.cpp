@@ -226,6 +226,39 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: graceful stop finishes in-flight handlers a
     CHECK(remaining(url) == 0);
 }
 
+TEST_CASE_FIXTURE(sqs_fixture, "sqs: a stop during a long poll lets the poll finish; what it brings is released at once")
+{
+    const auto url = create_queue("poll-at-stop");
+    std::atomic<int> handled{0};
+    std::vector<courier::route> routes;
+    auto options = queue_options(url);
+    options.wait_time = 5s;
+    routes.emplace_back("poll", courier::make_sqs_provider(client, options),
+                        [&](const courier::message&) -> asio::awaitable<void> {
+                            ++handled;
+                            co_return;
+                        });
+    courier::dispatcher d(io.get_executor(), std::move(routes), {.log = logs.make(courier::log_level::debug)});
+    const auto begin = std::chrono::steady_clock::now();
+    const auto kind = run([&]() -> asio::awaitable<courier::stop_kind> {
+        asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
+            co_await sleep_real(500ms); // the route is in its long poll on the empty queue
+            d.stop();
+            co_await sleep_real(300ms);
+            // Arrives while the poll is still open: the server hands it to that poll.
+            courier::outgoing_message m{.body = "late"};
+            co_await client->send(url, std::move(m));
+        }, asio::detached);
+        co_return co_await d.run();
+    });
+    CHECK(kind == courier::stop_kind::graceful);
+    CHECK(handled == 0); // received after the stop: not handled...
+    CHECK(d.routes().at(0).stats().received == 1);
+    CHECK(d.routes().at(0).stats().released == 1); // ...but handed back,
+    CHECK(attributes(url).at("ApproximateNumberOfMessages") == "1"); // visible now, not in 30 s
+    CHECK(std::chrono::steady_clock::now() - begin < 5s); // the poll ended when the message came
+}
+
 TEST_CASE_FIXTURE(sqs_fixture, "sqs: handlers cancelled at the shutdown deadline release their messages at once")
 {
     const auto url = create_queue("deadline");
