@@ -72,14 +72,16 @@ struct peer
     // The next request, or nothing once the client closed the connection.
     asio::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read()
     {
-        bhttp::request<bhttp::string_body> req;
-        auto [ec, n] = co_await bhttp::async_read(stream, buffer, req, nothrow);
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.body_limit(64u << 20); // Beast's default for requests is 1 MiB
+        auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, nothrow);
         if (ec) {
             if (ec == bhttp::error::end_of_stream)
                 ++state.closed_by_client;
             co_return std::nullopt;
         }
         ++state.requests;
+        auto req = parser.release();
         state.hosts.emplace_back(req[bhttp::field::host]);
         co_return req;
     }
@@ -288,6 +290,30 @@ TEST_CASE("client: keep-alive reuses one connection and sends Host")
         CHECK(server.state().hosts.at(0) == c.remote().host_header);
         CHECK(c.stats().open == 1);
         CHECK(c.stats().idle == 1);
+    });
+}
+
+TEST_CASE("client: a request larger than the socket buffers arrives whole, on a server slow to read")
+{
+    run_test([](asio::io_context& io) -> asio::awaitable<void> {
+        // The first write takes what the socket buffers hold; the rest waits for the
+        // server, which starts reading only after a pause.
+        test_server server(io, [](peer& p) -> asio::awaitable<void> {
+            co_await sleep(200ms);
+            co_await echo(p);
+        });
+        client c(io.get_executor(), endpoint::parse(server.url()));
+        std::string big(24u << 20, 'x');
+        for (std::size_t i = 0; i < big.size(); i += 4096)
+            big[i] = static_cast<char>('a' + (i / 4096) % 26);
+        response r = co_await c.send(post(big), 4s);
+        CHECK(r.status == 200);
+        CHECK(r.body.size() == big.size());
+        CHECK(r.body == big);
+        // And the connection is fine for the next one.
+        response again = co_await c.send(post("small"), 2s);
+        CHECK(again.body == "small");
+        CHECK(server.state().accepted == 1);
     });
 }
 
