@@ -7,23 +7,20 @@
 //
 // It used to be a steady_timer that never expires (the Beast server-flex-awaitable idiom).
 // That puts every wait in the reactor's timer queue, behind its mutex, and re-arms the
-// timerfd whenever the queue's earliest entry changes: costs paid several times per
-// message on the SQS path (a worker's wake-up, a batch's completion) for a timer that never
-// fires. Here a wait is a node in a list and a notify is a post per waiter.
+// timerfd whenever the queue's earliest entry changes: costs paid for every wake-up of a
+// route's worker, for a timer that never fires. Here a wait is a node in a list and a notify is a post per waiter.
 #ifndef COURIER_DETAIL_ASYNC_EVENT_HPP
 #define COURIER_DETAIL_ASYNC_EVENT_HPP
 
+#include "detail/stored_handler.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <memory>
 #include <vector>
 
 namespace courier::detail {
@@ -48,8 +45,8 @@ public:
 
     void notify()
     {
-        // Completing may destroy nothing here (handlers are posted), but a slot handler
-        // must not find a waiter that is gone: take them all first.
+        // Take them all first: completing clears each waiter's slot, and nothing may find
+        // a waiter that is gone.
         auto woken = std::move(waiters_);
         waiters_.clear();
         for (auto* w : woken)
@@ -57,60 +54,13 @@ public:
     }
 
 private:
-    struct waiter
-    {
-        virtual void complete() = 0; // clears the slot, posts the handler, frees the node
-
-    protected:
-        ~waiter() = default;
-    };
-
-    template <class Handler>
-    struct waiter_for final : waiter
-    {
-        using allocator = boost::asio::recycling_allocator<waiter_for>;
-
-        explicit waiter_for(Handler h) : handler(std::move(h)) {}
-
-        void complete() override
-        {
-            boost::asio::get_associated_cancellation_slot(handler).clear();
-            auto executor = boost::asio::get_associated_executor(handler);
-            Handler h = std::move(handler);
-            destroy(this);
-            boost::asio::post(executor, [h = std::move(h)]() mutable { std::move(h)(); });
-        }
-
-        static waiter_for* create(Handler h)
-        {
-            allocator a;
-            auto* p = a.allocate(1);
-            try
-            {
-                return new (p) waiter_for(std::move(h));
-            }
-            catch (...)
-            {
-                a.deallocate(p, 1);
-                throw;
-            }
-        }
-
-        static void destroy(waiter_for* w)
-        {
-            allocator a;
-            w->~waiter_for();
-            a.deallocate(w, 1);
-        }
-
-        Handler handler;
-    };
+    using waiter = stored_handler<>;
 
     template <class Handler>
     void start(Handler handler)
     {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
-        auto* w = waiter_for<Handler>::create(std::move(handler));
+        auto* w = waiter::store(std::move(handler));
         waiters_.push_back(w);
         if (slot.is_connected())
             slot.assign([this, w](boost::asio::cancellation_type) {

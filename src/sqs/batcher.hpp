@@ -10,16 +10,20 @@
 #define COURIER_SRC_SQS_BATCHER_HPP
 
 #include "detail/async_event.hpp"
+#include "detail/stored_handler.hpp"
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <array>
 #include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace courier::sqs {
@@ -56,7 +60,7 @@ public:
     {
         if (!open_)
         {
-            open_ = std::make_shared<batch>(executor_);
+            open_ = std::make_shared<batch>();
             open_->deadline = std::chrono::steady_clock::now() + window_;
             if (!timer_armed_)
                 arm(open_->deadline);
@@ -68,13 +72,21 @@ public:
         return t;
     }
 
-    /// Returns once the ticket's batch was sent; throws the entry's own error.
+    /// Returns once the ticket's batch was sent; throws the entry's own error. Not a
+    /// coroutine: the batch completes the awaiting coroutine's handler itself, so an entry
+    /// costs no frame of its own. Cancellation is not supported (a batch in flight ends
+    /// within its request's timeout, and its result must reach the entry either way).
     boost::asio::awaitable<void> wait(ticket t)
     {
-        while (!t.in->sent)
-            co_await t.in->done.wait();
-        if (t.in->results[t.index])
-            std::rethrow_exception(t.in->results[t.index]);
+        return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::exception_ptr)>(
+            [t = std::move(t)](auto handler) {
+                auto& b = *t.in;
+                if (b.sent)
+                    result_waiter::store(std::move(handler))->complete(b.results[t.index]);
+                else
+                    b.waiters[t.index] = result_waiter::store(std::move(handler));
+            },
+            boost::asio::use_awaitable);
     }
 
     /// Sends the open batch now, without waiting for its window.
@@ -88,13 +100,27 @@ public:
             co_await idle_.wait();
     }
 
+    using result_waiter = courier::detail::stored_handler<std::exception_ptr>;
+
     struct batch
     {
-        explicit batch(const boost::asio::any_io_executor& ex) : done(ex) {}
+        batch() = default;
+        batch(const batch&) = delete;
+        batch& operator=(const batch&) = delete;
+        ~batch()
+        {
+            // Entries never waited for get nothing; waiters still here (the batcher went
+            // away before sending) are told so rather than left hanging.
+            for (auto* w : waiters)
+                if (w != nullptr)
+                    w->complete(std::make_exception_ptr(
+                        boost::system::system_error(boost::asio::error::operation_aborted)));
+        }
+
         std::vector<Entry> entries;
         std::vector<std::exception_ptr> results;
+        std::array<result_waiter*, max_entries> waiters{};
         std::chrono::steady_clock::time_point deadline;
-        courier::detail::async_event done;
         bool sent = false;
     };
 
@@ -142,7 +168,9 @@ private:
             b->results.assign(b->entries.size(), std::current_exception());
         }
         b->sent = true;
-        b->done.notify();
+        for (std::size_t i = 0; i < b->entries.size(); ++i)
+            if (auto* w = std::exchange(b->waiters[i], nullptr))
+                w->complete(b->results[i]);
         --in_flight_;
         idle_.notify();
     }

@@ -66,6 +66,8 @@ public:
 
     asio::awaitable<std::vector<message>> receive(std::size_t max) override
     {
+        if (!deletes_)
+            make_batchers(co_await asio::this_coro::executor);
         auto& c = client_->internals();
         sqs::receive_message_request req;
         req.queue_url = options_.queue_url;
@@ -86,35 +88,35 @@ public:
         co_return std::move(result.messages);
     }
 
-    // Entries are built in named variables before the co_await: GCC 12 miscompiles a
-    // braced temporary holding strings passed by value inside a co_await expression
-    // (chriskohlhoff/asio#1073).
+    // Not coroutines: the batch completes the caller's own wait, so settling a message
+    // costs no frame here. The batchers exist from the first receive on; a message this
+    // provider did not receive (another instance's) takes the longer way.
     asio::awaitable<void> ack(const message& msg) override
     {
-        auto& batch = deletes(co_await asio::this_coro::executor);
-        delete_entry entry{msg.id, msg.receipt};
-        auto ticket = batch.enqueue(std::move(entry));
+        if (!deletes_)
+            return with_batchers([this, &msg] { return ack(msg); });
+        auto ticket = deletes_->enqueue(delete_entry{msg.id, msg.receipt});
         settled_one();
-        co_await batch.wait(std::move(ticket));
+        return deletes_->wait(std::move(ticket));
     }
 
     asio::awaitable<void> retry_after(const message& msg, milliseconds delay) override
     {
-        auto& batch = visibility(co_await asio::this_coro::executor);
-        visibility_entry entry{msg.id, msg.receipt, to_visibility_seconds(delay)};
-        auto ticket = batch.enqueue(std::move(entry));
+        if (!visibility_)
+            return with_batchers([this, &msg, delay] { return retry_after(msg, delay); });
+        auto ticket = visibility_->enqueue(visibility_entry{msg.id, msg.receipt, to_visibility_seconds(delay)});
         settled_one();
-        co_await batch.wait(std::move(ticket));
+        return visibility_->wait(std::move(ticket));
     }
 
     void leave(const message&) override { settled_one(); }
 
     asio::awaitable<void> extend(const message& msg, milliseconds extension) override
     {
-        auto& batch = visibility(co_await asio::this_coro::executor);
-        visibility_entry entry{msg.id, msg.receipt, to_visibility_seconds(extension)};
-        auto ticket = batch.enqueue(std::move(entry));
-        co_await batch.wait(std::move(ticket));
+        if (!visibility_)
+            return with_batchers([this, &msg, extension] { return extend(msg, extension); });
+        auto ticket = visibility_->enqueue(visibility_entry{msg.id, msg.receipt, to_visibility_seconds(extension)});
+        return visibility_->wait(std::move(ticket));
     }
 
     milliseconds visibility_timeout() const override
@@ -149,24 +151,24 @@ private:
     }
 
     // The batchers live on the route's strand, which is known at the first call.
-    sqs::batcher<delete_entry>& deletes(const asio::any_io_executor& strand)
+    void make_batchers(const asio::any_io_executor& strand)
     {
-        if (!deletes_)
-            deletes_.emplace(strand, options_.batch_window,
-                             [this](const std::vector<delete_entry>& e, std::vector<std::exception_ptr>& r) {
-                                 return send_deletes(e, r);
-                             });
-        return *deletes_;
+        deletes_.emplace(strand, options_.batch_window,
+                         [this](const std::vector<delete_entry>& e, std::vector<std::exception_ptr>& r) {
+                             return send_deletes(e, r);
+                         });
+        visibility_.emplace(strand, options_.batch_window,
+                            [this](const std::vector<visibility_entry>& e, std::vector<std::exception_ptr>& r) {
+                                return send_visibility(e, r);
+                            });
     }
 
-    sqs::batcher<visibility_entry>& visibility(const asio::any_io_executor& strand)
+    template <class Settle>
+    asio::awaitable<void> with_batchers(Settle settle)
     {
-        if (!visibility_)
-            visibility_.emplace(strand, options_.batch_window,
-                                [this](const std::vector<visibility_entry>& e, std::vector<std::exception_ptr>& r) {
-                                    return send_visibility(e, r);
-                                });
-        return *visibility_;
+        if (!deletes_)
+            make_batchers(co_await asio::this_coro::executor);
+        co_await settle();
     }
 
     // Sends the entries still pending (results[i] == null and i in `pending`), retrying
