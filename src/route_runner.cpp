@@ -229,9 +229,13 @@ void route_runner::release_slots(std::size_t n)
 void route_runner::start(message msg)
 {
     if (spare_.empty())
+    {
         spare_.emplace_back();
+        spare_.back().runner = this;
+        spare_.back().self = std::prev(spare_.end());
+    }
     const entry e = spare_.begin();
-    entries_.splice(entries_.end(), spare_, e);
+    entries_.splice(entries_.end(), spare_, e); // iterators stay valid across lists
     e->msg = std::move(msg);
     e->received_at = shared_.clock->now();
     auto& peak = route_.mutable_stats().in_flight_peak;
@@ -382,21 +386,24 @@ asio::awaitable<void> route_runner::work(worker& w)
             co_await asio::this_coro::reset_cancellation_state();
             w.cancelled = false;
         }
-        // settle() written out: awaiting the provider's call directly saves a frame, and
-        // an ack the provider completes at once saves the provider's frame too.
+        // settle() written out: awaiting the provider's call directly saves a frame; an
+        // ack the provider completes at once, or confirms by callback, saves the wait, and
+        // the worker goes on to the next message at once.
         if (outcome.what == fate::leave)
             leave(msg);
         else
         {
             try
             {
+                if (outcome.what == fate::ack && route_.source().start_ack(msg, *e))
+                    continue; // in_flight::acked settles and finishes it
                 if (outcome.what != fate::ack || !route_.source().ack_now(msg))
                     co_await provider_settlement(msg, outcome);
                 settled(msg, outcome);
             }
-            catch (const std::exception& error)
+            catch (...)
             {
-                settlement_failed(msg, outcome, error);
+                settlement_failed(msg, outcome, std::current_exception());
             }
         }
         finish(e);
@@ -446,10 +453,24 @@ asio::awaitable<void> route_runner::settle(const message& msg, fate f)
         co_await provider_settlement(msg, f);
         settled(msg, f);
     }
-    catch (const std::exception& error)
+    catch (...)
     {
-        settlement_failed(msg, f, error);
+        settlement_failed(msg, f, std::current_exception());
     }
+}
+
+void route_runner::in_flight::acked(const message&, std::exception_ptr error) noexcept
+{
+    runner->acked(self, std::move(error));
+}
+
+void route_runner::acked(entry e, std::exception_ptr error) noexcept
+{
+    if (error)
+        settlement_failed(e->msg, {fate::ack}, std::move(error));
+    else
+        settled(e->msg, {fate::ack});
+    finish(e);
 }
 
 // Not a coroutine: returns the provider's own awaitable. `leave` has no provider call
@@ -494,14 +515,14 @@ void route_runner::settled(const message& msg, fate f)
     }
 }
 
-void route_runner::settlement_failed(const message& msg, fate f, const std::exception& error)
+void route_runner::settlement_failed(const message& msg, fate f, std::exception_ptr error)
 {
     // The message stays with the provider and comes back after its visibility timeout:
     // at-least-once holds, at the cost of a duplicate.
     ++route_.mutable_stats().provider_errors;
     const char* step = f.what == fate::ack ? "ack" : f.what == fate::retry ? "retry" : "release";
     log_.log(log_level::error, route_.name(), msg.id, "{} failed: {}; the message will be delivered again", step,
-             error.what());
+             describe(error));
 }
 
 void route_runner::finish(entry e)

@@ -46,11 +46,16 @@ public:
     const boost::asio::any_io_executor& executor() const { return strand_; }
 
 private:
-    // A message between receive and settlement.
-    struct in_flight
+    // A message between receive and settlement. It is also the listener of its own
+    // acknowledgement when the provider settles by callback (provider::start_ack).
+    struct in_flight final : ack_listener
     {
+        void acked(const message& m, std::exception_ptr error) noexcept override;
+
         message msg;
         clock::time_point received_at;
+        route_runner* runner = nullptr;
+        std::list<in_flight>::iterator self; // its own place in entries_
     };
     using entry = std::list<in_flight>::iterator;
 
@@ -86,7 +91,8 @@ private:
     boost::asio::awaitable<void> provider_settlement(const message& msg, fate f);
     void leave(const message& msg);
     void settled(const message& msg, fate f);
-    void settlement_failed(const message& msg, fate f, const std::exception& error);
+    void settlement_failed(const message& msg, fate f, std::exception_ptr error);
+    void acked(entry e, std::exception_ptr error) noexcept;
     void finish(entry e);
     void release_slots(std::size_t n);
     void note(std::string_view what, std::exception_ptr error);

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,19 @@ namespace courier {
 /// Thread safety: the dispatcher calls a provider from its route's strand only, but
 /// concurrently from many coroutines (one per message in flight); implementations must
 /// allow that. Providers shared between routes or with producers say so themselves.
+/// Told when an acknowledgement started with `provider::start_ack` is over.
+class ack_listener
+{
+public:
+    /// `error` is null once the provider confirmed the deletion, else what `ack` would
+    /// have thrown. Called once per started acknowledgement, on the executor that called
+    /// `start_ack`, possibly before `start_ack` returned (a provider that fails at once).
+    virtual void acked(const message& msg, std::exception_ptr error) noexcept = 0;
+
+protected:
+    ~ack_listener() = default;
+};
+
 class provider
 {
 public:
@@ -60,6 +74,19 @@ public:
     virtual bool ack_now(const message& msg)
     {
         (void)msg;
+        return false;
+    }
+
+    /// Starts deleting the message without a coroutine waiting for it and returns true:
+    /// the provider then calls `listener.acked(msg, error)` when it is done, and `msg`
+    /// and `listener` must stay alive and unchanged until then. Returns false, having done
+    /// nothing, when the dispatcher must await `ack` instead. Lets a batching provider
+    /// confirm a whole batch with a call per message rather than by resuming a coroutine
+    /// for each. Default: false.
+    virtual bool start_ack(const message& msg, ack_listener& listener)
+    {
+        (void)msg;
+        (void)listener;
         return false;
     }
 

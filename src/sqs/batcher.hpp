@@ -55,8 +55,15 @@ public:
         std::size_t index;
     };
 
+    /// Told an entry's result instead of a coroutine waiting for it; a lambda of two
+    /// references fits std::function's own storage (no allocation).
+    using done_fn = std::function<void(std::exception_ptr)>;
+
     /// Adds `entry` to the open batch (opening one, and starting its window, if needed).
-    ticket enqueue(Entry entry)
+    /// `done`, if given, is called with the entry's result once the batch was sent, on the
+    /// batcher's executor (possibly inside this call, if sending fails at once); use
+    /// `wait` otherwise.
+    ticket enqueue(Entry entry, done_fn done = {})
     {
         if (!open_)
         {
@@ -67,6 +74,7 @@ public:
         }
         ticket t{open_, open_->entries.size()};
         open_->entries.push_back(std::move(entry));
+        open_->callbacks[t.index] = std::move(done);
         if (open_->entries.size() == max_entries)
             close_open_batch();
         return t;
@@ -109,17 +117,32 @@ public:
         batch& operator=(const batch&) = delete;
         ~batch()
         {
-            // Entries never waited for get nothing; waiters still here (the batcher went
-            // away before sending) are told so rather than left hanging.
+            // Never sent: the batcher went away first. Waiting coroutines are told so
+            // rather than left hanging; callbacks are dropped, since whoever registered
+            // them may be gone by now (the dispatcher destroys a provider only after its
+            // route drained, so a running route never gets here).
+            if (sent)
+                return;
+            const auto aborted =
+                std::make_exception_ptr(boost::system::system_error(boost::asio::error::operation_aborted));
             for (auto* w : waiters)
                 if (w != nullptr)
-                    w->complete(std::make_exception_ptr(
-                        boost::system::system_error(boost::asio::error::operation_aborted)));
+                    w->complete(aborted);
+        }
+
+        // Hands entry i's result to whoever waits for it.
+        void finish(std::size_t i, const std::exception_ptr& result)
+        {
+            if (auto* w = std::exchange(waiters[i], nullptr))
+                w->complete(result);
+            else if (callbacks[i])
+                std::exchange(callbacks[i], done_fn())(result);
         }
 
         std::vector<Entry> entries;
         std::vector<std::exception_ptr> results;
         std::array<result_waiter*, max_entries> waiters{};
+        std::array<done_fn, max_entries> callbacks;
         std::chrono::steady_clock::time_point deadline;
         bool sent = false;
     };
@@ -169,8 +192,7 @@ private:
         }
         b->sent = true;
         for (std::size_t i = 0; i < b->entries.size(); ++i)
-            if (auto* w = std::exchange(b->waiters[i], nullptr))
-                w->complete(b->results[i]);
+            b->finish(i, b->results[i]);
         --in_flight_;
         idle_.notify();
     }

@@ -100,6 +100,17 @@ public:
         return deletes_->wait(std::move(ticket));
     }
 
+    // The batch calls the listener: no coroutine waits per message.
+    bool start_ack(const message& msg, ack_listener& listener) override
+    {
+        if (!deletes_)
+            return false;
+        deletes_->enqueue(delete_entry{msg.id, msg.receipt},
+                          [&msg, &listener](std::exception_ptr error) { listener.acked(msg, std::move(error)); });
+        settled_one();
+        return true;
+    }
+
     asio::awaitable<void> retry_after(const message& msg, milliseconds delay) override
     {
         if (!visibility_)

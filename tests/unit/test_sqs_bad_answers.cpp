@@ -275,6 +275,61 @@ TEST_CASE("sqs bad answers: a bad DeleteMessageBatch answer fails the ack with a
     });
 }
 
+TEST_CASE("sqs bad answers: a route's ack that the server refuses is counted, logged, and the route drains")
+{
+    // The route settles SQS acks by callback (provider::start_ack): a failed one must
+    // still reach the route's books, once, and not hold the graceful stop.
+    courier_test::log_capture logs;
+    std::atomic<int> receives{0};
+    std::atomic<int> deletes{0};
+    std::atomic<int> handled{0};
+    std::uint64_t acked = 0, errors = 0;
+    courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
+        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+            const auto action = action_of(r);
+            if (action == "ReceiveMessage")
+                return {200, ++receives == 1 ? good_message : std::string("{}")};
+            REQUIRE(action == "DeleteMessageBatch");
+            ++deletes;
+            return {200, R"({"Successful":[],"Failed":[{"Id":"0","Code":"ReceiptHandleIsInvalid",)"
+                         R"("Message":"The receipt handle has expired","SenderFault":true}]})"};
+        });
+        auto client = std::make_shared<courier::sqs_client>(io.get_executor(), client_options(server.url(), logs));
+        auto provider = courier::make_sqs_provider(client, queue_options());
+
+        // A provider that has received nothing yet has no batches to join: the
+        // dispatcher is told to await ack() instead.
+        struct never_called final : courier::ack_listener
+        {
+            void acked(const courier::message&, std::exception_ptr) noexcept override { FAIL("called"); }
+        } listener;
+        courier::message stranger{.id = "m-x", .receipt = "r-x"};
+        CHECK_FALSE(provider->start_ack(stranger, listener));
+
+        std::vector<courier::route> routes;
+        routes.emplace_back("refused-ack", provider, [&](const courier::message&) -> asio::awaitable<void> {
+            ++handled;
+            co_return;
+        });
+        courier::dispatcher d(io.get_executor(), std::move(routes), {.log = logs.make(courier::log_level::debug)});
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            co_await courier_test::eventually([&] { return deletes >= 1 && receives >= 3; });
+            d.stop();
+        }, asio::detached);
+        const auto kind = co_await d.run();
+        CHECK(kind == courier::stop_kind::graceful);
+        acked = d.routes().at(0).stats().acked;
+        errors = d.routes().at(0).stats().provider_errors;
+    });
+    CHECK(handled == 1);
+    CHECK(deletes == 1); // a sender fault is final: not retried
+    CHECK(acked == 0);
+    CHECK(errors == 1);
+    CHECK(logs.contains("m-good ack failed"));
+    CHECK(logs.contains("ReceiptHandleIsInvalid"));
+    CHECK(logs.contains("the message will be delivered again"));
+}
+
 TEST_CASE("sqs bad answers: a bad SendMessage answer is a bad_response, never a message id")
 {
     struct bad_case
