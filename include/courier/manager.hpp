@@ -28,11 +28,11 @@ struct manager_options
 {
     /// Threads running the owned io_context (ignored for a borrowed one). With 1 (the
     /// default) the io_context is built for one thread (Asio's
-    /// BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO): sockets and timers skip their locks and
-    /// routes and clients need no strands. Posting or co_spawning onto `get_executor()`
-    /// from other threads stays safe (`stop()` does); starting I/O on its sockets or
-    /// timers from another thread does not. To get the same on a borrowed io_context,
-    /// build it with that hint.
+    /// BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO): sockets skip their locks and routes and
+    /// clients need no strands. Posting or co_spawning onto `get_executor()` from other
+    /// threads stays safe (`stop()` does); starting I/O on its sockets, or on timers
+    /// that its coroutines also use, from another thread does not. To get the same on a
+    /// borrowed io_context, build it with that hint.
     std::size_t threads = 1;
     /// Stop on SIGINT and SIGTERM.
     bool handle_signals = true;

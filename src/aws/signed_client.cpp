@@ -101,13 +101,37 @@ asio::awaitable<std::string> signed_client::call(service_request request, millis
 {
     // A caller already on the client's executor (an io_context run by one thread: no
     // strands, see make_serial) runs the call in its own coroutine: a co_spawn and the
-    // posted hop back cost more than signing. Its cancellation then reaches the call as it
-    // is; an exchange in progress still yields only to terminal cancellation (Beast's
-    // composed operations let no other type through), so a long poll is not abandoned
-    // with messages in it.
+    // posted hop back cost more than signing.
     const asio::any_io_executor caller = co_await asio::this_coro::executor;
     if (caller == strand_)
-        co_return co_await attempt_loop(std::move(request), timeout);
+    {
+        // Its cancellation then reaches the call as it is. What honours it throws by itself
+        // (the wait for a connection, connecting, a retry pause), all before anything is
+        // sent. An exchange in progress yields only to terminal cancellation (Beast's and
+        // Asio's composed operations let no other type through): the receive loop's total
+        // cancellation at a graceful stop must not then be thrown at the next co_await
+        // either, as the coroutine would by default, which would drop an answer the server
+        // has already sent (a long poll's messages, hidden until their visibility timeout).
+        const auto state = co_await asio::this_coro::cancellation_state;
+        if (state.cancelled() != asio::cancellation_type::none)
+            throw boost::system::system_error(asio::error::operation_aborted);
+        const bool throws = co_await asio::this_coro::throw_if_cancelled();
+        co_await asio::this_coro::throw_if_cancelled(false);
+        std::exception_ptr failure;
+        std::string body;
+        try
+        {
+            body = co_await attempt_loop(std::move(request), timeout);
+        }
+        catch (...)
+        {
+            failure = std::current_exception();
+        }
+        co_await asio::this_coro::throw_if_cancelled(throws);
+        if (failure)
+            std::rethrow_exception(failure);
+        co_return body;
+    }
     // Otherwise hop to the strand for the whole call; the caller resumes on its own executor.
     co_return co_await asio::co_spawn(strand_, attempt_loop(std::move(request), timeout), asio::use_awaitable);
 }

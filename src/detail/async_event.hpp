@@ -64,7 +64,9 @@ private:
         waiters_.push_back(w);
         if (slot.is_connected())
             slot.assign([this, w](boost::asio::cancellation_type) {
-                // Still waiting (a completed waiter has cleared its slot already).
+                // Still waiting (a completed waiter has cleared its slot already). Completing
+                // clears the slot, which destroys this very lambda: nothing of it is used
+                // after `complete`.
                 const auto it = std::find(waiters_.begin(), waiters_.end(), w);
                 if (it == waiters_.end())
                     return;

@@ -43,7 +43,21 @@ public:
           idle_(executor_)
     {
     }
-    ~batcher() { *alive_ = false; }
+    ~batcher()
+    {
+        *alive_ = false;
+        // A batch never sent: its waiters are told so. (Its own destructor would not run
+        // while they wait, since each waiting coroutine holds its ticket.) Callbacks are
+        // dropped, see batch::~batch.
+        if (open_)
+        {
+            const auto aborted =
+                std::make_exception_ptr(boost::system::system_error(boost::asio::error::operation_aborted));
+            for (auto*& w : open_->waiters)
+                if (w != nullptr)
+                    std::exchange(w, nullptr)->complete(aborted);
+        }
+    }
     batcher(const batcher&) = delete;
     batcher& operator=(const batcher&) = delete;
 
@@ -100,12 +114,14 @@ public:
     /// Sends the open batch now, without waiting for its window.
     void send_now() { close_open_batch(); }
 
-    /// Sends the open batch now and waits until no batch is in flight.
+    /// Sends the open batch now and waits until no batch is in flight. The window timer
+    /// is cancelled too, so that it does not keep the io_context running after a stop.
     boost::asio::awaitable<void> flush()
     {
         close_open_batch();
         while (in_flight_ > 0)
             co_await idle_.wait();
+        timer_.cancel();
     }
 
     using result_waiter = courier::detail::stored_handler<std::exception_ptr>;
@@ -115,20 +131,11 @@ public:
         batch() = default;
         batch(const batch&) = delete;
         batch& operator=(const batch&) = delete;
-        ~batch()
-        {
-            // Never sent: the batcher went away first. Waiting coroutines are told so
-            // rather than left hanging; callbacks are dropped, since whoever registered
-            // them may be gone by now (the dispatcher destroys a provider only after its
-            // route drained, so a running route never gets here).
-            if (sent)
-                return;
-            const auto aborted =
-                std::make_exception_ptr(boost::system::system_error(boost::asio::error::operation_aborted));
-            for (auto* w : waiters)
-                if (w != nullptr)
-                    w->complete(aborted);
-        }
+        // A batch never sent (the batcher went away first) drops its callbacks: whoever
+        // registered them may be gone by now (the dispatcher destroys a provider only
+        // after its route drained, so a running route never gets here). Its waiters were
+        // told by ~batcher.
+        ~batch() = default;
 
         // Hands entry i's result to whoever waits for it.
         void finish(std::size_t i, const std::exception_ptr& result)
@@ -158,12 +165,12 @@ private:
         timer_armed_ = true;
         timer_.expires_at(at);
         timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
-            if (ec || !*alive) // cancelled: the batcher is going away
+            if (!*alive) // the batcher is gone
                 return;
             timer_armed_ = false;
             if (!open_)
                 return;
-            if (std::chrono::steady_clock::now() >= open_->deadline)
+            if (!ec && std::chrono::steady_clock::now() >= open_->deadline)
                 close_open_batch();
             else
                 arm(open_->deadline);
@@ -175,8 +182,11 @@ private:
         if (!open_)
             return;
         ++in_flight_;
-        boost::asio::co_spawn(executor_, run(std::move(open_)), boost::asio::detached);
+        // Moved out first: run() may start, and even finish, inside co_spawn, and a batch
+        // opened meanwhile must stay open.
+        auto closing = std::move(open_);
         open_.reset();
+        boost::asio::co_spawn(executor_, run(std::move(closing)), boost::asio::detached);
     }
 
     boost::asio::awaitable<void> run(std::shared_ptr<batch> b)
