@@ -99,7 +99,7 @@ asio::awaitable<stop_kind> dispatcher::run_routes()
     auto& d = *impl_;
     // Runners report back on this strand; a counter and an event wait for all of them.
     const auto home = co_await asio::this_coro::executor;
-    detail::async_event all_done(home);
+    detail::async_event all_done;
     std::size_t running = d.routes.size();
     auto result = stop_kind::graceful;
     {

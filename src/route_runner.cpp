@@ -29,8 +29,7 @@ route_runner::route_runner(asio::any_io_executor executor, const route& r, const
       route_(r),
       shared_(shared),
       log_(shared.options.log),
-      slots_(r.options().max_in_flight),
-      changed_(strand_)
+      slots_(r.options().max_in_flight)
 {
 }
 
@@ -285,7 +284,7 @@ void route_runner::wake_worker()
         {
             ++waking_;
             ++live_workers_;
-            worker& w = workers_.emplace_back(strand_);
+            worker& w = workers_.emplace_back();
             // Posted: co_spawn on the strand we are running on would start the worker right
             // here, nested inside the caller (often another worker), taking messages out of
             // order and deepening the stack with every worker.

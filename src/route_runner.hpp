@@ -64,7 +64,6 @@ private:
     // co_spawn, and a handler that completes without suspending costs no post either.
     struct worker
     {
-        explicit worker(const boost::asio::any_io_executor& ex) : wakeup(ex) {}
         async_event wakeup;                        // notified by wake_worker() when idle
         boost::asio::cancellation_signal cancel;   // bound for the worker's whole life
         bool handling = false;                     // inside a handler: stop_now cancels it

@@ -14,7 +14,6 @@
 
 #include "detail/stored_handler.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -28,9 +27,8 @@ namespace courier::detail {
 class async_event
 {
 public:
-    /// The executor is not used: waiters resume on their own. Kept so that an event is
-    /// built like the timer it replaced.
-    explicit async_event(const boost::asio::any_io_executor&) {}
+    // Waiters resume on their own executors: the event needs none.
+    async_event() = default;
     async_event(const async_event&) = delete;
     async_event& operator=(const async_event&) = delete;
     ~async_event() { notify(); }

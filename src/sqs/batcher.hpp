@@ -39,8 +39,7 @@ public:
                                                                std::vector<std::exception_ptr>& results)>;
 
     batcher(boost::asio::any_io_executor executor, std::chrono::milliseconds window, send_fn send)
-        : executor_(std::move(executor)), window_(window), send_(std::move(send)), timer_(executor_),
-          idle_(executor_)
+        : executor_(std::move(executor)), window_(window), send_(std::move(send)), timer_(executor_)
     {
     }
     ~batcher()
