@@ -50,7 +50,7 @@ int main_impl()
         },
         {.max_in_flight = 5,
          .on_error = [](const courier::context& ctx, std::exception_ptr e) {
-             ctx.log(courier::log_level::warning, "dropping malformed order: {}", courier::describe(e));
+             ctx.log(courier::log_level::warning, "dropping malformed order: {}", courier::error_text(e));
              return courier::error_action::ack();
          }});
 
@@ -88,8 +88,8 @@ int main_impl()
     for (const auto& r : mgr.routes())
     {
         const auto& s = r.stats();
-        fmt::print("{:<10} {:>8} {:>8} {:>8} {:>8} {:>8}\n", r.name(), s.received.load(), s.handled.load(),
-                   s.failed.load(), s.retried.load(), s.acked.load());
+        fmt::print("{:<10} {:>8} {:>8} {:>8} {:>8} {:>8}\n", r.name(), s.received, s.handled,
+                   s.failed, s.retried, s.acked);
     }
     fmt::print("exit code {}\n", code);
     return code;

@@ -343,9 +343,9 @@ int run_consume(const consume_options& o)
                "\"verify_md5\":{},\"stopped_by\":\"{}\",\"exit_code\":{}}}\n",
                o.peer, total, secs, handled > 0 ? handled / secs : 0, user, sys,
                handled > 0 ? (user + sys) * 1e6 / handled : 0, duplicates, total - in_range, o.mode,
-               o.in_flight, o.threads, o.handler_delay.count(), t.invocations, s.failed.load(),
-               s.retried.load(), s.acked.load(), s.provider_errors.load(), client->requests_sent(),
-               s.in_flight_peak.load(), peak_rss_kib(), o.verify_md5, stopped_by, code);
+               o.in_flight, o.threads, o.handler_delay.count(), t.invocations, s.failed,
+               s.retried, s.acked, s.provider_errors, client->requests_sent(),
+               s.in_flight_peak, peak_rss_kib(), o.verify_md5, stopped_by, code);
     std::fflush(stdout);
     return code == courier::exit_error ? 1 : 0;
 }

@@ -2,20 +2,25 @@
 #ifndef COURIER_COURIER_HPP
 #define COURIER_COURIER_HPP
 
+#include <courier/backoff.hpp>
 #include <courier/clock.hpp>
 #include <courier/context.hpp>
 #include <courier/dispatcher.hpp>
 #include <courier/error.hpp>
+#include <courier/error_handler.hpp>
+#include <courier/handler.hpp>
 #include <courier/json.hpp>
 #include <courier/json_encode.hpp>
 #include <courier/logger.hpp>
 #include <courier/manager.hpp>
-#include <courier/memory_provider.hpp>
+#include <courier/memory/provider.hpp>
 #include <courier/message.hpp>
-#include <courier/outcome.hpp>
 #include <courier/provider.hpp>
 #include <courier/publisher.hpp>
 #include <courier/route.hpp>
+#include <courier/route_options.hpp>
+#include <courier/route_stats.hpp>
+#include <courier/settlement.hpp>
 #include <courier/sns.hpp>
 #include <courier/sqs.hpp>
 #include <courier/translator.hpp>

@@ -8,6 +8,7 @@
 #ifndef COURIER_ERROR_HPP
 #define COURIER_ERROR_HPP
 
+#include <exception>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -21,8 +22,8 @@ enum class errc
     bad_configuration = 1,
     /// The translator could not turn the message body into the handler's type.
     translation_failed,
-    /// The message's receipt is no longer valid: it was redelivered (its visibility
-    /// timeout expired) or already acknowledged.
+    /// The receipt no longer names a delivery the provider holds: the message was settled
+    /// already, or delivered again since.
     stale_receipt,
     /// The provider has been closed; no more operations are accepted.
     provider_closed,
@@ -36,6 +37,9 @@ enum class errc
     no_credentials,
     /// The server throttled the request.
     throttled,
+    /// The provider refuses to keep the message hidden any longer (SQS: 12 hours in total
+    /// since it was received).
+    visibility_limit,
 };
 
 const std::error_category& courier_category() noexcept;
@@ -80,6 +84,10 @@ private:
     std::string detail_;
     error_context context_;
 };
+
+/// The text of any exception pointer, for logs: its `what()`, "unknown exception" for one
+/// that is not a `std::exception`, "no error" for null.
+std::string error_text(std::exception_ptr error);
 
 } // namespace courier
 

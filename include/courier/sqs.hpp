@@ -22,6 +22,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,9 +86,11 @@ struct sqs_queue_options
     std::string queue_url;
     /// Long-poll wait of ReceiveMessage (0..20 s).
     std::chrono::seconds wait_time{20};
-    /// Visibility timeout requested with every receive; courier's heartbeat extends it for
-    /// handlers that run longer.
-    std::chrono::seconds visibility_timeout{30};
+    /// Visibility timeout requested with every receive, overriding the queue's. By default
+    /// none is sent and the queue's own applies: the provider reads it once when the route
+    /// starts (GetQueueAttributes), and again after an extension failed. Courier's heartbeat
+    /// extends it for handlers that run longer.
+    std::optional<std::chrono::seconds> visibility_timeout;
     /// Acknowledgements and visibility changes arriving within this window are sent as one
     /// batch request (of at most 10); a full batch goes at once.
     std::chrono::milliseconds batch_window{std::chrono::milliseconds(10)};

@@ -2,7 +2,7 @@
 #include "aws/signed_client.hpp"
 #include "detail/cancellation.hpp"
 
-#include <courier/outcome.hpp>
+#include <courier/error.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -218,7 +218,7 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         if (!decision)
             std::rethrow_exception(final_error);
         options_.log.log(log_level::debug, {}, {}, "{} attempt {} failed ({}); retrying in {} ms", request.action,
-                         attempts.attempts(), describe(final_error), decision.delay.count());
+                         attempts.attempts(), error_text(final_error), decision.delay.count());
         asio::steady_timer pause(co_await asio::this_coro::executor, decision.delay);
         co_await pause.async_wait(asio::use_awaitable);
     }

@@ -3,7 +3,7 @@
 #include "sqs/client_impl.hpp"
 
 #include <courier/error.hpp>
-#include <courier/outcome.hpp>
+#include <courier/error.hpp>
 
 namespace asio = boost::asio;
 using std::chrono::milliseconds;

@@ -147,6 +147,12 @@ courier::error make_error(const error_response& response, std::string_view actio
     else if (response.code == "ReceiptHandleIsInvalid" ||
              response.query_code == "ReceiptHandleIsInvalid")
         code = errc::stale_receipt, detail = "SQS no longer accepts this receipt handle";
+    else if (response.code.find("MessageNotInflight") != std::string::npos ||
+             response.query_code.find("MessageNotInflight") != std::string::npos)
+        code = errc::stale_receipt, detail = "the message is no longer in flight";
+    else if (response.code == "InvalidParameterValue" &&
+             response.message.find("Total VisibilityTimeout") != std::string::npos)
+        code = errc::visibility_limit, detail = "SQS refuses to keep the message hidden longer";
     else if (response.retryable)
         detail = "SQS failed the request (transient, retryable)";
     else if (response.sender_fault)

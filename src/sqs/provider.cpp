@@ -7,6 +7,8 @@
 #include <courier/error.hpp>
 #include <courier/sqs.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
@@ -39,13 +41,26 @@ struct visibility_entry
     int timeout_seconds = 0;
 };
 
-int to_visibility_seconds(milliseconds d)
+// A delay in whole seconds, rounded up: a retry never comes back earlier than asked.
+int delay_seconds(milliseconds d)
 {
     const auto s = std::chrono::ceil<seconds>(std::max(d, milliseconds::zero())).count();
     return static_cast<int>(std::min<std::int64_t>(s, max_visibility_seconds));
 }
 
-class sqs_provider final : public provider
+// An extension in whole seconds, rounded down: never more than the heartbeat asked for, which
+// stays within SQS's total limit. At least a second: zero would make the message visible.
+int extension_seconds(milliseconds d)
+{
+    const auto s = std::chrono::floor<seconds>(d).count();
+    return static_cast<int>(std::clamp<std::int64_t>(s, 1, max_visibility_seconds));
+}
+
+class sqs_provider final : public provider,
+                           private visibility_control,
+                           private delayed_retry,
+                           private ack_by_callback,
+                           public std::enable_shared_from_this<sqs_provider>
 {
 public:
     sqs_provider(std::shared_ptr<sqs_client> client, sqs_queue_options options)
@@ -58,11 +73,22 @@ public:
             throw error(errc::bad_configuration, "SQS provider needs a queue_url");
         if (options_.wait_time < seconds(0) || options_.wait_time > seconds(20))
             throw error(errc::bad_configuration, "wait_time must be 0..20 s", {.queue = options_.queue_url});
-        if (options_.visibility_timeout <= seconds(0) || options_.visibility_timeout > seconds(max_visibility_seconds))
+        if (options_.visibility_timeout &&
+            (*options_.visibility_timeout <= seconds(0) || *options_.visibility_timeout > seconds(max_visibility_seconds)))
             throw error(errc::bad_configuration, "visibility_timeout must be 1 s..12 h", {.queue = options_.queue_url});
+        if (options_.visibility_timeout)
+            visibility_ = *options_.visibility_timeout;
     }
 
-    std::string describe() const override { return options_.queue_url; }
+    std::string name() const override { return options_.queue_url; }
+
+    // Checks the queue and, unless the options set one, learns its visibility timeout.
+    asio::awaitable<void> open(std::size_t) override
+    {
+        if (!deletes_)
+            make_batchers(co_await asio::this_coro::executor);
+        co_await read_queue_visibility();
+    }
 
     asio::awaitable<std::vector<message>> receive(std::size_t max) override
     {
@@ -73,7 +99,9 @@ public:
         req.queue_url = options_.queue_url;
         req.max_messages = static_cast<int>(std::clamp<std::size_t>(max, 1, 10));
         req.wait_time_seconds = static_cast<int>(options_.wait_time.count());
-        req.visibility_timeout = static_cast<int>(options_.visibility_timeout.count());
+        // Without an explicit value the queue's own visibility timeout applies.
+        if (options_.visibility_timeout)
+            req.visibility_timeout = static_cast<int>(options_.visibility_timeout->count());
         // A long poll must not time out before the server answers it.
         const auto timeout = std::chrono::duration_cast<milliseconds>(options_.wait_time) + seconds(5) +
                              c.aws.options().request_timeout;
@@ -81,16 +109,16 @@ public:
         auto result = parser_.parse_receive_message(body);
         for (const auto& r : result.rejected)
             c.aws.options().log.log(log_level::warning, {}, r.id,
-                              "received message rejected ({}); it stays in the queue and will be delivered "
-                              "again (or dead-lettered)",
-                              r.reason);
+                                    "received message rejected ({}); it stays in the queue and will be delivered "
+                                    "again (or dead-lettered)",
+                                    r.reason);
         unsettled_ += result.messages.size();
         co_return std::move(result.messages);
     }
 
-    // Not coroutines: the batch completes the caller's own wait, so settling a message
-    // costs no frame here. The batchers exist from the first receive on; a message this
-    // provider did not receive (another instance's) takes the longer way.
+    // Not coroutines: the batch completes the caller's own wait, so settling a message costs
+    // no frame here. The batchers exist from `open` on; a message this provider did not
+    // receive (another instance's) takes the longer way.
     asio::awaitable<void> ack(const message& msg) override
     {
         if (!deletes_)
@@ -100,47 +128,105 @@ public:
         return deletes_->wait(std::move(ticket));
     }
 
-    // The batch calls the listener: no coroutine waits per message.
-    bool start_ack(const message& msg, ack_listener& listener) override
+    asio::awaitable<void> release(const message& msg) override { return retry(msg, milliseconds::zero()); }
+
+    asio::awaitable<void> close() override
     {
-        if (!deletes_)
-            return false;
+        if (deletes_)
+            co_await deletes_->flush();
+        if (visibility_batch_)
+            co_await visibility_batch_->flush();
+    }
+
+    provider_capabilities capabilities() override
+    {
+        return {.visibility = this, .retry = this, .ack_callback = this, .redelivery = redelivery_info::exact_count};
+    }
+
+private:
+    // The batch calls the listener: no coroutine waits per message.
+    void start_ack(const message& msg, ack_listener& listener) override
+    {
         deletes_->enqueue(delete_entry{msg.id, msg.receipt},
                           [&msg, &listener](std::exception_ptr error) { listener.acked(msg, std::move(error)); });
         settled_one();
-        return true;
     }
 
-    asio::awaitable<void> retry_after(const message& msg, milliseconds delay) override
+    asio::awaitable<void> retry(const message& msg, milliseconds delay) override
     {
-        if (!visibility_)
-            return with_batchers([this, &msg, delay] { return retry_after(msg, delay); });
-        auto ticket = visibility_->enqueue(visibility_entry{msg.id, msg.receipt, to_visibility_seconds(delay)});
+        if (!visibility_batch_)
+            return with_batchers([this, &msg, delay] { return retry(msg, delay); });
+        auto ticket = visibility_batch_->enqueue(visibility_entry{msg.id, msg.receipt, delay_seconds(delay)});
         settled_one();
-        return visibility_->wait(std::move(ticket));
+        return visibility_batch_->wait(std::move(ticket));
     }
 
     void leave(const message&) override { settled_one(); }
 
     asio::awaitable<void> extend(const message& msg, milliseconds extension) override
     {
-        if (!visibility_)
+        if (!visibility_batch_)
             return with_batchers([this, &msg, extension] { return extend(msg, extension); });
-        auto ticket = visibility_->enqueue(visibility_entry{msg.id, msg.receipt, to_visibility_seconds(extension)});
-        return visibility_->wait(std::move(ticket));
+        return extend_and_check(msg, extension);
     }
 
-    milliseconds visibility_timeout() const override
+    asio::awaitable<void> extend_and_check(const message& msg, milliseconds extension)
     {
-        return std::chrono::duration_cast<milliseconds>(options_.visibility_timeout);
+        // Named before the co_await: GCC 12 miscompiles a braced temporary holding strings
+        // inside a co_await expression (see the README's GCC 12 caveat).
+        auto ticket = visibility_batch_->enqueue(visibility_entry{msg.id, msg.receipt, extension_seconds(extension)});
+        try
+        {
+            co_await visibility_batch_->wait(std::move(ticket));
+        }
+        catch (const error& e)
+        {
+            // The queue's timeout may have changed since it was read: learn it again, so the
+            // heartbeat's next extensions use it.
+            if (!options_.visibility_timeout && e.code() != errc::stale_receipt && e.code() != errc::visibility_limit)
+                refresh_visibility_later();
+            throw;
+        }
     }
 
-    asio::awaitable<void> close() override
+    milliseconds visibility_timeout() const override { return visibility_; }
+    milliseconds max_visibility() const override { return seconds(max_visibility_seconds); }
+
+    asio::awaitable<void> read_queue_visibility()
     {
-        if (deletes_)
-            co_await deletes_->flush();
-        if (visibility_)
-            co_await visibility_->flush();
+        if (options_.visibility_timeout)
+            co_return;
+        const auto attributes = co_await client_->get_queue_attributes(options_.queue_url);
+        const auto found = attributes.find("VisibilityTimeout");
+        int value = 0;
+        if (found == attributes.end() ||
+            std::from_chars(found->second.data(), found->second.data() + found->second.size(), value).ec !=
+                std::errc() ||
+            value < 0 || value > max_visibility_seconds)
+            throw error(errc::bad_response, "GetQueueAttributes gave no usable VisibilityTimeout",
+                        {.action = "GetQueueAttributes", .queue = options_.queue_url});
+        visibility_ = seconds(value);
+    }
+
+    void refresh_visibility_later()
+    {
+        if (refreshing_visibility_)
+            return;
+        refreshing_visibility_ = true;
+        asio::co_spawn(
+            strand_,
+            [self = shared_from_this()]() -> asio::awaitable<void> {
+                try
+                {
+                    co_await self->read_queue_visibility();
+                }
+                catch (...)
+                {
+                    // The extension's own failure was reported; the next one tries again.
+                }
+                self->refreshing_visibility_ = false;
+            },
+            asio::detached);
     }
 
 private:
@@ -156,19 +242,20 @@ private:
         {
             if (deletes_)
                 deletes_->send_now();
-            if (visibility_)
-                visibility_->send_now();
+            if (visibility_batch_)
+                visibility_batch_->send_now();
         }
     }
 
     // The batchers live on the route's strand, which is known at the first call.
     void make_batchers(const asio::any_io_executor& strand)
     {
+        strand_ = strand;
         deletes_.emplace(strand, options_.batch_window,
                          [this](const std::vector<delete_entry>& e, std::vector<std::exception_ptr>& r) {
                              return send_deletes(e, r);
                          });
-        visibility_.emplace(strand, options_.batch_window,
+        visibility_batch_.emplace(strand, options_.batch_window,
                             [this](const std::vector<visibility_entry>& e, std::vector<std::exception_ptr>& r) {
                                 return send_visibility(e, r);
                             });
@@ -267,8 +354,11 @@ private:
     sqs_queue_options options_;
     sqs::response_parser parser_;
     std::optional<sqs::batcher<delete_entry>> deletes_;
-    std::optional<sqs::batcher<visibility_entry>> visibility_;
+    std::optional<sqs::batcher<visibility_entry>> visibility_batch_;
     std::size_t unsettled_ = 0; // delivered, not yet acked, retried or left
+    asio::any_io_executor strand_; // the route's, where the batchers live
+    milliseconds visibility_{seconds(30)};
+    bool refreshing_visibility_ = false;
 };
 
 class sqs_publisher final : public publisher

@@ -15,42 +15,7 @@ using courier::memory_provider;
 
 namespace {
 
-struct fixture : simulated_fixture
-{
-    courier::dispatcher_options options(courier::dispatcher_options o = {})
-    {
-        o.clock = clock;
-        o.log = logs.make(courier::log_level::debug);
-        return o;
-    }
-
-    // Runs the dispatcher until `until()` holds (checked whenever the io_context is
-    // idle), then stops it and runs to the end.
-    courier::stop_kind run(courier::dispatcher& d, std::function<bool()> until,
-                           courier::clock::duration limit = 100h)
-    {
-        std::optional<courier::stop_kind> result;
-        asio::co_spawn(io, d.run(), [&](std::exception_ptr e, courier::stop_kind k) {
-            if (e)
-                std::rethrow_exception(e);
-            result = k;
-        });
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            while (!until())
-                co_await clock->sleep_for(10ms);
-            d.stop();
-        }, asio::detached);
-        clock->run(io, limit);
-        REQUIRE_MESSAGE(result.has_value(), "dispatcher did not stop");
-        return *result;
-    }
-};
-
-// A coroutine "doing work" for `d` of simulated time.
-asio::awaitable<void> work(courier::clock& c, courier::clock::duration d)
-{
-    co_await c.sleep_for(d);
-}
+using fixture = dispatcher_fixture;
 
 struct order
 {

@@ -70,7 +70,7 @@ TEST_CASE_FIXTURE(fixture, "memory queue: a deleted message's receipt never reac
     q->send("first");
     auto first = run([&]() -> asio::awaitable<std::vector<courier::message>> { co_return co_await q->receive(1); });
     REQUIRE(first.size() == 1);
-    CHECK(q->ack_now(first[0])); // in-process: deleted without awaiting
+    run([&]() -> asio::awaitable<void> { co_await q->ack(first[0]); });
     CHECK(q->empty());
 
     // The next message reuses the deleted one's storage.
@@ -81,17 +81,10 @@ TEST_CASE_FIXTURE(fixture, "memory queue: a deleted message's receipt never reac
     CHECK(second[0].receipt != first[0].receipt);
 
     // Acking, retrying or extending with the old receipt fails and leaves the new message be.
-    try
-    {
-        q->ack_now(first[0]);
-        FAIL("a stale receipt was accepted");
-    }
-    catch (const courier::error& e)
-    {
-        CHECK(e.code() == courier::errc::stale_receipt);
-        CHECK(contains(e.what(), "already deleted"));
-    }
-    CHECK_THROWS_AS(run([&]() -> asio::awaitable<void> { co_await q->retry_after(first[0], 0s); }), courier::error);
+    const auto stale = error_from([&] { run([&]() -> asio::awaitable<void> { co_await q->ack(first[0]); }); });
+    CHECK(stale.code() == courier::errc::stale_receipt);
+    CHECK(contains(stale.what(), "already deleted"));
+    CHECK_THROWS_AS(run([&]() -> asio::awaitable<void> { co_await q->retry(first[0], 0s); }), courier::error);
     CHECK_THROWS_AS(run([&]() -> asio::awaitable<void> { co_await q->extend(first[0], 60s); }), courier::error);
     CHECK(q->counts().in_flight == 1);
     CHECK(q->counts().stale_receipts == 3);
@@ -101,7 +94,7 @@ TEST_CASE_FIXTURE(fixture, "memory queue: a deleted message's receipt never reac
     for (const char* receipt : {"", "1", "0.0", "x.1", "0.x", "0.1.2", "99.1"})
     {
         forged.receipt = receipt;
-        CHECK_THROWS_AS(q->ack_now(forged), courier::error);
+        CHECK_THROWS_AS(run([&]() -> asio::awaitable<void> { co_await q->ack(forged); }), courier::error);
     }
     CHECK(q->counts().in_flight == 1);
     run([&]() -> asio::awaitable<void> { co_await q->ack(second[0]); });
@@ -109,7 +102,7 @@ TEST_CASE_FIXTURE(fixture, "memory queue: a deleted message's receipt never reac
     CHECK(second[0].id == second_id);
 }
 
-TEST_CASE_FIXTURE(fixture, "memory queue: retry_after hides for the delay; zero releases at once")
+TEST_CASE_FIXTURE(fixture, "memory queue: retry hides for the delay; zero releases at once")
 {
     auto q = queue({.receive_wait = 0s});
     q->send("x");
@@ -117,7 +110,7 @@ TEST_CASE_FIXTURE(fixture, "memory queue: retry_after hides for the delay; zero 
         return run([&]() -> asio::awaitable<std::vector<courier::message>> { co_return co_await q->receive(1); });
     };
     auto m = take();
-    run([&]() -> asio::awaitable<void> { co_await q->retry_after(m.at(0), 5min); });
+    run([&]() -> asio::awaitable<void> { co_await q->retry(m.at(0), 5min); });
     CHECK(q->counts().delayed == 1);
     clock->advance(4min);
     CHECK(take().empty());
@@ -125,7 +118,7 @@ TEST_CASE_FIXTURE(fixture, "memory queue: retry_after hides for the delay; zero 
     m = take();
     REQUIRE(m.size() == 1);
     CHECK(m[0].receive_count == 2);
-    run([&]() -> asio::awaitable<void> { co_await q->retry_after(m.at(0), 0ms); });
+    run([&]() -> asio::awaitable<void> { co_await q->retry(m.at(0), 0ms); });
     CHECK(q->counts().visible == 1);
     CHECK(take().at(0).receive_count == 3);
 }
@@ -185,7 +178,7 @@ TEST_CASE_FIXTURE(fixture, "memory queue: a FIFO group is locked while one of it
     CHECK(second[0].body == "b0");
     run([&]() -> asio::awaitable<void> { co_await q->ack(first[0]); });
     CHECK(take(10).empty()); // a1 still in flight
-    run([&]() -> asio::awaitable<void> { co_await q->retry_after(first[1], 0ms); });
+    run([&]() -> asio::awaitable<void> { co_await q->retry(first[1], 0ms); });
     auto third = take(10);
     REQUIRE(third.size() == 2);
     CHECK(third[0].body == "a1"); // a retried message keeps its place

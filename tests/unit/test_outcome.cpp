@@ -28,11 +28,11 @@ TEST_CASE("backoff: jitter stays within [d/2, d]")
     }
 }
 
-TEST_CASE("describe: any exception pointer becomes text")
+TEST_CASE("error_text: any exception pointer becomes text")
 {
-    CHECK(courier::describe(std::make_exception_ptr(std::runtime_error("boom"))) == "boom");
-    CHECK(courier::describe(std::make_exception_ptr(42)) == "unknown exception");
-    CHECK(courier::describe(nullptr) == "no error");
+    CHECK(courier::error_text(std::make_exception_ptr(std::runtime_error("boom"))) == "boom");
+    CHECK(courier::error_text(std::make_exception_ptr(42)) == "unknown exception");
+    CHECK(courier::error_text(nullptr) == "no error");
     const courier::error e(courier::errc::server_error, "DeleteMessageBatch failed",
                            {.action = "DeleteMessageBatch", .queue = "q", .server_code = "Throttling",
                             .server_message = "slow down", .http_status = 400});

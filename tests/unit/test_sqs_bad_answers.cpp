@@ -277,7 +277,7 @@ TEST_CASE("sqs bad answers: a bad DeleteMessageBatch answer fails the ack with a
 
 TEST_CASE("sqs bad answers: a route's ack that the server refuses is counted, logged, and the route drains")
 {
-    // The route settles SQS acks by callback (provider::start_ack): a failed one must
+    // The route settles SQS acks by callback (ack_by_callback::start_ack): a failed one must
     // still reach the route's books, once, and not hold the graceful stop.
     courier_test::log_capture logs;
     std::atomic<int> receives{0};
@@ -296,15 +296,6 @@ TEST_CASE("sqs bad answers: a route's ack that the server refuses is counted, lo
         });
         auto client = std::make_shared<courier::sqs_client>(io.get_executor(), client_options(server.url(), logs));
         auto provider = courier::make_sqs_provider(client, queue_options());
-
-        // A provider that has received nothing yet has no batches to join: the
-        // dispatcher is told to await ack() instead.
-        struct never_called final : courier::ack_listener
-        {
-            void acked(const courier::message&, std::exception_ptr) noexcept override { FAIL("called"); }
-        } listener;
-        courier::message stranger{.id = "m-x", .receipt = "r-x"};
-        CHECK_FALSE(provider->start_ack(stranger, listener));
 
         std::vector<courier::route> routes;
         routes.emplace_back("refused-ack", provider, [&](const courier::message&) -> asio::awaitable<void> {

@@ -15,7 +15,10 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <functional>
+#include <optional>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -147,14 +150,61 @@ struct simulated_fixture
     }
 };
 
-/// Wraps a provider and records every call: how many messages each receive asked for,
-/// and which ids were acked, retried or released.
-class recording_provider final : public courier::provider
+/// A simulated fixture with a dispatcher: options on the fixture's clock and log, and a run
+/// that stops the dispatcher once a condition holds.
+struct dispatcher_fixture : simulated_fixture
+{
+    courier::dispatcher_options options(courier::dispatcher_options o = {})
+    {
+        o.clock = clock;
+        o.log = logs.make(courier::log_level::debug);
+        return o;
+    }
+
+    // Runs the dispatcher until `until()` holds (checked every 10 ms of simulated time), then
+    // stops it and runs to the end.
+    courier::stop_kind run(courier::dispatcher& d, std::function<bool()> until, courier::clock::duration limit = 100h)
+    {
+        std::optional<courier::stop_kind> result;
+        asio::co_spawn(io, d.run(), [&](std::exception_ptr e, courier::stop_kind k) {
+            if (e)
+                std::rethrow_exception(e);
+            result = k;
+        });
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            while (!until())
+                co_await clock->sleep_for(10ms);
+            d.stop();
+        }, asio::detached);
+        clock->run(io, limit);
+        REQUIRE_MESSAGE(result.has_value(), "dispatcher did not stop");
+        return *result;
+    }
+};
+
+/// A coroutine "doing work" for `d` of simulated time.
+inline asio::awaitable<void> work(courier::clock& c, courier::clock::duration d)
+{
+    co_await c.sleep_for(d);
+}
+
+/// Wraps a provider and records every call: how many messages each receive asked for, and
+/// which ids were acked, retried or released. It declares what the wrapped provider declares,
+/// except acks by callback: its acks are awaited, so that tests see them and the route's
+/// awaited-ack path runs.
+class recording_provider final : public courier::provider,
+                                 private courier::visibility_control,
+                                 private courier::delayed_retry
 {
 public:
     explicit recording_provider(std::shared_ptr<courier::provider> inner) : inner_(std::move(inner)) {}
 
-    std::string describe() const override { return "recording:" + inner_->describe(); }
+    std::string name() const override { return "recording:" + inner_->name(); }
+    asio::awaitable<void> open(std::size_t max_in_flight) override
+    {
+        ++opens;
+        co_await inner_->open(max_in_flight);
+    }
     asio::awaitable<std::vector<courier::message>> receive(std::size_t max) override
     {
         max_asked = std::max(max_asked.load(), max);
@@ -168,38 +218,85 @@ public:
     }
     asio::awaitable<void> ack(const courier::message& m) override
     {
+        {
+            std::lock_guard lock(mutex);
+            if (fail_ack_once.erase(m.id) != 0)
+                throw courier::error(courier::errc::server_error, "injected ack failure", {.message_id = m.id});
+        }
         co_await inner_->ack(m);
         std::lock_guard lock(mutex);
         acked.push_back(m.id);
     }
-    asio::awaitable<void> retry_after(const courier::message& m, std::chrono::milliseconds d) override
+    asio::awaitable<void> release(const courier::message& m) override
     {
-        co_await inner_->retry_after(m, d);
+        co_await inner_->release(m);
         std::lock_guard lock(mutex);
-        (d == 0ms ? released : retried).push_back(m.id);
+        released.push_back(m.id);
     }
-    asio::awaitable<void> extend(const courier::message& m, std::chrono::milliseconds d) override
-    {
-        co_await inner_->extend(m, d);
-        ++extends;
-    }
-    std::chrono::milliseconds visibility_timeout() const override { return inner_->visibility_timeout(); }
     asio::awaitable<void> close() override
     {
         ++closes;
         co_await inner_->close();
     }
+    courier::provider_capabilities capabilities() override
+    {
+        inner_capabilities_ = inner_->capabilities();
+        if (declare_nothing)
+            return {};
+        return {.visibility = inner_capabilities_.visibility != nullptr ? this : nullptr,
+                .retry = inner_capabilities_.retry != nullptr ? this : nullptr,
+                .redelivery = inner_capabilities_.redelivery};
+    }
 
     std::atomic<std::size_t> max_asked{0};
+    std::atomic<int> opens{0};
     std::atomic<int> receives{0};
     std::atomic<int> fail_receives{0};
     std::atomic<int> extends{0};
+    std::atomic<int> leaves{0};
     std::atomic<int> closes{0};
     std::mutex mutex;
     std::vector<std::string> acked, retried, released;
+    std::vector<std::chrono::milliseconds> extensions;
+    std::set<std::string> fail_ack_once;  ///< ids whose next ack fails (and deletes nothing)
+    bool refuse_extensions = false;       ///< extend throws stale_receipt
+    bool declare_nothing = false;         ///< capabilities() declares none (a plain broker)
 
 private:
+    asio::awaitable<void> retry(const courier::message& m, std::chrono::milliseconds d) override
+    {
+        co_await inner_capabilities_.retry->retry(m, d);
+        std::lock_guard lock(mutex);
+        (d == 0ms ? released : retried).push_back(m.id);
+    }
+    asio::awaitable<void> extend(const courier::message& m, std::chrono::milliseconds d) override
+    {
+        if (refuse_extensions)
+        {
+            ++extends;
+            throw courier::error(courier::errc::stale_receipt, "injected refusal", {.message_id = m.id});
+        }
+        co_await inner_capabilities_.visibility->extend(m, d);
+        ++extends;
+        std::lock_guard lock(mutex);
+        extensions.push_back(d);
+    }
+    void leave(const courier::message& m) override
+    {
+        ++leaves;
+        inner_capabilities_.visibility->leave(m);
+    }
+    std::chrono::milliseconds visibility_timeout() const override
+    {
+        return inner_capabilities_.visibility->visibility_timeout();
+    }
+    std::chrono::milliseconds max_visibility() const override
+    {
+        return inner_capabilities_.visibility->max_visibility();
+    }
+
     std::shared_ptr<courier::provider> inner_;
+    courier::provider_capabilities inner_capabilities_;
 };
 
 } // namespace courier_test

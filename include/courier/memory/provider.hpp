@@ -1,16 +1,16 @@
 // The in-memory queue: courier's embedded default provider and the test double users
 // reach for when testing their handlers.
 //
-// It behaves like an SQS queue so code tested against it behaves the same in
-// production: a delivery hides the message for the visibility timeout, each delivery
-// gets a new receipt and a higher receive count, a message that is not acked comes back
-// when its timeout expires, `retry_after` and `extend` change the visibility, an
-// optional dead-letter queue takes messages received more than `max_receive_count`
-// times, and `receive` long-polls. FIFO mode hands out at most one message per group
-// at a time, in order. All waiting uses the injected `courier::clock`, so tests can run
-// on simulated time.
+// It behaves like an SQS queue so code tested against it behaves the same in production: a
+// delivery hides the message for the visibility timeout, each delivery gets a new receipt
+// and a higher receive count, a message that is not acked comes back when its timeout
+// expires, `retry` and `extend` change the visibility (never past `max_visibility` since
+// receipt), an optional dead-letter queue takes messages received more than
+// `max_receive_count` times, and `receive` long-polls. In FIFO mode a group is locked while
+// any of its messages is in flight (retried ones included, until they are visible again),
+// and one receive may hand out several messages of a group, in order, as SQS does. All
+// waiting uses the injected `courier::clock`, so tests can run on simulated time.
 #ifndef COURIER_MEMORY_PROVIDER_HPP
-#define COURIER_MEMORY_PROVIDER_HPP
 
 #include <courier/clock.hpp>
 #include <courier/provider.hpp>
@@ -34,6 +34,9 @@ struct memory_queue_options
     std::string name = "memory";
     /// How long a delivered message stays hidden (SQS default 30 s).
     std::chrono::milliseconds visibility_timeout{std::chrono::seconds(30)};
+    /// The longest a delivery may stay hidden in total since it was received; an extension
+    /// past it fails with `errc::visibility_limit` (SQS: 12 hours).
+    std::chrono::milliseconds max_visibility{std::chrono::hours(12)};
     /// How long `receive` waits for a message when none is visible (SQS long polling,
     /// at most 20 s there). Zero returns at once.
     std::chrono::milliseconds receive_wait{std::chrono::seconds(20)};
@@ -42,7 +45,8 @@ struct memory_queue_options
     std::uint32_t max_receive_count = 0;
     /// Where messages go after `max_receive_count` receives.
     std::shared_ptr<memory_provider> dead_letter_queue;
-    /// FIFO: at most one message of a group is in flight; groups keep their order.
+    /// FIFO: a group is locked while any of its messages is in flight; groups keep their
+    /// order.
     bool fifo = false;
     /// Time source; null means `courier::steady_clock()`.
     std::shared_ptr<courier::clock> clock;
@@ -57,11 +61,13 @@ struct memory_queue_counts
     std::uint64_t sent = 0;      ///< messages ever sent
     std::uint64_t deliveries = 0;///< deliveries ever made (redeliveries included)
     std::uint64_t acked = 0;     ///< messages deleted by ack
-    std::uint64_t stale_receipts = 0; ///< ack/retry/extend calls with an outdated receipt
+    std::uint64_t stale_receipts = 0; ///< ack/release/retry/extend calls with an outdated receipt
     std::uint64_t dead_lettered = 0;  ///< messages moved to the dead-letter queue
 };
 
-/// An in-process queue with SQS semantics; both a provider and a publisher.
+/// An in-process queue with SQS semantics; both a provider and a publisher. It declares
+/// every capability: visibility with extension, delayed retry, acks confirmed at once by
+/// callback, and exact delivery counts.
 ///
 /// Create it with `std::make_shared` (it is shared by producers and routes).
 ///
@@ -69,6 +75,9 @@ struct memory_queue_counts
 /// `receive` are woken on their own executor.
 class memory_provider final : public provider,
                               public publisher,
+                              private visibility_control,
+                              private delayed_retry,
+                              private ack_by_callback,
                               public std::enable_shared_from_this<memory_provider>
 {
 public:
@@ -83,16 +92,19 @@ public:
 
     boost::asio::awaitable<std::string> publish(outgoing_message msg) override;
 
-    std::string describe() const override;
+    std::string name() const override;
     boost::asio::awaitable<std::vector<message>> receive(std::size_t max) override;
     boost::asio::awaitable<void> ack(const message& msg) override;
-    bool ack_now(const message& msg) override;
-    boost::asio::awaitable<void> retry_after(const message& msg,
-                                             std::chrono::milliseconds delay) override;
-    boost::asio::awaitable<void> extend(const message& msg,
-                                        std::chrono::milliseconds extension) override;
-    std::chrono::milliseconds visibility_timeout() const override;
+    boost::asio::awaitable<void> release(const message& msg) override;
     boost::asio::awaitable<void> close() override;
+    provider_capabilities capabilities() override;
+
+    /// Makes the message visible again after `delay` (zero: at once).
+    boost::asio::awaitable<void> retry(const message& msg, std::chrono::milliseconds delay) override;
+    /// Keeps the message hidden for `extension` from now.
+    boost::asio::awaitable<void> extend(const message& msg, std::chrono::milliseconds extension) override;
+    std::chrono::milliseconds visibility_timeout() const override;
+    std::chrono::milliseconds max_visibility() const override;
 
     /// A snapshot of the counters (expired visibility timeouts are applied first).
     memory_queue_counts counts() const;
@@ -100,6 +112,11 @@ public:
     bool empty() const;
 
 private:
+    void leave(const message& msg) override;
+    void start_ack(const message& msg, ack_listener& listener) override;
+    // Deletes the message at once; throws stale_receipt like ack.
+    void delete_now(const message& msg);
+
     struct state;
     std::unique_ptr<state> state_;
 };

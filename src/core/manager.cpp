@@ -138,7 +138,7 @@ int manager::run()
             signals->cancel();
         if (error)
         {
-            log.log(log_level::error, {}, {}, "dispatcher failed: {}", describe(error));
+            log.log(log_level::error, {}, {}, "dispatcher failed: {}", error_text(error));
             exit_code = exit_error;
         }
         else

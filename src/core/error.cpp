@@ -1,4 +1,4 @@
-// courier's error category and the context-carrying exception.
+// courier's error category, the context-carrying exception, and exception texts for logs.
 #include <courier/error.hpp>
 
 #include <string>
@@ -24,6 +24,7 @@ public:
         case errc::transport_failed: return "network operation failed";
         case errc::no_credentials: return "no usable credentials";
         case errc::throttled: return "request throttled";
+        case errc::visibility_limit: return "visibility cannot be extended further";
         }
         return "unknown courier error";
     }
@@ -57,6 +58,24 @@ std::string render(const std::string& detail, const error_context& c)
 }
 
 } // namespace
+
+std::string error_text(std::exception_ptr error)
+{
+    if (!error)
+        return "no error";
+    try
+    {
+        std::rethrow_exception(error);
+    }
+    catch (const std::exception& e)
+    {
+        return e.what();
+    }
+    catch (...)
+    {
+        return "unknown exception";
+    }
+}
 
 const std::error_category& courier_category() noexcept
 {

@@ -1,27 +1,24 @@
-// The in-memory queue with SQS semantics (see memory_provider.hpp).
+// The in-memory queue's storage (see include/courier/memory/provider.hpp).
 //
 // Messages live in a slot table. A message is in exactly one of two indexes: `visible`
-// (ordered by sequence, so the oldest is received first and FIFO groups keep their
-// order) or `hidden` (ordered by the time it becomes visible: in flight, delayed, or
-// waiting for a retry). Every operation first moves the hidden messages whose time has
-// come back to `visible`.
+// (ordered by sequence, so the oldest is received first and FIFO groups keep their order) or
+// `hidden` (ordered by the time it becomes visible: in flight, delayed, or waiting for a
+// retry). Every operation first moves the hidden messages whose time has come back to
+// `visible`.
 //
 // A receipt names the message's slot and the delivery, so ack/retry/extend find their
 // message by index rather than by hashing, and a deleted message's slot and object are
 // reused by the next send: a message costs no allocation of its own in the steady state.
-#include <courier/error.hpp>
-#include <courier/memory_provider.hpp>
+// Included by src/memory/provider.cpp only.
+#ifndef COURIER_SRC_MEMORY_QUEUE_STATE_HPP
+#define COURIER_SRC_MEMORY_QUEUE_STATE_HPP
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <courier/error.hpp>
+#include <courier/memory/provider.hpp>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <boost/intrusive/set.hpp>
-
-#include <fmt/format.h>
 
 #include <charconv>
 #include <limits>
@@ -30,13 +27,12 @@
 #include <unordered_map>
 #include <vector>
 
-namespace asio = boost::asio;
-namespace intrusive = boost::intrusive;
-using namespace asio::experimental::awaitable_operators;
-
 namespace courier {
 
-namespace {
+namespace memory_queue {
+
+namespace asio = boost::asio;
+namespace intrusive = boost::intrusive;
 
 struct stored_message
 {
@@ -50,6 +46,10 @@ struct stored_message
     std::uint32_t receive_count = 0;
     std::uint64_t delivery = 0; // the queue's delivery number; part of the receipt
     bool in_flight = false;
+    // FIFO: counted in its group's lock, from its delivery until it is visible again or
+    // deleted (a retried message keeps its group locked while it waits, as on SQS).
+    bool locks_group = false;
+    clock::time_point received_at{}; // of the current delivery
     clock::time_point visible_at{};
     // The two indexes are intrusive: moving a message between them allocates nothing.
     // Safe-mode hooks know whether they are linked, which tells `detach` the index.
@@ -84,7 +84,7 @@ struct receipt_parts
 
 // Receipts are "<slot>.<delivery>". Delivery numbers are never reused, so a receipt
 // names one delivery of one message even after its slot went to another message.
-bool parse_receipt(std::string_view receipt, receipt_parts& out)
+inline bool parse_receipt(std::string_view receipt, receipt_parts& out)
 {
     const auto dot = receipt.find('.');
     if (dot == std::string_view::npos)
@@ -95,7 +95,7 @@ bool parse_receipt(std::string_view receipt, receipt_parts& out)
     return r1.ec == std::errc{} && r1.ptr == receipt.data() + dot && r2.ec == std::errc{} && r2.ptr == end;
 }
 
-std::string make_receipt(std::uint32_t slot, std::uint64_t delivery)
+inline std::string make_receipt(std::uint32_t slot, std::uint64_t delivery)
 {
     char buffer[10 + 1 + 20];
     // A 32-bit and a 64-bit number always fit: to_chars cannot fail here.
@@ -115,22 +115,9 @@ struct receive_waiter
     asio::steady_timer timer;
 };
 
-// The two sides of a waiting receive. Each runs as its own coroutine inside `||`, and a
-// new coroutine accepts only terminal cancellation by default: these accept the total
-// cancellation with which a stopping dispatcher ends a receive.
-asio::awaitable<void> wait_for_send(std::shared_ptr<receive_waiter> waiter)
-{
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-}
+} // namespace memory_queue
 
-asio::awaitable<void> sleep_until(courier::clock& clock, clock::time_point deadline)
-{
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    co_await clock.sleep_until(deadline);
-}
-
-} // namespace
+using namespace memory_queue;
 
 struct memory_provider::state
 {
@@ -202,6 +189,7 @@ struct memory_provider::state
         owned->receive_count = 0;
         owned->delivery = 0; // no receipt of the deleted message may match the next one
         owned->in_flight = false;
+        owned->locks_group = false;
         spare.push_back(std::move(owned));
     }
 
@@ -214,8 +202,15 @@ struct memory_provider::state
     void unhide(stored_message& m)
     {
         hidden.erase(hidden.iterator_to(m));
-        end_flight(m);
+        make_visible(m);
+    }
+
+    void make_visible(stored_message& m)
+    {
+        m.in_flight = false;
+        unlock_group(m);
         visible.insert(m);
+        wake_receivers();
     }
 
     // Takes the message out of whichever index holds it.
@@ -225,20 +220,17 @@ struct memory_provider::state
             visible.erase(visible.iterator_to(m));
         else if (m.hidden_hook.is_linked())
             hidden.erase(hidden.iterator_to(m));
-        end_flight(m);
+        m.in_flight = false;
     }
 
-    void end_flight(stored_message& m)
+    void unlock_group(stored_message& m)
     {
-        if (!m.in_flight)
+        if (!m.locks_group)
             return;
-        m.in_flight = false;
-        if (options.fifo && !m.group_id.empty())
-        {
-            auto it = groups_in_flight.find(m.group_id);
-            if (it != groups_in_flight.end() && --it->second == 0)
-                groups_in_flight.erase(it);
-        }
+        m.locks_group = false;
+        auto it = groups_in_flight.find(m.group_id);
+        if (it != groups_in_flight.end() && --it->second == 0)
+            groups_in_flight.erase(it);
     }
 
     // Moves every hidden message whose time has come back to `visible`.
@@ -281,7 +273,7 @@ struct memory_provider::state
     std::vector<message> take(std::size_t max, clock::time_point now);
 };
 
-std::vector<message> memory_provider::state::take(std::size_t max, clock::time_point now)
+inline std::vector<message> memory_provider::state::take(std::size_t max, clock::time_point now)
 {
     std::vector<message> out;
     out.reserve(std::min(max, visible.size()));
@@ -310,8 +302,10 @@ std::vector<message> memory_provider::state::take(std::size_t max, clock::time_p
         m.delivery = next_delivery++;
         ++totals.deliveries;
         m.in_flight = true;
+        m.received_at = now;
         if (options.fifo && !m.group_id.empty())
         {
+            m.locks_group = true;
             ++groups_in_flight[m.group_id];
             taken_groups[m.group_id] = true;
         }
@@ -328,169 +322,6 @@ std::vector<message> memory_provider::state::take(std::size_t max, clock::time_p
     return out;
 }
 
-memory_provider::memory_provider(memory_queue_options options)
-    : state_(std::make_unique<state>(std::move(options)))
-{
-    if (state_->options.visibility_timeout <= std::chrono::milliseconds::zero())
-        throw error(errc::bad_configuration, "memory queue: visibility_timeout must be positive",
-                    {.queue = state_->options.name});
-    if (state_->options.max_receive_count != 0 && !state_->options.dead_letter_queue)
-        throw error(errc::bad_configuration,
-                    "memory queue: max_receive_count needs a dead_letter_queue",
-                    {.queue = state_->options.name});
-}
-
-memory_provider::~memory_provider() = default;
-
-std::string memory_provider::send(outgoing_message msg)
-{
-    auto& s = *state_;
-    std::lock_guard lock(s.mutex);
-    const auto now = s.clock->now();
-    const auto sequence = s.next_sequence++;
-    auto& m = s.allocate();
-    m.sequence = sequence;
-    m.id = fmt::format("{}-{}", s.options.name, sequence);
-    m.body = std::move(msg.body);
-    m.attributes = std::move(msg.attributes);
-    m.group_id = std::move(msg.group_id);
-    m.sent_at = std::chrono::system_clock::now();
-    ++s.totals.sent;
-    if (msg.delay > std::chrono::milliseconds::zero())
-        s.hide(m, now + msg.delay);
-    else
-    {
-        s.visible.insert(m);
-        s.wake_receivers();
-    }
-    return m.id;
-}
-
-std::string memory_provider::send(std::string body)
-{
-    return send(outgoing_message{.body = std::move(body)});
-}
-
-asio::awaitable<std::string> memory_provider::publish(outgoing_message msg)
-{
-    co_return send(std::move(msg));
-}
-
-std::string memory_provider::describe() const
-{
-    return "memory:" + state_->options.name;
-}
-
-asio::awaitable<std::vector<message>> memory_provider::receive(std::size_t max)
-{
-    auto& s = *state_;
-    const auto wait_until = s.clock->now() + s.options.receive_wait;
-    for (;;)
-    {
-        auto waiter = std::make_shared<receive_waiter>(co_await asio::this_coro::executor);
-        clock::time_point wake_at = wait_until;
-        {
-            std::lock_guard lock(s.mutex);
-            const auto now = s.clock->now();
-            s.promote(now);
-            auto taken = s.take(max, now);
-            if (!taken.empty() || now >= wait_until)
-                co_return taken;
-            // Also wake when the next hidden message becomes visible.
-            if (!s.hidden.empty() && s.hidden.begin()->visible_at < wake_at)
-                wake_at = s.hidden.begin()->visible_at;
-            s.waiters.push_back(waiter);
-        }
-        co_await (wait_for_send(waiter) || sleep_until(*s.clock, wake_at));
-        {
-            std::lock_guard lock(s.mutex);
-            s.waiters.remove(waiter);
-        }
-        auto cs = co_await asio::this_coro::cancellation_state;
-        if (cs.cancelled() != asio::cancellation_type::none)
-            throw boost::system::system_error(asio::error::operation_aborted);
-    }
-}
-
-asio::awaitable<void> memory_provider::ack(const message& msg)
-{
-    ack_now(msg);
-    co_return;
-}
-
-bool memory_provider::ack_now(const message& msg)
-{
-    auto& s = *state_;
-    std::lock_guard lock(s.mutex);
-    // No promote: a delivery whose visibility ran out but was not handed out again may
-    // still be deleted (as on SQS), and detach finds it in either index.
-    auto& m = s.lookup(msg, "ack");
-    s.detach(m);
-    ++s.totals.acked;
-    s.release(m);
-    return true;
-}
-
-asio::awaitable<void> memory_provider::retry_after(const message& msg, std::chrono::milliseconds delay)
-{
-    auto& s = *state_;
-    std::lock_guard lock(s.mutex);
-    s.promote(s.clock->now());
-    auto& m = s.lookup(msg, "retry");
-    s.detach(m);
-    if (delay > std::chrono::milliseconds::zero())
-        s.hide(m, s.clock->now() + delay);
-    else
-    {
-        s.visible.insert(m);
-        s.wake_receivers();
-    }
-    co_return;
-}
-
-asio::awaitable<void> memory_provider::extend(const message& msg, std::chrono::milliseconds extension)
-{
-    auto& s = *state_;
-    std::lock_guard lock(s.mutex);
-    s.promote(s.clock->now());
-    auto& m = s.lookup(msg, "extend");
-    if (!m.in_flight)
-        throw error(errc::stale_receipt, "visibility timeout already expired",
-                    {.message_id = msg.id, .action = "extend", .queue = s.options.name});
-    s.hidden.erase(s.hidden.iterator_to(m));
-    s.hide(m, s.clock->now() + extension);
-    co_return;
-}
-
-std::chrono::milliseconds memory_provider::visibility_timeout() const
-{
-    return state_->options.visibility_timeout;
-}
-
-asio::awaitable<void> memory_provider::close()
-{
-    // Nothing is buffered, and the queue outlives any one route that reads it.
-    co_return;
-}
-
-memory_queue_counts memory_provider::counts() const
-{
-    auto& s = *state_;
-    std::lock_guard lock(s.mutex);
-    s.promote(s.clock->now());
-    memory_queue_counts c = s.totals;
-    c.visible = s.visible.size();
-    c.in_flight = 0;
-    c.delayed = 0;
-    for (const auto& m : s.hidden)
-        (m.in_flight ? c.in_flight : c.delayed)++;
-    return c;
-}
-
-bool memory_provider::empty() const
-{
-    const auto c = counts();
-    return c.visible == 0 && c.in_flight == 0 && c.delayed == 0;
-}
-
 } // namespace courier
+
+#endif

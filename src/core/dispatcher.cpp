@@ -1,6 +1,6 @@
 // The dispatcher: validates routes, starts one runner per route and waits for all of
 // them to drain after a stop.
-#include "route_runner.hpp"
+#include "core/route_runner.hpp"
 #include "detail/serial_executor.hpp"
 
 #include <courier/dispatcher.hpp>
@@ -113,7 +113,7 @@ asio::awaitable<stop_kind> dispatcher::run_routes()
                                asio::post(home, [&, error, kind] {
                                    if (error)
                                        d.options.log.log(log_level::error, {}, {}, "route failed: {}",
-                                                         describe(error));
+                                                         error_text(error));
                                    if (error || kind == stop_kind::cancelled)
                                        result = stop_kind::cancelled;
                                    --running;

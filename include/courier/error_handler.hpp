@@ -1,0 +1,50 @@
+// The error handler: what a route does when translating or handling a message failed.
+//
+// It gets the message's context and the exception, and returns an `error_action`: a
+// settlement (settlement.hpp) and, for a retry, its delay. Without an error handler the
+// failure is logged and the message left: never lost, never retried in a tight loop.
+#ifndef COURIER_ERROR_HANDLER_HPP
+#define COURIER_ERROR_HANDLER_HPP
+
+#include <courier/context.hpp>
+#include <courier/settlement.hpp>
+
+#include <chrono>
+#include <exception>
+#include <functional>
+
+namespace courier {
+
+/// The decision of an error handler.
+struct error_action
+{
+    settlement what = settlement::leave;
+    /// For `settlement::retry`: how long until the message is delivered again.
+    std::chrono::milliseconds delay{0};
+
+    /// Delivered again after `d`.
+    static error_action retry_after(std::chrono::milliseconds d) { return {settlement::retry, d}; }
+    /// Deleted: the error is final and the message is not wanted.
+    static error_action ack() { return {settlement::ack, {}}; }
+    /// Left to the provider's redelivery (its visibility timeout, the dead-letter queue's
+    /// redrive policy counting the attempts).
+    static error_action leave() { return {settlement::leave, {}}; }
+    /// Given back for immediate redelivery.
+    static error_action release() { return {settlement::release, {}}; }
+
+    friend bool operator==(const error_action&, const error_action&) = default;
+};
+
+/// Called with the context and the exception when translation or handling failed. It runs
+/// on the route's strand and must not block. An exception it throws is logged and the
+/// message left.
+using error_handler = std::function<error_action(const context&, std::exception_ptr)>;
+
+/// True if `error` is a translation failure (the body could not be turned into the
+/// handler's type): retrying will not help, so error handlers usually ack it or leave it
+/// for the dead-letter queue.
+bool is_translation_error(std::exception_ptr error);
+
+} // namespace courier
+
+#endif

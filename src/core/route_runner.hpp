@@ -1,0 +1,92 @@
+// Runs one route on its own strand: opens the provider, then the receive loop, the workers
+// that handle and settle each message, the heartbeat, and the route's part of the two-phase
+// shutdown. The parts live in their own files; this one wires them and owns their state.
+//
+// All members are touched on `strand_` only; `stop()` and `stop_now()` post there.
+#ifndef COURIER_SRC_CORE_ROUTE_RUNNER_HPP
+#define COURIER_SRC_CORE_ROUTE_RUNNER_HPP
+
+#include "core/delivery_counts.hpp"
+#include "core/fifo_groups.hpp"
+#include "core/in_flight.hpp"
+#include "core/receiver.hpp"
+#include "core/route_log.hpp"
+#include "core/room.hpp"
+#include "core/settlement_plan.hpp"
+#include "core/worker_pool.hpp"
+#include "detail/async_event.hpp"
+
+#include <courier/dispatcher.hpp>
+#include <courier/route.hpp>
+
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace courier::detail {
+
+/// What the runners of one dispatcher share.
+struct dispatch_shared
+{
+    const dispatcher_options& options;
+    std::shared_ptr<courier::clock> clock;
+    boost::asio::any_io_executor blocking_executor;
+    async_semaphore* global_slots; // null without a global limit
+};
+
+class route_runner final : public std::enable_shared_from_this<route_runner>,
+                           private message_sink,
+                           private ack_confirmation
+{
+public:
+    route_runner(boost::asio::any_io_executor executor, const route& r, const dispatch_shared& shared);
+
+    /// Runs the route until stopped and drained. Must be spawned on `executor()`.
+    boost::asio::awaitable<stop_kind> run();
+    void stop();
+    void stop_now();
+    const boost::asio::any_io_executor& executor() const noexcept { return strand_; }
+
+private:
+    using entry = in_flight_table::entry;
+    using pool = worker_pool<entry>;
+
+    void received(message msg, clock::time_point received_at) override;
+    void confirmed(in_flight_message& m, std::exception_ptr error) noexcept override;
+
+    boost::asio::awaitable<bool> open_provider();
+    void start_loops();
+    boost::asio::awaitable<void> work(pool::worker& w);
+    error_action error_handler_decision(const context& ctx, std::exception_ptr error);
+    boost::asio::awaitable<void> provider_call(const message& msg, const settlement_plan& plan);
+    boost::asio::awaitable<void> hold_then_release(entry e, settlement_plan plan);
+    void settled(entry e, const settlement_plan& plan, std::exception_ptr failure) noexcept;
+    boost::asio::awaitable<stop_kind> shut_down();
+    void loop_ended(std::string_view what, std::exception_ptr error);
+
+    boost::asio::any_io_executor inner_;  // what the strand runs on
+    boost::asio::any_io_executor strand_; // see make_serial
+    const route& route_;
+    const dispatch_shared& shared_;
+    route_log log_;
+    route_counters& counters_;
+    room room_;
+    in_flight_table messages_;
+    fifo_groups<entry> groups_;
+    pool workers_;
+    provider_capabilities capabilities_;
+    settlement_capabilities settles_;
+    std::optional<delivery_counts> delivery_counts_; // for providers that do not count
+    async_event changed_; // a stop, a loop or worker ended, a message settled while stopping
+    boost::asio::cancellation_signal receive_cancel_;
+    boost::asio::cancellation_signal heartbeat_cancel_;
+    bool receiving_ = false;
+    bool heartbeating_ = false;
+    bool stopping_ = false;
+    bool terminal_ = false;
+};
+
+} // namespace courier::detail
+
+#endif

@@ -1,0 +1,108 @@
+// Settling a message with its provider: the provider call a plan names, a retry held by
+// courier where the provider cannot delay one, and the bookkeeping once it is done: counters,
+// the log line, the message's FIFO group, and the room it held.
+#include "core/route_runner.hpp"
+
+#include <courier/error.hpp>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+namespace courier::detail {
+
+// Not a coroutine: returns the provider's own awaitable, so settling costs no frame here.
+asio::awaitable<void> route_runner::provider_call(const message& msg, const settlement_plan& plan)
+{
+    switch (plan.step)
+    {
+    case provider_step::ack: return route_.provider().ack(msg);
+    case provider_step::retry: return capabilities_.retry->retry(msg, plan.delay);
+    case provider_step::release:
+    case provider_step::leave:
+    case provider_step::hold_then_release: break;
+    }
+    return route_.provider().release(msg);
+}
+
+void route_runner::confirmed(in_flight_message& m, std::exception_ptr error) noexcept
+{
+    settled(m.self, {settlement::ack, provider_step::ack, {}}, std::move(error));
+}
+
+// The message stays in flight (holding its room) until the delay has passed or the route
+// stops, then goes back to the provider.
+asio::awaitable<void> route_runner::hold_then_release(entry e, settlement_plan plan)
+{
+    auto self = shared_from_this();
+    log_(log_level::debug, e->msg, "held for {} ms, then released", plan.delay.count());
+    const auto until = shared_.clock->now() + plan.delay;
+    while (!stopping_ && shared_.clock->now() < until)
+        co_await (shared_.clock->sleep_until(until) || changed_.wait());
+    std::exception_ptr failure;
+    try
+    {
+        co_await route_.provider().release(e->msg);
+    }
+    catch (...)
+    {
+        failure = std::current_exception();
+    }
+    settled(e, plan, failure);
+}
+
+void route_runner::settled(entry e, const settlement_plan& plan, std::exception_ptr failure) noexcept
+{
+    const message& msg = e->msg;
+    if (failure)
+    {
+        // The message stays with the provider, which delivers it again: at-least-once holds,
+        // at the cost of a duplicate.
+        ++counters_.provider_errors;
+        log_(log_level::error, msg, "{} failed: {}; the message will be delivered again",
+                 to_string(plan.outcome), error_text(failure));
+    }
+    else
+        switch (plan.outcome)
+        {
+        case settlement::ack:
+            ++counters_.acked;
+            log_(log_level::debug, msg, "acked");
+            break;
+        case settlement::retry:
+            ++counters_.retried;
+            log_(log_level::debug, msg, "retrying in {} ms", plan.delay.count());
+            break;
+        case settlement::release:
+            ++counters_.released;
+            log_(log_level::info, msg, "released for redelivery");
+            break;
+        case settlement::leave: ++counters_.left; break;
+        }
+    if (e->group_head)
+    {
+        if (plan.outcome == settlement::ack && !failure)
+        {
+            if (const auto next = groups_.acknowledged(msg.group_id))
+            {
+                (*next)->group_head = true;
+                workers_.push(*next);
+            }
+        }
+        else
+            for (const entry mate : groups_.broken(msg.group_id))
+            {
+                mate->give_back = true;
+                workers_.push(mate);
+            }
+    }
+    messages_.remove(e);
+    room_.give_back(1);
+    // Only a stopping route waits for messages to drain; waking it for every message would
+    // cost a post each.
+    if (stopping_)
+        changed_.notify();
+}
+
+} // namespace courier::detail

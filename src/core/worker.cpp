@@ -1,0 +1,137 @@
+// The workers of a route: each takes ready messages one after the other, runs the route's
+// translator and handler, asks the error handler after a failure, and settles the message as
+// `plan_settlement` says (see settle.cpp for the provider's side).
+#include "core/route_runner.hpp"
+
+#include <courier/error.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+
+namespace asio = boost::asio;
+
+namespace courier::detail {
+
+// A worker: handles ready messages one after the other and settles each. The message's whole
+// life is inline here, not in nested coroutines: each nested frame costs an allocation and a
+// trip through Asio's coroutine pump.
+asio::awaitable<void> route_runner::work(pool::worker& w)
+{
+    for (;;)
+    {
+        const auto next = workers_.take();
+        if (!next)
+        {
+            if (workers_.closing())
+                co_return;
+            co_await workers_.wait(w);
+            continue;
+        }
+        const entry e = *next;
+        const message& msg = e->msg;
+        handling_result result;
+        if (stopping_ || e->give_back)
+            log_(log_level::debug, msg, "not started: {}",
+                     stopping_ ? "the route stops" : "its FIFO group is delivered again");
+        else
+        {
+            context ctx(msg, route_.name(), log_.underlying(), shared_.blocking_executor);
+            log_(log_level::debug, msg, "received (delivery {})", msg.receive_count);
+            std::exception_ptr failure;
+            w.handling = true;
+            try
+            {
+                co_await route_.invoke(ctx);
+                result.what = handling_result::succeeded;
+                ++counters_.handled;
+                log_(log_level::debug, msg, "handled");
+            }
+            catch (const delete_message& d)
+            {
+                result.what = handling_result::deleted;
+                log_(log_level::info, msg, "deleted by the handler: {}", d.what());
+            }
+            catch (const retry_message& r)
+            {
+                result = {handling_result::retry_requested, {}, r.delay()};
+                log_(log_level::info, msg, "retry requested by the handler: {}", r.what());
+            }
+            catch (...)
+            {
+                failure = std::current_exception();
+            }
+            w.handling = false;
+            if (failure && terminal_)
+            {
+                result.what = handling_result::cancelled;
+                log_(log_level::warning, msg, "cancelled at shutdown: {}", error_text(failure));
+            }
+            else if (failure)
+            {
+                ++counters_.failed;
+                result = {handling_result::failed, error_handler_decision(ctx, failure)};
+            }
+        }
+        // Settling must run even though the handler was cancelled (only then is the reset
+        // needed; it costs a trip through the coroutine machinery).
+        if (w.cancelled)
+        {
+            co_await asio::this_coro::reset_cancellation_state();
+            w.cancelled = false;
+        }
+        const auto plan = plan_settlement(result, {stopping_, terminal_}, settles_, route_.options().leave_delay);
+        // An ack confirmed by callback, or a settlement without a provider call, needs no
+        // wait: the worker goes on to the next message at once.
+        if (plan.step == provider_step::ack && capabilities_.ack_callback != nullptr)
+            capabilities_.ack_callback->start_ack(msg, *e); // confirmed() settles it
+        else if (plan.step == provider_step::leave)
+        {
+            capabilities_.visibility->leave(msg);
+            settled(e, plan, nullptr);
+        }
+        else if (plan.step == provider_step::hold_then_release)
+            asio::co_spawn(strand_, hold_then_release(e, plan), asio::detached);
+        else
+        {
+            std::exception_ptr failure;
+            try
+            {
+                co_await provider_call(msg, plan);
+            }
+            catch (...)
+            {
+                failure = std::current_exception();
+            }
+            settled(e, plan, failure);
+        }
+    }
+}
+
+error_action route_runner::error_handler_decision(const context& ctx, std::exception_ptr error)
+{
+    const auto& on_error = route_.options().on_error;
+    if (!on_error)
+    {
+        ctx.log(log_level::error, "failed (delivery {}): {}; left for redelivery", ctx.raw().receive_count,
+                error_text(error));
+        return error_action::leave();
+    }
+    try
+    {
+        const auto action = on_error(ctx, error);
+        if (action.what == settlement::ack)
+            ctx.log(log_level::warning, "failed, deleted by the error handler: {}", error_text(error));
+        else if (action.what == settlement::leave)
+            ctx.log(log_level::warning, "failed, left by the error handler: {}", error_text(error));
+        return action;
+    }
+    catch (const std::exception& e)
+    {
+        ctx.log(log_level::error, "error handler threw ({}) while handling: {}; message left", e.what(),
+                error_text(error));
+    }
+    return error_action::leave();
+}
+
+} // namespace courier::detail

@@ -1,0 +1,177 @@
+// The workers of a route: coroutines that take ready messages one after the other.
+//
+// Workers are started on demand, at most `max_workers`, and live until the pool closes: a
+// message costs no co_spawn, and a handler that completes without suspending costs no post
+// either. How many workers are woken adapts to the handlers:
+// - while they finish without suspending, one worker runs a whole batch: one wake-up is
+//   outstanding at a time, and the worker that takes a message wakes the next one;
+// - once a woken worker finds another one suspended in the middle of a message (a handler
+//   that waits, or an acknowledgement that waits for its batch), every ready message gets a
+//   worker at once: a chain of one wake-up at a time would take one trip through the
+//   io_context per message.
+// Used on the route's strand only.
+#ifndef COURIER_SRC_CORE_WORKER_POOL_HPP
+#define COURIER_SRC_CORE_WORKER_POOL_HPP
+
+#include "detail/async_event.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <list>
+#include <optional>
+#include <vector>
+
+namespace courier::detail {
+
+template <class Item>
+class worker_pool
+{
+public:
+    struct worker
+    {
+        async_event wakeup;                      // notified when it is idle and work arrives
+        boost::asio::cancellation_signal cancel; // bound for the worker's whole life
+        bool handling = false;                   // inside a handler: a forced stop cancels it
+        bool cancelled = false;                  // was cancelled: its state needs a reset
+    };
+
+    /// `body(w)` is what each worker runs: take(), wait(w) when nothing is ready, return once
+    /// closing(). `exited(error)` is called when a worker's body ended.
+    worker_pool(boost::asio::any_io_executor strand,
+                std::size_t max_workers,
+                std::function<boost::asio::awaitable<void>(worker&)> body,
+                std::function<void(std::exception_ptr)> exited)
+        : strand_(std::move(strand)), max_workers_(max_workers), body_(std::move(body)), exited_(std::move(exited))
+    {
+    }
+
+    /// A message is ready to be taken.
+    void push(Item item)
+    {
+        ready_.push_back(std::move(item));
+        wake();
+    }
+
+    /// For a worker: the next ready message, if any. Wakes another worker for the rest.
+    std::optional<Item> take()
+    {
+        if (ready_.empty())
+            return std::nullopt;
+        Item item = std::move(ready_.front());
+        ready_.pop_front();
+        wake();
+        return item;
+    }
+
+    /// For a worker with nothing to take: waits until woken.
+    boost::asio::awaitable<void> wait(worker& w)
+    {
+        idle_.push_back(&w);
+        co_await w.wakeup.wait();
+        woken();
+    }
+
+    /// Workers return once nothing is ready; idle ones are woken to see it.
+    void close()
+    {
+        closing_ = true;
+        waking_ += idle_.size();
+        for (auto* w : idle_)
+            w->wakeup.notify();
+        idle_.clear();
+    }
+
+    bool closing() const noexcept { return closing_; }
+    /// Workers started whose body has not returned yet.
+    std::size_t live() const noexcept { return live_; }
+    std::size_t ready() const noexcept { return ready_.size(); }
+
+    /// Cancels (terminally) the handlers running now; returns how many.
+    std::size_t cancel_running()
+    {
+        std::size_t n = 0;
+        for (auto& w : workers_)
+            if (w.handling)
+            {
+                w.cancelled = true;
+                w.cancel.emit(boost::asio::cancellation_type::terminal);
+                ++n;
+            }
+        return n;
+    }
+
+private:
+    // Gets workers going for the ready messages: idle ones, or new ones while there are fewer
+    // than max_workers (the caller never has more messages than that in flight).
+    void wake()
+    {
+        const std::size_t wanted = wake_all_ ? ready_.size() : std::min<std::size_t>(ready_.size(), 1);
+        while (waking_ < wanted)
+        {
+            if (!idle_.empty())
+            {
+                ++waking_;
+                idle_.back()->wakeup.notify();
+                idle_.pop_back();
+            }
+            else if (live_ < max_workers_)
+            {
+                ++waking_;
+                ++live_;
+                worker& w = workers_.emplace_back();
+                // Posted: co_spawn on the strand we are running on would start the worker right
+                // here, nested inside the caller (often another worker), taking messages out of
+                // order and deepening the stack with every worker.
+                boost::asio::post(strand_, [this, &w] {
+                    boost::asio::co_spawn(strand_, run(w),
+                                          boost::asio::bind_cancellation_slot(w.cancel.slot(), [this](std::exception_ptr e) {
+                                              --live_;
+                                              exited_(e);
+                                          }));
+                });
+            }
+            else
+                return;
+        }
+    }
+
+    boost::asio::awaitable<void> run(worker& w)
+    {
+        woken();
+        co_await body_(w);
+    }
+
+    // A worker has just been woken (or started): learn from what it finds.
+    void woken()
+    {
+        --waking_;
+        if (ready_.empty())
+            wake_all_ = false; // the messages were taken inline by a worker already running
+        else if (live_ - idle_.size() - waking_ > 1)
+            wake_all_ = true; // another worker is suspended in the middle of a message
+    }
+
+    boost::asio::any_io_executor strand_;
+    std::size_t max_workers_;
+    std::function<boost::asio::awaitable<void>(worker&)> body_;
+    std::function<void(std::exception_ptr)> exited_;
+    std::deque<Item> ready_;
+    std::list<worker> workers_; // stable addresses; destroyed with the pool
+    std::vector<worker*> idle_; // waiting on their wakeup
+    std::size_t live_ = 0;      // started and not yet returned
+    std::size_t waking_ = 0;    // woken or started, not running yet
+    bool wake_all_ = false;
+    bool closing_ = false;
+};
+
+} // namespace courier::detail
+
+#endif
