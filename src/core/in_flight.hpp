@@ -54,7 +54,7 @@ public:
 
     explicit in_flight_table(ack_confirmation& owner) : owner_(owner) {}
 
-    entry add(message msg, clock::time_point received_at)
+    entry add(message&& msg, clock::time_point received_at)
     {
         if (spare_.empty())
         {

@@ -24,7 +24,7 @@ class message_sink
 {
 public:
     /// `msg` has taken one unit of room; `received_at` is when its receive began.
-    virtual void received(message msg, clock::time_point received_at) = 0;
+    virtual void received(message&& msg, clock::time_point received_at) = 0;
 
 protected:
     ~message_sink() = default;

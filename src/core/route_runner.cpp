@@ -129,7 +129,7 @@ void route_runner::start_loops()
                    }));
 }
 
-void route_runner::received(message msg, clock::time_point received_at)
+void route_runner::received(message&& msg, clock::time_point received_at)
 {
     if (delivery_counts_)
         delivery_counts_->count(msg, capabilities_.redelivery);

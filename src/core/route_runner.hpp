@@ -52,7 +52,7 @@ private:
     using entry = in_flight_table::entry;
     using pool = worker_pool<entry>;
 
-    void received(message msg, clock::time_point received_at) override;
+    void received(message&& msg, clock::time_point received_at) override;
     void confirmed(in_flight_message& m, std::exception_ptr error) noexcept override;
 
     boost::asio::awaitable<bool> open_provider();

@@ -53,7 +53,7 @@ std::vector<courier::message> batch(int from, int n)
 
 struct sink final : courier::detail::message_sink
 {
-    void received(courier::message msg, courier::clock::time_point) override { ids.push_back(msg.id); }
+    void received(courier::message&& msg, courier::clock::time_point) override { ids.push_back(msg.id); }
     std::vector<std::string> ids;
 };
 
