@@ -8,7 +8,7 @@
 // survives SIGKILL; `create-queue` makes a queue for the scripts. Endpoint, region and
 // credentials come from the usual AWS chain, so the same commands work against fauxqs
 // and against AWS.
-#include "sqs_consume.hpp"
+#include "load/sqs_consume.hpp"
 
 #include <courier/courier.hpp>
 #include <courier/sqs.hpp>

@@ -464,7 +464,11 @@ TEST_CASE("dispatcher: a plain callable runs on the thread pool and does not blo
     routes.emplace_back("blocking", blocking, [&](const courier::message&) {
         handler_thread = std::this_thread::get_id();
         blocking_running = true;
-        std::this_thread::sleep_for(300ms);
+        // Blocks until the coroutine route has turned five times: it can only if the event
+        // loop runs meanwhile. The minute is a bound for a broken build, not a speed test.
+        const auto give_up = std::chrono::steady_clock::now() + 60s;
+        while (ticks_during_block < 5 && std::chrono::steady_clock::now() < give_up)
+            std::this_thread::sleep_for(1ms);
         blocking_running = false;
     });
     routes.emplace_back("async", async, [&](const courier::message&) -> asio::awaitable<void> {
@@ -474,6 +478,7 @@ TEST_CASE("dispatcher: a plain callable runs on the thread pool and does not blo
             ++ticks_during_block;
     }, courier::route_options{.max_in_flight = 1});
     courier::dispatcher d(io.get_executor(), std::move(routes), {.log = courier::logger(courier::log_level::off)});
+    // Real time (a thread pool is involved); the limit holds at a 20x slowdown.
     run_real(io, [&]() -> asio::awaitable<void> {
         asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
             while (!(blocking->empty() && async->empty()))
@@ -484,7 +489,7 @@ TEST_CASE("dispatcher: a plain callable runs on the thread pool and does not blo
             d.stop();
         }, asio::detached);
         co_await d.run();
-    });
+    }, 120s);
     CHECK(handler_thread != loop_thread);
     CHECK(ticks_during_block >= 5);
     CHECK(d.routes()[0].stats().acked == 1);

@@ -2,8 +2,8 @@
 // a real `courier::manager` with one SQS route drains a queue, and one JSON line tells
 // how fast, at what CPU cost and with what peak memory. One implementation, so the
 // figures of the load tool and of the benchmark cannot drift apart.
-#ifndef COURIER_TOOLS_SQS_CONSUME_HPP
-#define COURIER_TOOLS_SQS_CONSUME_HPP
+#ifndef COURIER_SRC_LOAD_SQS_CONSUME_HPP
+#define COURIER_SRC_LOAD_SQS_CONSUME_HPP
 
 #include <courier/logger.hpp>
 

@@ -1,5 +1,5 @@
 // The consume run of courier-load and courier-sqs-bench (see sqs_consume.hpp).
-#include "sqs_consume.hpp"
+#include "load/sqs_consume.hpp"
 
 #include <courier/courier.hpp>
 #include <courier/sqs.hpp>
