@@ -1,6 +1,6 @@
 // A collector queue at work: admitting payloads (waiting for room when it has a
-// capacity), consumers taking them in the queue's order, routing, running the chosen
-// collectors, and the number of consumers following the load.
+// capacity), consumers taking them in the queue's order and routing them, and the number of
+// consumers following the load. Running the chosen collectors is in delivery.cpp.
 //
 // Scaling policy (documented in collector_queue.hpp): a payload that arrives while no
 // consumer is idle (and none is already woken for it) starts a new consumer, up to
@@ -19,9 +19,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -32,49 +30,10 @@
 namespace asio = boost::asio;
 
 namespace courier::event_collector::detail {
-namespace {
-
-// Written on the strand only, read anywhere: no read-modify-write needed.
-template <class T>
-void set(std::atomic<T>& counter, T value) noexcept
-{
-    counter.store(value, std::memory_order_relaxed);
-}
-template <class T>
-void bump(std::atomic<T>& counter, T by = 1) noexcept
-{
-    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-}
-
-} // namespace
 
 std::exception_ptr operation_aborted_error()
 {
     return std::make_exception_ptr(boost::system::system_error(asio::error::operation_aborted));
-}
-
-void select_collectors(const std::vector<erased_collector>& collectors, delivery how,
-                       const std::vector<std::string>& keys, const std::vector<std::string>& topics,
-                       std::vector<std::size_t>& out)
-{
-    out.clear();
-    for (std::size_t i = 0; i < collectors.size(); ++i)
-    {
-        const auto& c = collectors[i];
-        bool chosen = false;
-        switch (how)
-        {
-        case delivery::broadcast: chosen = true; break;
-        case delivery::key: chosen = std::find(keys.begin(), keys.end(), c.key) != keys.end(); break;
-        case delivery::topic:
-            chosen = std::any_of(c.topics.begin(), c.topics.end(), [&](const std::string& t) {
-                return std::find(topics.begin(), topics.end(), t) != topics.end();
-            });
-            break;
-        }
-        if (chosen)
-            out.push_back(i);
-    }
 }
 
 // ---- admission ----
@@ -141,6 +100,8 @@ void queue_impl::admit_here(std::shared_ptr<event_state> e, std::shared_ptr<cont
 
 void queue_impl::enqueue(std::shared_ptr<event_state> e)
 {
+    if (phase_ == phase::created)
+        quiet_.store(false, std::memory_order_release); // the destructor must cancel it
     const int priority = e->requested_priority().value_or(options_.default_priority);
     queued_.push(std::move(e), priority);
     bump(counts_.sent);
@@ -301,9 +262,13 @@ asio::awaitable<void> queue_impl::consume(consumer& c)
             c.woken_for_work = false;
             --waking_;
         }
+        // A consumer told to retire leaves even if payloads came meanwhile: those woke or
+        // started another, and staying would make one more than max_consumers.
+        if (c.retire)
+            co_return;
         if (queued_.empty())
         {
-            if (closing_ || now_ || c.retire)
+            if (closing_ || now_)
                 co_return;
             c.idle_since = clock_->now();
             idle_.push_back(&c);
@@ -394,90 +359,6 @@ asio::awaitable<void> queue_impl::scale_down()
         co_await scaler_wakeup_.wait();
         scaler_waiting_ = false;
     }
-}
-
-// ---- delivery ----
-
-asio::awaitable<result> queue_impl::invoke(const erased_collector& c, const void* payload)
-{
-    result r;
-    try
-    {
-        r = co_await c.process(payload, *c.context);
-    }
-    catch (...)
-    {
-        r = error(cancellation_aware(std::current_exception(), c.key));
-    }
-    r.set_key(c.key);
-    co_return r;
-}
-
-// Concurrently, as the seed gathers its collectors: a collector that waits does not hold
-// up the others. The group forwards a cancellation (an immediate stop) to each of them.
-asio::awaitable<void> queue_impl::run_collectors(const void* payload, const std::vector<std::size_t>& which,
-                                                 result* out)
-{
-    using op = decltype(asio::co_spawn(strand_, invoke(collectors_.front(), payload), asio::deferred));
-    std::vector<op> ops;
-    ops.reserve(which.size());
-    for (const auto i : which)
-        ops.push_back(asio::co_spawn(strand_, invoke(collectors_[i], payload), asio::deferred));
-    auto [order, failures, values] = co_await asio::experimental::make_parallel_group(std::move(ops))
-                                         .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-    for (std::size_t k = 0; k < which.size(); ++k)
-    {
-        out[k] = failures[k] ? error(cancellation_aware(failures[k], collectors_[which[k]].key)) : std::move(values[k]);
-        out[k].set_key(collectors_[which[k]].key);
-    }
-}
-
-asio::awaitable<result_list> queue_impl::deliver(event_state& e, std::vector<std::size_t> which)
-{
-    for (const auto i : which)
-        if (i >= collectors_.size())
-            throw courier::error(errc::bad_value,
-                                 fmt::format("a router asked for collector {}; the queue has {}", i, collectors_.size()),
-                                 error_context{.queue = options_.name});
-    if (which.empty())
-        co_return result_list();
-    std::vector<result> out(which.size());
-    co_await run_collectors(e.payload(), which, out.data());
-    co_return result_list(std::move(out));
-}
-
-std::exception_ptr queue_impl::cancellation_aware(std::exception_ptr e, const std::string& key) const
-{
-    if (!now_ || !courier::detail::is_operation_aborted(e))
-        return e;
-    const auto what = key.empty() ? std::string("the router ran") : fmt::format("collector '{}' processed it", key);
-    return std::make_exception_ptr(
-        courier::error(errc::payload_cancelled, "the collector queue stopped at once while " + what,
-                       error_context{.queue = options_.name}));
-}
-
-// ---- completion ----
-
-void queue_impl::count_finished(std::span<const result> results)
-{
-    const auto errors = std::count_if(results.begin(), results.end(), [](const result& r) { return r.is_error(); });
-    if (results.empty())
-        bump(counts_.unrouted);
-    if (errors != 0)
-        bump(counts_.errors, static_cast<std::uint64_t>(errors));
-    bump(counts_.completed);
-}
-
-void queue_impl::finish(event_state& e, std::span<const result> results)
-{
-    count_finished(results);
-    e.complete_stored();
-}
-
-void queue_impl::finish(event_state& e, result_list results)
-{
-    count_finished(std::span<const result>(results.begin(), results.size()));
-    e.complete(std::move(results));
 }
 
 } // namespace courier::event_collector::detail

@@ -1,6 +1,6 @@
-// The collector queue's core, as the two files that implement it see it:
-// queue_lifecycle.cpp (configuration, start, the two stops, teardowns) and
-// queue_consumers.cpp (admission, consumers and their scaling, delivery to collectors).
+// The collector queue's core, as the files that implement it see it: queue_lifecycle.cpp
+// (configuration, start, the two stops, teardowns), queue_consumers.cpp (admission,
+// consumers and their scaling) and delivery.cpp (running collectors, completing events).
 //
 // Everything here runs on `strand_` except what the public interface documents as
 // callable from anywhere (`try_admit`'s check of the executor, `admit`, `start`, `stop`,
@@ -26,6 +26,18 @@
 #include <vector>
 
 namespace courier::event_collector::detail {
+
+/// Counters are written on the strand only, read anywhere: no read-modify-write needed.
+template <class T>
+void set(std::atomic<T>& counter, T value) noexcept
+{
+    counter.store(value, std::memory_order_relaxed);
+}
+template <class T>
+void bump(std::atomic<T>& counter, T by = 1) noexcept
+{
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
 
 /// The exception of a cancelled wait.
 std::exception_ptr operation_aborted_error();
@@ -59,6 +71,7 @@ private:
     {
         created,  ///< payloads are taken; nothing runs yet
         starting, ///< setups running
+        start_failed, ///< a setup failed: cancelling what waits, tearing down the others
         running,
         draining, ///< stopping: no more payloads; the waiting ones are finished or cancelled
         stopped,  ///< teardowns done (or start failed)
@@ -103,7 +116,7 @@ private:
     std::exception_ptr refused() const;
     void log_failure(std::string_view what, std::exception_ptr e) const;
 
-    // ---- queue_consumers.cpp ----
+    // ---- queue_consumers.cpp and delivery.cpp ----
     bool has_room() const noexcept;
     bool taking_payloads() const noexcept;
     void admit_here(std::shared_ptr<event_state> e, std::shared_ptr<control_waiter> w);
@@ -140,6 +153,9 @@ private:
     bool now_ = false;     ///< an immediate stop was asked for
     bool closing_ = false; ///< consumers leave once nothing waits
     std::size_t set_up_ = 0;
+    /// True while there is nothing a destructor must stop: before the first payload or
+    /// start, and once stopped. Read from the destroying thread, hence atomic.
+    std::atomic<bool> quiet_{true};
     std::exception_ptr stop_error_;
     std::vector<std::shared_ptr<control_waiter>> start_waiters_, stop_waiters_;
 

@@ -126,6 +126,9 @@ asio::awaitable<void> queue_impl::stop(bool now)
 
 void queue_impl::abandon() noexcept
 {
+    // A queue stopped (or never used) needs nothing more, and its executor may be gone.
+    if (quiet_.load(std::memory_order_acquire))
+        return;
     try
     {
         hop(nullptr, false, true);
@@ -151,6 +154,7 @@ void queue_impl::hop(std::shared_ptr<control_waiter> w, bool start, bool now)
                 return;
             }
             self->phase_ = phase::starting;
+            self->quiet_.store(false, std::memory_order_release);
             self->start_waiters_.push_back(std::move(w));
             asio::co_spawn(self->strand_, self->run_start(), [self](std::exception_ptr e) {
                 self->finish_control(self->start_waiters_, e);
@@ -221,18 +225,19 @@ asio::awaitable<void> queue_impl::run_start()
     options_.log.log(log_level::error, options_.name, {}, "{}; the queue does not start", message);
     auto error = std::make_exception_ptr(
         courier::error(errc::setup_failed, message, error_context{.queue = options_.name}));
-    phase_ = phase::draining;
+    phase_ = phase::start_failed; // refuses payloads; a stop asked for meanwhile waits for this
     cancel_waiting(error);
     if (auto teardown_error = co_await tear_down())
         log_failure("teardown after the failed start", teardown_error);
     phase_ = phase::stopped;
+    quiet_.store(true, std::memory_order_release);
     std::rethrow_exception(error);
 }
 
 // The graceful stop, which an immediate stop (begin_immediate_stop) only hurries.
 asio::awaitable<void> queue_impl::run_stop()
 {
-    while (phase_ == phase::starting)
+    while (phase_ == phase::starting || phase_ == phase::start_failed)
         co_await changed_.wait();
     if (phase_ == phase::stopped)
         co_return; // the start failed and cleaned up
@@ -266,6 +271,7 @@ asio::awaitable<void> queue_impl::run_stop()
 
     auto teardown_error = co_await tear_down();
     phase_ = phase::stopped;
+    quiet_.store(true, std::memory_order_release);
     const auto s = stats();
     options_.log.log(log_level::info, options_.name, {}, "stopped: {} payload(s) completed, {} cancelled",
                      s.completed, s.cancelled);
@@ -276,7 +282,7 @@ asio::awaitable<void> queue_impl::run_stop()
 void queue_impl::begin_immediate_stop()
 {
     now_ = true;
-    if (phase_ == phase::created || phase_ == phase::starting)
+    if (phase_ == phase::created || phase_ == phase::starting || phase_ == phase::start_failed)
         return; // run_stop comes back here once the start is over
     cancel_waiting(std::make_exception_ptr(courier::error(
         errc::payload_cancelled, "the collector queue stopped at once before a collector got the payload",

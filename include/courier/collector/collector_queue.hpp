@@ -56,7 +56,8 @@ namespace courier::event_collector {
 /// on several threads at once).
 /// Thread safety: `send` (through publishers), `start`, `stop`, `stop_now`, `stats` and
 /// `get_publisher` may be used from any thread and any executor. Processors must not
-/// await `stop()` (it waits for them).
+/// await `stop()` (it waits for them), nor send to their own queue when it has a
+/// capacity and every consumer might do the same (nothing would free room).
 /// Lifetime: stop it before destroying it. Destroying a queue that is still running
 /// starts an immediate stop in the background (teardowns then run once the executor
 /// gets to them, if it still runs).

@@ -33,11 +33,11 @@ struct lifecycle_fixture : collector_fixture
                 ctx.emplace<repository>(repository{key, j});
                 j->push_back("setup " + key);
             },
-            .teardown = [key, j, fail_teardown](ec::context& ctx) -> asio::awaitable<void> {
+            .teardown = [key, j, c, fail_teardown](ec::context& ctx) -> asio::awaitable<void> {
+                co_await c->sleep_for(1s); // a teardown that waits (flushing, closing)
                 j->push_back(fmt::format("teardown {} after {} write(s)", key, ctx.get<repository>().writes));
                 if (fail_teardown)
                     throw std::runtime_error("cannot flush " + key + ".db");
-                co_return;
             }};
         return ec::collector<std::string>(
             key,
@@ -105,6 +105,25 @@ TEST_CASE_FIXTURE(lifecycle_fixture, "collector lifecycle: a failed setup stops 
     CHECK(refused.code() == ec::errc::queue_stopped);
     run([&]() -> asio::awaitable<void> { co_await queue.stop(); }); // nothing left to do
     CHECK(journal.size() == 2);
+}
+
+TEST_CASE_FIXTURE(lifecycle_fixture, "collector lifecycle: a stop asked for during a failing start waits for its cleanup")
+{
+    std::vector<ec::collector<std::string>> collectors{with_repository("a"), with_repository("b", true)};
+    ec::collector_queue<std::string> queue(io.get_executor(), collectors, options());
+    std::exception_ptr start_error;
+    bool stopped = false;
+    run([&]() -> asio::awaitable<void> {
+        asio::co_spawn(io, queue.start(), [&](std::exception_ptr e) { start_error = e; });
+        co_await clock->sleep_for(1500ms); // "a" is set up, "b" is setting up
+        co_await queue.stop_now();
+        CHECK(journal.size() == 2); // returned only after the teardown of "a" finished
+        stopped = true;
+    });
+    CHECK(stopped);
+    REQUIRE(start_error != nullptr);
+    CHECK(contains(courier::describe(start_error), "collector 'b': lifecycle setup failed"));
+    CHECK(journal == v{"setup a", "teardown a after 0 write(s)"}); // torn down once
 }
 
 TEST_CASE_FIXTURE(lifecycle_fixture, "collector lifecycle: a failed teardown is reported after every other teardown ran")
