@@ -14,7 +14,6 @@
 #include <courier/collector/errc.hpp>
 #include <courier/collector/router.hpp>
 #include <courier/error.hpp>
-#include <courier/outcome.hpp>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
