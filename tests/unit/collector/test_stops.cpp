@@ -101,6 +101,25 @@ TEST_CASE_FIXTURE(stop_fixture, "collector stop: immediate cancels what waits an
     CHECK(queue.stats().errors == 4);
 }
 
+TEST_CASE_FIXTURE(stop_fixture, "collector stop: immediate cancels every collector of a payload under way")
+{
+    std::vector<ec::collector<std::string>> collectors{echo("a", {}, 10s), echo("b", {}, 10s), echo("quick")};
+    ec::collector_queue<std::string> queue(io.get_executor(), collectors, options());
+    std::optional<ec::collector_event> event;
+    run([&]() -> asio::awaitable<void> {
+        co_await queue.start();
+        event = co_await queue.get_publisher().send(broadcast("x"));
+        co_await clock->sleep_for(1s);
+        co_await queue.stop_now();
+    });
+    REQUIRE(event->done());
+    const auto results = *event->get_result();
+    CHECK(keys_of(results) == std::vector<std::string>{"a", "b", "quick"});
+    CHECK(contains(results[0].error_message(), "while collector 'a' processed it"));
+    CHECK(contains(results[1].error_message(), "while collector 'b' processed it"));
+    CHECK(results[2].value<std::string>() == "quick:x"); // it had finished
+}
+
 TEST_CASE_FIXTURE(stop_fixture, "collector stop: an immediate stop hurries a graceful one; every stopper returns")
 {
     ec::collector_queue<std::string> queue(io.get_executor(), journaled(10s), options({.max_consumers = 1}));
