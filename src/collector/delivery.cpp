@@ -84,9 +84,9 @@ asio::awaitable<result_list> queue_impl::deliver(event_state& e, std::vector<std
 {
     for (const auto i : which)
         if (i >= collectors_.size())
-            throw courier::error(errc::bad_value,
-                                 fmt::format("a router asked for collector {}; the queue has {}", i, collectors_.size()),
-                                 error_context{.queue = options_.name});
+            throw courier::error(
+                errc::bad_value, fmt::format("a router asked for collector {}; the queue has {}", i, collectors_.size()),
+                error_context{.queue = options_.name});
     if (which.empty())
         co_return result_list();
     std::vector<result> out(which.size());

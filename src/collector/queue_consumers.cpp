@@ -161,13 +161,13 @@ void queue_impl::start_consumers()
     if (options_.max_consumers > options_.min_consumers)
     {
         scaler_running_ = true;
-        asio::co_spawn(strand_, scale_down(),
-                       asio::bind_cancellation_slot(scaler_cancel_.slot(), [self = shared_from_this()](std::exception_ptr e) {
-                           if (e && !courier::detail::is_operation_aborted(e))
-                               self->log_failure("the consumer scaler", e);
-                           self->scaler_running_ = false;
-                           self->changed_.notify();
-                       }));
+        auto ended = [self = shared_from_this()](std::exception_ptr e) {
+            if (e && !courier::detail::is_operation_aborted(e))
+                self->log_failure("the consumer scaler", e);
+            self->scaler_running_ = false;
+            self->changed_.notify();
+        };
+        asio::co_spawn(strand_, scale_down(), asio::bind_cancellation_slot(scaler_cancel_.slot(), std::move(ended)));
     }
     ensure_consumers();
 }

@@ -25,7 +25,8 @@ result error(std::exception_ptr e)
 {
     result r;
     r.error_ = e ? std::move(e)
-                 : std::make_exception_ptr(courier::error(errc::bad_value, "a processor returned an Error without exception"));
+                 : std::make_exception_ptr(
+                       courier::error(errc::bad_value, "a processor returned an Error without exception"));
     return r;
 }
 
