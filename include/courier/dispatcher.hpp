@@ -15,6 +15,7 @@
 #define COURIER_DISPATCHER_HPP
 
 #include <courier/clock.hpp>
+#include <courier/hooks.hpp>
 #include <courier/logger.hpp>
 #include <courier/route.hpp>
 
@@ -24,6 +25,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace courier {
@@ -41,6 +43,20 @@ struct dispatcher_options
     std::shared_ptr<courier::clock> clock;
     /// Where processing steps are logged.
     courier::logger log{};
+    /// Callbacks for what happens to messages (hooks.hpp).
+    route_hooks hooks{};
+    /// Record the histograms that `metrics_text()` exposes (handler duration, message age,
+    /// acknowledgement latency). Off, they cost nothing; the manager turns this on with its
+    /// metrics endpoint. Counters are always kept.
+    bool record_metrics = false;
+    /// When a route's provider fails in a way retrying cannot heal (`is_permanent`: a missing
+    /// queue, denied access, invalid credentials, a bad configuration): stop every route, and
+    /// `run()` ends with `stop_kind::failed`; or keep retrying with back-off.
+    enum class permanent_errors
+    {
+        stop,
+        keep_retrying,
+    } on_permanent_error = permanent_errors::stop;
 };
 
 /// How `run()` ended.
@@ -48,6 +64,15 @@ enum class stop_kind
 {
     graceful,  ///< every started handler finished
     cancelled, ///< handlers were cancelled by `stop_now()` or the shutdown deadline
+    failed,    ///< a route hit a permanent error (logged, with what to fix); the others stopped
+};
+
+/// Whether a dispatcher is ready to take work, and why not (see `dispatcher::readiness`).
+struct readiness
+{
+    bool ready = false;
+    /// One line per route that is not ready: "orders: receive failed 75 s ago: ...".
+    std::vector<std::string> reasons;
 };
 
 /// Runs routes.
@@ -81,6 +106,14 @@ public:
 
     /// The routes, in the order given (for their names and stats).
     const std::vector<route>& routes() const noexcept;
+
+    /// The routes' metrics in the Prometheus text exposition format (the README's "Running
+    /// in production" lists them). Safe from any thread.
+    std::string metrics_text() const;
+
+    /// Ready when every route is running and its last receive succeeded (or came back empty)
+    /// within `window`. Safe from any thread.
+    courier::readiness readiness(std::chrono::milliseconds window) const;
 
 private:
     boost::asio::awaitable<stop_kind> run_routes();

@@ -10,6 +10,7 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -40,7 +41,22 @@ enum class errc
     /// The provider refuses to keep the message hidden any longer (SQS: 12 hours in total
     /// since it was received).
     visibility_limit,
+    /// The queue or topic does not exist (or not in this region, or not for this account).
+    not_found,
+    /// The credentials are valid but may not do this (an IAM policy, a queue policy, a KMS
+    /// key policy).
+    access_denied,
+    /// The server does not accept the credentials (an unknown access key, a bad signature).
+    invalid_credentials,
 };
+
+/// The name of `e` as written above ("throttled", "not_found", ...).
+std::string_view to_string(errc e) noexcept;
+
+/// True for failures that retrying cannot heal: a missing queue, denied access, invalid
+/// credentials, a bad configuration. A route whose receive fails so stops, and the manager
+/// exits with `exit_permanent_error` (see `dispatcher_options::on_permanent_error`).
+bool is_permanent(std::exception_ptr error);
 
 const std::error_category& courier_category() noexcept;
 

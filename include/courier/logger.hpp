@@ -10,7 +10,10 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <functional>
+#include <span>
+#include <string>
 #include <string_view>
 
 namespace courier {
@@ -28,6 +31,13 @@ enum class log_level
 /// The short upper-case name of a level ("DEBUG", "INFO", ...).
 std::string_view to_string(log_level level) noexcept;
 
+/// A named value attached to a log event, for structured sinks.
+struct log_field
+{
+    std::string_view name;
+    std::string_view value;
+};
+
 /// One log event as the sink receives it. `route` and `message_id` are empty for
 /// events that do not concern a route or a message.
 struct log_record
@@ -36,6 +46,18 @@ struct log_record
     std::string_view route;
     std::string_view message_id;
     std::string_view text;
+    std::span<const log_field> fields{};
+};
+
+/// How the default sinks write a line.
+enum class log_format
+{
+    /// "2026-11-25T10:00:00.123Z INFO  [route] id=... text", for people.
+    text,
+    /// One JSON object per line, for CloudWatch, Loki or ELK:
+    /// {"time":"2026-11-25T10:00:00.123Z","level":"info","route":"orders",
+    ///  "message_id":"...","text":"...","fields":{...}}
+    json,
 };
 
 /// A threshold plus a sink.
@@ -47,8 +69,8 @@ class logger
 public:
     using sink_type = std::function<void(const log_record&)>;
 
-    /// Logs at `level` and above to the default stderr sink.
-    explicit logger(log_level level = log_level::info);
+    /// Logs at `level` and above to stderr, in `format`.
+    explicit logger(log_level level = log_level::info, log_format format = log_format::text);
     logger(log_level level, sink_type sink);
 
     bool enabled(log_level level) const noexcept { return level >= level_ && level_ != log_level::off; }
@@ -73,6 +95,11 @@ public:
 
     /// Writes "2026-11-25T10:00:00.123Z INFO  [route] id=... text" to stderr.
     static void stderr_sink(const log_record& record);
+    /// Writes the record as one JSON object on a line to stderr (see `log_format::json`).
+    static void json_stderr_sink(const log_record& record);
+    /// The JSON line `json_stderr_sink` writes, without its newline (for tests and sinks of
+    /// your own). Text that is not valid UTF-8 is written with U+FFFD in its place.
+    static std::string to_json(const log_record& record, std::chrono::system_clock::time_point at);
 
 private:
     log_level level_;

@@ -18,7 +18,10 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace courier {
@@ -36,13 +39,21 @@ struct manager_options
     std::size_t threads = 1;
     /// Stop on SIGINT and SIGTERM.
     bool handle_signals = true;
+    /// Where to serve /metrics (Prometheus text format), /healthz and /readyz over HTTP, as
+    /// "host:port" ("127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464" for every interface);
+    /// empty: not served. Serving it turns `dispatch.record_metrics` on.
+    std::string metrics_address;
+    /// /readyz answers 200 when every route is running and its last receive succeeded (or
+    /// came back empty) within this long, or it is full (every message in flight busy).
+    std::chrono::milliseconds readiness_window{std::chrono::seconds(60)};
     dispatcher_options dispatch{};
 };
 
 /// Exit codes `run()` returns.
-inline constexpr int exit_ok = 0;         ///< graceful stop, all handlers finished
-inline constexpr int exit_error = 1;      ///< the dispatcher failed (logged)
-inline constexpr int exit_cancelled = 2;  ///< stopped with handlers cancelled
+inline constexpr int exit_ok = 0;              ///< graceful stop, all handlers finished
+inline constexpr int exit_error = 1;           ///< the dispatcher failed (logged)
+inline constexpr int exit_cancelled = 2;       ///< stopped with handlers cancelled
+inline constexpr int exit_permanent_error = 3; ///< a route hit an error retrying cannot heal (logged, with what to fix)
 
 /// Owns the event loop and the dispatcher of a service.
 ///
@@ -81,8 +92,9 @@ public:
         add_route(route(std::move(name), std::move(source), std::move(handle), std::move(options)));
     }
 
-    /// Runs until stopped; returns `exit_ok`, `exit_cancelled` or `exit_error`.
-    /// Configuration errors are thrown as `courier::error` before anything runs.
+    /// Runs until stopped; returns `exit_ok`, `exit_cancelled`, `exit_permanent_error` or
+    /// `exit_error`. Configuration errors are thrown as `courier::error` before anything runs
+    /// (a `main` catching them returns 1).
     int run();
     /// Begins a graceful stop (as the first SIGTERM does).
     void stop();
@@ -90,6 +102,8 @@ public:
     void stop_now();
 
     boost::asio::any_io_executor get_executor() const;
+    /// The port /metrics is served on (after `run()` started; 0 when not served).
+    std::uint16_t metrics_port() const noexcept;
     const logger& log() const noexcept;
     /// The routes (valid for stats after `run()` returned too).
     const std::vector<route>& routes() const;

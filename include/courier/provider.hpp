@@ -123,6 +123,10 @@ struct provider_capabilities
     delayed_retry* retry = nullptr;
     ack_by_callback* ack_callback = nullptr;
     redelivery_info redelivery = redelivery_info::none;
+    /// How long a receive in flight may still take once a stop asked it to end: an SQS long
+    /// poll ignores the stop and ends within its wait time; zero when a stop ends it at once.
+    /// Only for the log line that says what a stopping route waits for.
+    std::chrono::milliseconds receive_wait_at_stop{0};
 };
 
 /// A source of messages with acknowledgement: the contract every provider keeps and the

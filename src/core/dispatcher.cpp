@@ -1,6 +1,6 @@
 // The dispatcher: validates routes, starts one runner per route and waits for all of
 // them to drain after a stop.
-#include "core/route_runner.hpp"
+#include "core/dispatcher_impl.hpp"
 #include "detail/serial_executor.hpp"
 
 #include <courier/dispatcher.hpp>
@@ -17,56 +17,6 @@
 namespace asio = boost::asio;
 
 namespace courier {
-
-struct dispatcher::impl
-{
-    impl(asio::any_io_executor ex, std::vector<route> r, dispatcher_options o)
-        : executor(std::move(ex)),
-          routes(std::move(r)),
-          options(std::move(o)),
-          clock(options.clock ? options.clock : steady_clock()),
-          blocking_pool(std::max<std::size_t>(options.blocking_threads, 1)),
-          shared{options, clock, blocking_pool.get_executor(), nullptr}
-    {
-        if (options.max_in_flight > 0)
-        {
-            global_slots.emplace(options.max_in_flight);
-            shared.global_slots = &*global_slots;
-        }
-    }
-
-    void validate() const
-    {
-        std::set<std::string> names;
-        for (const auto& r : routes)
-        {
-            const error_context where{.route = r.name()};
-            if (r.name().empty())
-                throw error(errc::bad_configuration, "a route needs a name");
-            if (!names.insert(r.name()).second)
-                throw error(errc::bad_configuration, "two routes have the same name", where);
-            if (r.options().max_in_flight == 0)
-                throw error(errc::bad_configuration, "max_in_flight must be at least 1", where);
-            if (r.options().receive_batch == 0)
-                throw error(errc::bad_configuration, "receive_batch must be at least 1", where);
-        }
-        if (routes.empty())
-            throw error(errc::bad_configuration, "no routes to run");
-    }
-
-    asio::any_io_executor executor;
-    std::vector<route> routes;
-    dispatcher_options options;
-    std::shared_ptr<courier::clock> clock;
-    asio::thread_pool blocking_pool;
-    std::optional<detail::async_semaphore> global_slots;
-    detail::dispatch_shared shared;
-
-    std::mutex mutex; // guards the three members below (stop() may come from any thread)
-    std::vector<std::shared_ptr<detail::route_runner>> runners;
-    bool stop_requested = false;
-    bool stop_now_requested = false;
-};
 
 dispatcher::dispatcher(asio::any_io_executor executor, std::vector<route> routes, dispatcher_options options)
     : impl_(std::make_shared<impl>(std::move(executor), std::move(routes), std::move(options)))
@@ -114,7 +64,14 @@ asio::awaitable<stop_kind> dispatcher::run_routes()
                                    if (error)
                                        d.options.log.log(log_level::error, {}, {}, "route failed: {}",
                                                          error_text(error));
-                                   if (error || kind == stop_kind::cancelled)
+                                   if (kind == stop_kind::failed)
+                                   {
+                                       // A route that cannot work takes the service down: its
+                                       // orchestrator should see it, not a half-working service.
+                                       result = stop_kind::failed;
+                                       stop();
+                                   }
+                                   else if ((error || kind == stop_kind::cancelled) && result != stop_kind::failed)
                                        result = stop_kind::cancelled;
                                    --running;
                                    all_done.notify();

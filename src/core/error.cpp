@@ -25,6 +25,9 @@ public:
         case errc::no_credentials: return "no usable credentials";
         case errc::throttled: return "request throttled";
         case errc::visibility_limit: return "visibility cannot be extended further";
+        case errc::not_found: return "queue or topic not found";
+        case errc::access_denied: return "access denied";
+        case errc::invalid_credentials: return "credentials not accepted";
         }
         return "unknown courier error";
     }
@@ -58,6 +61,54 @@ std::string render(const std::string& detail, const error_context& c)
 }
 
 } // namespace
+
+std::string_view to_string(errc e) noexcept
+{
+    switch (e)
+    {
+    case errc::bad_configuration: return "bad_configuration";
+    case errc::translation_failed: return "translation_failed";
+    case errc::stale_receipt: return "stale_receipt";
+    case errc::provider_closed: return "provider_closed";
+    case errc::server_error: return "server_error";
+    case errc::bad_response: return "bad_response";
+    case errc::transport_failed: return "transport_failed";
+    case errc::no_credentials: return "no_credentials";
+    case errc::throttled: return "throttled";
+    case errc::visibility_limit: return "visibility_limit";
+    case errc::not_found: return "not_found";
+    case errc::access_denied: return "access_denied";
+    case errc::invalid_credentials: return "invalid_credentials";
+    }
+    return "unknown";
+}
+
+bool is_permanent(std::exception_ptr error)
+{
+    if (!error)
+        return false;
+    try
+    {
+        std::rethrow_exception(error);
+    }
+    catch (const courier::error& e)
+    {
+        if (e.code().category() != courier_category())
+            return false;
+        switch (static_cast<errc>(e.code().value()))
+        {
+        case errc::bad_configuration:
+        case errc::not_found:
+        case errc::access_denied:
+        case errc::invalid_credentials: return true;
+        default: return false;
+        }
+    }
+    catch (...)
+    {
+        return false;
+    }
+}
 
 std::string error_text(std::exception_ptr error)
 {

@@ -80,6 +80,7 @@ asio::awaitable<void> extend_one(heartbeat_context ctx, in_flight_message& m, me
         co_return;
     }
     ++ctx.counters.provider_errors;
+    ctx.metrics.provider_error(failure);
     if (is_refusal(failure))
     {
         if (m.extending)

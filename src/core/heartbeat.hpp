@@ -6,6 +6,7 @@
 
 #include "core/in_flight.hpp"
 #include "core/route_log.hpp"
+#include "metrics/route_metrics.hpp"
 
 #include <courier/clock.hpp>
 #include <courier/logger.hpp>
@@ -43,6 +44,7 @@ struct heartbeat_context
     clock& time;
     route_log log;
     route_counters& counters;
+    metrics::route_metrics& metrics;
     boost::asio::any_io_executor strand;
     /// Kept alive by every extension in progress: the entries and counters belong to it.
     std::shared_ptr<void> owner;

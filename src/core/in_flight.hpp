@@ -43,6 +43,8 @@ struct in_flight_message final : ack_listener
     bool group_head = false;
     /// To be given back without being started (its FIFO group broke, or the route stops).
     bool give_back = false;
+    /// When its settlement began (only measured for the acknowledgement latency histogram).
+    clock::time_point settle_started{};
     ack_confirmation* owner = nullptr;
     std::list<in_flight_message>::iterator self;
 };

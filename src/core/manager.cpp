@@ -1,4 +1,6 @@
 // The manager: an io_context (owned or borrowed), signal handling, and one dispatcher.
+#include "ops/http_endpoint.hpp"
+
 #include <courier/error.hpp>
 #include <courier/manager.hpp>
 
@@ -28,6 +30,9 @@ struct manager::impl
     std::unique_ptr<dispatcher> running;
     bool stop_requested = false;
     bool stop_now_requested = false;
+    // Destroyed before the io_context: stopping it posts its last work there.
+    std::unique_ptr<detail::http_endpoint> endpoint;
+    std::atomic<std::uint16_t> endpoint_port{0};
 };
 
 manager::manager(manager_options options) : impl_(std::make_unique<impl>(std::move(options)))
@@ -52,6 +57,11 @@ void manager::add_route(route r)
     if (impl_->running)
         throw error(errc::bad_configuration, "routes must be added before run()", {.route = r.name()});
     impl_->pending_routes.push_back(std::move(r));
+}
+
+std::uint16_t manager::metrics_port() const noexcept
+{
+    return impl_->endpoint_port.load();
 }
 
 asio::any_io_executor manager::get_executor() const
@@ -93,8 +103,10 @@ int manager::run()
     const auto& log = m.options.dispatch.log;
     {
         std::lock_guard lock(m.mutex);
-        m.running = std::make_unique<dispatcher>(io.get_executor(), std::move(m.pending_routes),
-                                                 m.options.dispatch);
+        auto dispatch = m.options.dispatch;
+        if (!m.options.metrics_address.empty())
+            dispatch.record_metrics = true;
+        m.running = std::make_unique<dispatcher>(io.get_executor(), std::move(m.pending_routes), std::move(dispatch));
         if (m.stop_now_requested)
             m.running->stop_now();
         else if (m.stop_requested)
@@ -102,6 +114,15 @@ int manager::run()
     }
     auto& d = *m.running;
     d.validate();
+    if (!m.options.metrics_address.empty())
+    {
+        const auto window = m.options.readiness_window;
+        m.endpoint = std::make_unique<detail::http_endpoint>(
+            io.get_executor(), m.options.metrics_address,
+            detail::endpoint_sources{[&d] { return d.metrics_text(); }, [&d, window] { return d.readiness(window); }},
+            log);
+        m.endpoint_port = m.endpoint->port();
+    }
 
     // First signal: graceful stop. Second: cancel the handlers still running.
     std::optional<asio::signal_set> signals;
@@ -136,13 +157,20 @@ int manager::run()
     asio::co_spawn(io, std::move(finished), [&](std::exception_ptr error, stop_kind kind) {
         if (signals)
             signals->cancel();
+        if (m.endpoint)
+            m.endpoint->stop();
         if (error)
         {
             log.log(log_level::error, {}, {}, "dispatcher failed: {}", error_text(error));
             exit_code = exit_error;
         }
         else
-            exit_code = kind == stop_kind::graceful ? exit_ok : exit_cancelled;
+            switch (kind)
+            {
+            case stop_kind::graceful: exit_code = exit_ok; break;
+            case stop_kind::cancelled: exit_code = exit_cancelled; break;
+            case stop_kind::failed: exit_code = exit_permanent_error; break;
+            }
         done.store(true, std::memory_order_release);
     });
 

@@ -21,7 +21,9 @@ asio::awaitable<void> receive_loop(receiver_context ctx, const bool& stopping)
     auto backoff = ctx.options.receive_error_backoff;
     while (!stopping)
     {
+        ctx.metrics.awaiting_room.store(true, std::memory_order_relaxed);
         const std::size_t room = co_await ctx.space.take(batch, ctx.yield_to);
+        ctx.metrics.awaiting_room.store(false, std::memory_order_relaxed);
         const auto started = ctx.time.now();
         std::vector<message> received;
         std::exception_ptr failure;
@@ -39,6 +41,13 @@ asio::awaitable<void> receive_loop(receiver_context ctx, const bool& stopping)
             if (stopping || is_operation_aborted(failure))
                 break;
             ++ctx.counters.provider_errors;
+            ctx.metrics.provider_error(failure);
+            ctx.metrics.receive_failed(error_text(failure));
+            if (ctx.stop_on_permanent_error && is_permanent(failure))
+            {
+                ctx.sink.failed_for_good(failure);
+                break;
+            }
             ctx.log(log_level::warning, "receive failed: {}; retrying in {} ms",
                         error_text(failure), backoff.count());
             co_await ctx.time.sleep_for(backoff);
@@ -46,6 +55,7 @@ asio::awaitable<void> receive_loop(receiver_context ctx, const bool& stopping)
             continue;
         }
         backoff = ctx.options.receive_error_backoff;
+        ctx.metrics.receive_succeeded(ctx.time.now());
         ctx.counters.received += received.size();
         // A provider that returns more than asked would break the in-flight bound: hand the
         // surplus straight back.
@@ -61,8 +71,8 @@ asio::awaitable<void> receive_loop(receiver_context ctx, const bool& stopping)
             catch (...)
             {
                 ++ctx.counters.provider_errors;
-                ctx.log(log_level::error, surplus, "release failed: {}",
-                            error_text(std::current_exception()));
+                ctx.metrics.provider_error(std::current_exception());
+                ctx.log(log_level::error, surplus, "release failed: {}", error_text(std::current_exception()));
             }
             received.pop_back();
         }

@@ -33,8 +33,21 @@ route_runner::route_runner(asio::any_io_executor executor, const route& r, const
       messages_(*this),
       workers_(
           strand_, r.options().max_in_flight, [this](pool::worker& w) { return work(w); },
-          [this](std::exception_ptr e) { loop_ended("worker", e); })
+          [this](std::exception_ptr e) { loop_ended("worker", e); }),
+      hooks_(shared.options.hooks),
+      measure_(shared.options.record_metrics || static_cast<bool>(shared.options.hooks.handled))
 {
+}
+
+// Receiving or opening failed in a way retrying cannot heal: the route stops, and the
+// dispatcher with it.
+void route_runner::failed_for_good(std::exception_ptr error)
+{
+    log_(log_level::error, "stopping: {}", error_text(error));
+    permanent_failure_ = std::move(error);
+    metrics_.state = metrics::route_state::failed;
+    stopping_ = true;
+    changed_.notify();
 }
 
 void route_runner::stop()
@@ -89,15 +102,25 @@ asio::awaitable<bool> route_runner::open_provider()
             if (capabilities_.redelivery != redelivery_info::exact_count)
                 delivery_counts_.emplace(std::max<std::size_t>(1024, 16 * route_.options().max_in_flight));
             log_(log_level::info, "started on {}", source.name());
+            metrics_.state = metrics::route_state::running;
             co_return true;
         }
         catch (...)
         {
             if (stopping_)
                 break;
+            const auto failure = std::current_exception();
             ++counters_.provider_errors;
-            log_(log_level::warning, "opening {} failed: {}; retrying in {} ms", source.name(),
-                     error_text(std::current_exception()), backoff.count());
+            metrics_.provider_error(failure);
+            metrics_.receive_failed(error_text(failure));
+            if (is_permanent(failure) &&
+                shared_.options.on_permanent_error == dispatcher_options::permanent_errors::stop)
+            {
+                failed_for_good(failure);
+                break;
+            }
+            log_(log_level::warning, "opening {} failed: {}; retrying in {} ms", source.name(), error_text(failure),
+                 backoff.count());
         }
         co_await (shared_.clock->sleep_for(backoff) || changed_.wait());
         backoff = std::min<milliseconds>(backoff * 2, std::chrono::seconds(30));
@@ -109,8 +132,9 @@ void route_runner::start_loops()
 {
     auto self = shared_from_this();
     receiving_ = true;
-    const receiver_context receiving{route_.provider(), room_, *this, *shared_.clock, log_, counters_,
-                                     route_.options(), inner_};
+    const receiver_context receiving{
+        route_.provider(), room_, *this, *shared_.clock, log_, counters_, metrics_, route_.options(), inner_,
+        shared_.options.on_permanent_error == dispatcher_options::permanent_errors::stop};
     asio::co_spawn(strand_, receive_loop(receiving, stopping_),
                    asio::bind_cancellation_slot(receive_cancel_.slot(), [self](std::exception_ptr e) {
                        self->receiving_ = false;
@@ -121,7 +145,7 @@ void route_runner::start_loops()
         return;
     heartbeating_ = true;
     const heartbeat_context beating{*capabilities_.visibility, messages_, *shared_.clock, log_, counters_,
-                                    strand_, self};
+                                    metrics_, strand_, self};
     asio::co_spawn(strand_, heartbeat_loop(beating),
                    asio::bind_cancellation_slot(heartbeat_cancel_.slot(), [self](std::exception_ptr e) {
                        self->heartbeating_ = false;
@@ -138,6 +162,12 @@ void route_runner::received(message&& msg, clock::time_point received_at)
     const entry e = messages_.add(std::move(msg), received_at);
     if (messages_.size() > counters_.in_flight_peak)
         counters_.in_flight_peak = messages_.size();
+    metrics_.in_flight.store(messages_.size(), std::memory_order_relaxed);
+    if (measure_ && e->msg.sent_at != std::chrono::system_clock::time_point{})
+        metrics_.message_age.observe(
+            std::chrono::duration<double>(std::chrono::system_clock::now() - e->msg.sent_at).count());
+    if (hooks_.received)
+        call_hook(hooks_.received, e->msg);
     if (!e->msg.group_id.empty())
     {
         if (!groups_.admit(e->msg.group_id, e))

@@ -15,8 +15,10 @@
 #include "core/settlement_plan.hpp"
 #include "core/worker_pool.hpp"
 #include "detail/async_event.hpp"
+#include "metrics/route_metrics.hpp"
 
 #include <courier/dispatcher.hpp>
+#include <courier/error.hpp>
 #include <courier/route.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
@@ -47,23 +49,41 @@ public:
     void stop();
     void stop_now();
     const boost::asio::any_io_executor& executor() const noexcept { return strand_; }
+    const route& served() const noexcept { return route_; }
+    /// Histograms, messages in flight and health, for a scrape or a probe (any thread).
+    const metrics::route_metrics& metrics() const noexcept { return metrics_; }
 
 private:
     using entry = in_flight_table::entry;
     using pool = worker_pool<entry>;
 
     void received(message&& msg, clock::time_point received_at) override;
+    void failed_for_good(std::exception_ptr error) override;
     void confirmed(in_flight_message& m, std::exception_ptr error) noexcept override;
 
     boost::asio::awaitable<bool> open_provider();
     void start_loops();
     boost::asio::awaitable<void> work(pool::worker& w);
     error_action error_handler_decision(const context& ctx, std::exception_ptr error);
+    void handler_finished(const message& msg, clock::duration took) noexcept;
     boost::asio::awaitable<void> provider_call(const message& msg, const settlement_plan& plan);
     boost::asio::awaitable<void> hold_then_release(entry e, settlement_plan plan);
     void settled(entry e, const settlement_plan& plan, std::exception_ptr failure) noexcept;
     boost::asio::awaitable<stop_kind> shut_down();
     void loop_ended(std::string_view what, std::exception_ptr error);
+    // A hook must not throw; one that does is logged, not let into the engine.
+    template <class Hook, class... Args>
+    void call_hook(const Hook& hook, const message& msg, Args&&... args) noexcept
+    {
+        try
+        {
+            hook(std::string_view(route_.name()), msg, std::forward<Args>(args)...);
+        }
+        catch (...)
+        {
+            log_(log_level::error, msg, "a hook threw: {}", error_text(std::current_exception()));
+        }
+    }
 
     boost::asio::any_io_executor inner_;  // what the strand runs on
     boost::asio::any_io_executor strand_; // see make_serial
@@ -78,6 +98,12 @@ private:
     provider_capabilities capabilities_;
     settlement_capabilities settles_;
     std::optional<delivery_counts> delivery_counts_; // for providers that do not count
+    const route_hooks& hooks_;
+    metrics::route_metrics metrics_;
+    // Read the clock around each handler and acknowledgement: for the histograms, or for a
+    // `handled` hook's duration. Off by default: no clock reads per message.
+    bool measure_ = false;
+    std::exception_ptr permanent_failure_; // what stopped the route for good
     async_event changed_; // a stop, a loop or worker ended, a message settled while stopping
     boost::asio::cancellation_signal receive_cancel_;
     boost::asio::cancellation_signal heartbeat_cancel_;

@@ -60,6 +60,7 @@ void route_runner::settled(entry e, const settlement_plan& plan, std::exception_
         // The message stays with the provider, which delivers it again: at-least-once holds,
         // at the cost of a duplicate.
         ++counters_.provider_errors;
+        metrics_.provider_error(failure);
         log_(log_level::error, msg, "{} failed: {}; the message will be delivered again",
                  to_string(plan.outcome), error_text(failure));
     }
@@ -69,6 +70,11 @@ void route_runner::settled(entry e, const settlement_plan& plan, std::exception_
         case settlement::ack:
             ++counters_.acked;
             log_(log_level::debug, msg, "acked");
+            if (shared_.options.record_metrics)
+                metrics_.ack_latency.observe(
+                    std::chrono::duration<double>(shared_.clock->now() - e->settle_started).count());
+            if (hooks_.acknowledged)
+                call_hook(hooks_.acknowledged, msg);
             break;
         case settlement::retry:
             ++counters_.retried;
@@ -77,6 +83,8 @@ void route_runner::settled(entry e, const settlement_plan& plan, std::exception_
         case settlement::release:
             ++counters_.released;
             log_(log_level::info, msg, "released for redelivery");
+            if (hooks_.released)
+                call_hook(hooks_.released, msg);
             break;
         case settlement::leave: ++counters_.left; break;
         }
@@ -98,6 +106,7 @@ void route_runner::settled(entry e, const settlement_plan& plan, std::exception_
             }
     }
     messages_.remove(e);
+    metrics_.in_flight.store(messages_.size(), std::memory_order_relaxed);
     room_.give_back(1);
     // Only a stopping route waits for messages to drain; waking it for every message would
     // cost a post each.

@@ -7,6 +7,7 @@
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
+using std::chrono::milliseconds;
 
 namespace courier::detail {
 
@@ -17,9 +18,15 @@ namespace courier::detail {
 // released. Then the workers and the heartbeat end, and the provider is closed.
 asio::awaitable<stop_kind> route_runner::shut_down()
 {
+    if (!permanent_failure_)
+        metrics_.state = metrics::route_state::stopping;
     receive_cancel_.emit(asio::cancellation_type::total);
     log_(log_level::info, "stopping: {} message(s) in flight, deadline {} ms",
              messages_.size(), shared_.options.shutdown_deadline.count());
+    if (receiving_ && capabilities_.receive_wait_at_stop > milliseconds::zero())
+        log_(log_level::info, "waiting for the receive in flight: a long poll ends within {} s, and what it brings is "
+                              "released",
+             std::chrono::ceil<std::chrono::seconds>(capabilities_.receive_wait_at_stop).count());
     const auto deadline = shared_.clock->now() + shared_.options.shutdown_deadline;
     auto kind = stop_kind::graceful;
     while (receiving_ || !messages_.empty())
@@ -54,6 +61,9 @@ asio::awaitable<stop_kind> route_runner::shut_down()
                  error_text(std::current_exception()));
     }
     log_(log_level::info, "stopped");
+    if (permanent_failure_)
+        co_return stop_kind::failed;
+    metrics_.state = metrics::route_state::stopped;
     co_return kind;
 }
 

@@ -39,6 +39,7 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
             context ctx(msg, route_.name(), log_.underlying(), shared_.blocking_executor);
             log_(log_level::debug, msg, "received (delivery {})", msg.receive_count);
             std::exception_ptr failure;
+            const auto started = measure_ ? shared_.clock->now() : clock::time_point{};
             w.handling = true;
             try
             {
@@ -46,6 +47,8 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
                 result.what = handling_result::succeeded;
                 ++counters_.handled;
                 log_(log_level::debug, msg, "handled");
+                if (measure_)
+                    handler_finished(msg, shared_.clock->now() - started);
             }
             catch (const delete_message& d)
             {
@@ -70,6 +73,8 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
             else if (failure)
             {
                 ++counters_.failed;
+                if (hooks_.failed)
+                    call_hook(hooks_.failed, msg, failure);
                 result = {handling_result::failed, error_handler_decision(ctx, failure)};
             }
         }
@@ -81,6 +86,8 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
             w.cancelled = false;
         }
         const auto plan = plan_settlement(result, {stopping_, terminal_}, settles_, route_.options().leave_delay);
+        if (measure_)
+            e->settle_started = shared_.clock->now();
         // An ack confirmed by callback, or a settlement without a provider call, needs no
         // wait: the worker goes on to the next message at once.
         if (plan.step == provider_step::ack && capabilities_.ack_callback != nullptr)
@@ -106,6 +113,14 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
             settled(e, plan, failure);
         }
     }
+}
+
+void route_runner::handler_finished(const message& msg, clock::duration took) noexcept
+{
+    if (shared_.options.record_metrics)
+        metrics_.handler_duration.observe(std::chrono::duration<double>(took).count());
+    if (hooks_.handled)
+        call_hook(hooks_.handled, msg, std::chrono::duration_cast<std::chrono::nanoseconds>(took));
 }
 
 error_action route_runner::error_handler_decision(const context& ctx, std::exception_ptr error)

@@ -140,7 +140,11 @@ public:
 
     provider_capabilities capabilities() override
     {
-        return {.visibility = this, .retry = this, .ack_callback = this, .redelivery = redelivery_info::exact_count};
+        return {.visibility = this,
+                .retry = this,
+                .ack_callback = this,
+                .redelivery = redelivery_info::exact_count,
+                .receive_wait_at_stop = options_.wait_time};
     }
 
 private:

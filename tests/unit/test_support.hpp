@@ -212,7 +212,7 @@ public:
         if (fail_receives > 0)
         {
             --fail_receives;
-            throw courier::error(courier::errc::transport_failed, "injected receive failure");
+            throw courier::error(receive_failure, "injected receive failure");
         }
         co_return co_await inner_->receive(max);
     }
@@ -252,6 +252,7 @@ public:
     std::atomic<int> opens{0};
     std::atomic<int> receives{0};
     std::atomic<int> fail_receives{0};
+    courier::errc receive_failure = courier::errc::transport_failed; ///< what a failed receive throws
     std::atomic<int> extends{0};
     std::atomic<int> leaves{0};
     std::atomic<int> closes{0};

@@ -54,7 +54,9 @@ std::vector<courier::message> batch(int from, int n)
 struct sink final : courier::detail::message_sink
 {
     void received(courier::message&& msg, courier::clock::time_point) override { ids.push_back(msg.id); }
+    void failed_for_good(std::exception_ptr error) override { permanent = courier::error_text(error); }
     std::vector<std::string> ids;
+    std::string permanent;
 };
 
 } // namespace
@@ -72,12 +74,13 @@ TEST_CASE_FIXTURE(simulated_fixture, "receiver: asks for the room there is, back
     const auto log = logs.make();
     const std::string route = "r";
     courier::detail::route_counters counters;
+    courier::detail::metrics::route_metrics metrics;
     const courier::route_options options{.receive_batch = 5, .receive_error_backoff = 100ms};
     bool stopping = false;
     std::vector<courier::clock::time_point> receive_times;
     asio::co_spawn(io,
-                   courier::detail::receive_loop({source, space, to, *clock, {log, route}, counters, options,
-                                                  io.get_executor()},
+                   courier::detail::receive_loop({source, space, to, *clock, {log, route}, counters, metrics,
+                                                  options, io.get_executor()},
                                                  stopping),
                    asio::detached);
     const auto start = clock->now();
@@ -92,6 +95,9 @@ TEST_CASE_FIXTURE(simulated_fixture, "receiver: asks for the room there is, back
     CHECK(logs.count("receive failed: scripted failure") == 2);
     CHECK(logs.contains("retrying in 100 ms"));
     CHECK(logs.contains("retrying in 200 ms"));
+    CHECK(to.permanent.empty()); // transport failures are retried
+    CHECK_FALSE(metrics.last_receive_failed());
+    CHECK(metrics.provider_errors() == std::map<std::string, std::uint64_t>{{"transport_failed", 2}});
     (void)start;
     // The loop now waits for room: stop it.
     stopping = true;
