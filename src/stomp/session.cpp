@@ -173,10 +173,10 @@ void session::on_bytes(std::string_view bytes)
     }
 }
 
-void session::fail(courier::error e)
+void session::fail(courier::error e, std::uint64_t receipt)
 {
     state_ = session_state::failed;
-    events_.emplace_back(error_event{std::move(e)});
+    events_.emplace_back(error_event{std::move(e), receipt});
 }
 
 void session::handle(frame& f)
@@ -194,7 +194,10 @@ void session::handle(frame& f)
                                  : "the STOMP broker sent an ERROR frame";
         if (!f.body.empty())
             detail += ": " + clip(f.body);
-        fail(error(errc::server_error, std::move(detail), std::move(context)));
+        std::uint64_t receipt = 0;
+        auto id = f.header("receipt-id");
+        std::from_chars(id.data(), id.data() + id.size(), receipt);
+        fail(error(errc::server_error, std::move(detail), std::move(context)), receipt);
         return;
     }
     if (f.command == "CONNECTED")

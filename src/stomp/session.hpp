@@ -89,6 +89,8 @@ struct disconnected_event
 struct error_event
 {
     courier::error error;
+    /// The receipt of the frame the broker refused (its ERROR's `receipt-id`), 0 if none.
+    std::uint64_t receipt = 0;
 };
 
 using session_event =
@@ -140,7 +142,7 @@ public:
 private:
     void require(session_state expected, std::string_view what) const;
     void handle(frame& f);
-    void fail(courier::error e);
+    void fail(courier::error e, std::uint64_t receipt = 0);
 
     session_options options_;
     session_state state_ = session_state::idle;

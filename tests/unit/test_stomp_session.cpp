@@ -120,8 +120,10 @@ TEST_CASE("stomp session: an ERROR frame becomes a server_error with the server'
     CHECK_FALSE(s.poll_event());
 
     auto c = connected_session();
-    c.on_bytes("ERROR\nmessage:not_found\n\nNO_ROUTE\0"s);
+    c.send("/exchange/missing/x", "body");
+    c.on_bytes("ERROR\nmessage:not_found\nreceipt-id:1\n\nNO_ROUTE\0"s);
     auto e2 = next_as<error_event>(c);
+    CHECK(e2.receipt == 1);
     CHECK(courier_test::contains(e2.error.what(), "sent an ERROR frame: NO_ROUTE"));
     CHECK(e2.error.context().server_message == "not_found");
 }
