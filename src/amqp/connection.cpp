@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/multiple_exceptions.hpp>
 #include <boost/asio/this_coro.hpp>
 
 namespace asio = boost::asio;
@@ -62,6 +63,7 @@ void connection::stop() noexcept
 asio::awaitable<void> connection::wait_for(detail::async_event& event, courier::clock::time_point deadline)
 {
     co_await (event.wait() || clock_->sleep_until(deadline));
+    co_await broker::throw_if_cancelled();
 }
 
 bool connection::control_ready() const noexcept
@@ -80,7 +82,11 @@ asio::awaitable<void> connection::run()
         {
             co_await connect_once();
             attempt = 0;
-            co_await (reader() || writer() || heartbeats());
+            co_await (linked(reader()) || linked(writer()) || linked(heartbeats()));
+        }
+        catch (const asio::multiple_exceptions& e)
+        {
+            why = e.first_exception(); // the loop that failed first says why
         }
         catch (...)
         {
@@ -149,6 +155,7 @@ asio::awaitable<void> connection::connect_once()
                                                 + std::to_string(options_.connect_timeout.count()) + " ms");
     ++generation_;
     connected_ = true;
+    link_failed_ = false;
     ending_.reset();
     blocked_ = false;
     last_read_ = last_write_ = clock_->now();
@@ -156,6 +163,32 @@ asio::awaitable<void> connection::connect_once()
     for (auto& s : subscriptions_)
         start_consuming(*s);
     state_event_.notify();
+}
+
+asio::awaitable<void> connection::linked(asio::awaitable<void> part)
+{
+    try
+    {
+        co_await std::move(part);
+    }
+    catch (...)
+    {
+        fail_link();
+        throw;
+    }
+    fail_link();
+}
+
+void connection::fail_link() noexcept
+{
+    // The other two loops may be waiting on an async_event, which a parallel group's
+    // cancellation does not reach inside a nested coroutine: wake them, and close the stream
+    // under the reader.
+    link_failed_ = true;
+    write_event_.notify();
+    never_.notify();
+    if (stream_)
+        stream_->close();
 }
 
 asio::awaitable<void> connection::reader()
@@ -171,7 +204,7 @@ asio::awaitable<void> connection::reader()
         if (ending_)
         {
             wake();
-            co_await never_.wait(); // the writer flushes (close-ok, close) and ends the connection
+            co_await never_.wait(); // until cancelled: the writer flushes (close-ok, close) and ends the connection
             throw boost::system::system_error(asio::error::operation_aborted);
         }
         if (!session_->output().empty())
@@ -189,6 +222,8 @@ asio::awaitable<void> connection::writer()
             if (ending_)
                 throw *ending_;
             co_await write_event_.wait();
+            if (link_failed_)
+                throw boost::system::system_error(asio::error::operation_aborted);
             continue;
         }
         out.clear();
@@ -205,11 +240,16 @@ asio::awaitable<void> connection::writer()
 asio::awaitable<void> connection::heartbeats()
 {
     if (heartbeat_.count() == 0)
-        co_await never_.wait();
+    {
+        co_await never_.wait(); // nothing to do until cancelled
+        throw boost::system::system_error(asio::error::operation_aborted);
+    }
     const auto tick = heartbeat_ / 2;
     for (;;)
     {
         co_await clock_->sleep_for(tick);
+        if (link_failed_)
+            throw boost::system::system_error(asio::error::operation_aborted);
         const auto now = clock_->now();
         if (now - last_write_ >= tick)
         {
@@ -311,7 +351,10 @@ asio::awaitable<void> connection::close()
             stop_.emit(asio::cancellation_type::terminal);
     }
     while (running_)
+    {
         co_await state_event_.wait();
+        co_await broker::throw_if_cancelled();
+    }
     for (auto& s : subscriptions_)
         s->arrived.notify();
 }

@@ -138,6 +138,9 @@ private:
 
     boost::asio::awaitable<void> run();
     boost::asio::awaitable<void> connect_once();
+    /// Runs one of the reader, writer and heartbeat loops; when it ends, ends the other two.
+    boost::asio::awaitable<void> linked(boost::asio::awaitable<void> part);
+    void fail_link() noexcept;
     boost::asio::awaitable<void> reader();
     boost::asio::awaitable<void> writer();
     boost::asio::awaitable<void> heartbeats();
@@ -173,7 +176,7 @@ private:
     std::uint64_t epoch_ = 0;          // channel openings, all channels
     std::uint64_t control_epoch_ = 0;  // openings of channel 1
     bool control_confirming_ = false;  // confirm.select-ok came on channel 1
-    bool connected_ = false, closing_ = false, stopped_ = false, running_ = false;
+    bool connected_ = false, closing_ = false, stopped_ = false, running_ = false, link_failed_ = false;
     bool blocked_ = false;
     std::string blocked_reason_;
     std::optional<courier::error> ending_;

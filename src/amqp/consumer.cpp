@@ -2,6 +2,7 @@
 #include "amqp/connection_state.hpp"
 
 #include "broker/message_id.hpp"
+#include "broker/on_exit.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -252,9 +253,18 @@ asio::awaitable<void> connection::declare(declaration d)
             session_->bind_queue(control_channel, d.bind_queue, d.bind_exchange, d.routing_key, d.arguments);
         rpc waiter;
         replies_.push_back({&waiter, not_topology});
+        // Cancelled before the reply: the reply still comes, in its place, to nobody.
+        broker::on_exit forget([&] {
+            for (auto& r : replies_)
+                if (r.waiter == &waiter)
+                    r.waiter = nullptr;
+        });
         wake();
         while (!waiter.done)
+        {
             co_await waiter.event.wait();
+            co_await broker::throw_if_cancelled();
+        }
         if (!waiter.error)
         {
             topology_.push_back(std::move(d));
@@ -291,11 +301,13 @@ asio::awaitable<void> connection::publish(publish_args a)
         w.message_id = *a.props.message_id;
         const auto epoch = control_epoch_;
         const auto seq = session_->publish(control_channel, a.exchange, a.routing_key, a.mandatory, a.props, a.body);
-        confirms_.emplace(seq, &w);
-        wake();
-        while (!w.done && epoch == control_epoch_ && control_ready() && clock_->now() < deadline)
-            co_await wait_for(w.event, deadline);
-        confirms_.erase(seq);
+        {
+            confirms_.emplace(seq, &w);
+            broker::on_exit forget([&] { confirms_.erase(seq); });
+            wake();
+            while (!w.done && epoch == control_epoch_ && control_ready() && clock_->now() < deadline)
+                co_await wait_for(w.event, deadline);
+        }
         if (w.done)
         {
             if (w.returned)
@@ -331,6 +343,7 @@ asio::awaitable<void> connection::settle(const delivery& d, int how)
         if (generation != generation_ || !connected_)
             throw error(errc::transport_failed, "the AMQP connection dropped before the acknowledgement was written");
         co_await written_event_.wait();
+        co_await broker::throw_if_cancelled();
     }
 }
 

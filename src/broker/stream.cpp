@@ -8,6 +8,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -81,6 +82,13 @@ asio::awaitable<std::unique_ptr<byte_stream>> connect_tcp(asio::any_io_executor 
     boost::system::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     co_return std::make_unique<tcp_stream>(std::move(socket), peer);
+}
+
+asio::awaitable<void> throw_if_cancelled()
+{
+    auto state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none)
+        throw boost::system::system_error(asio::error::operation_aborted);
 }
 
 std::chrono::milliseconds backoff_delay(unsigned attempt, std::chrono::milliseconds base, std::chrono::milliseconds max)

@@ -44,6 +44,11 @@ boost::asio::awaitable<std::unique_ptr<byte_stream>> connect_tcp(boost::asio::an
                                                                  std::string host, std::uint16_t port,
                                                                  std::chrono::milliseconds timeout);
 
+/// Throws `boost::system::system_error` (operation_aborted) if the calling coroutine was
+/// cancelled. An `async_event` wait ends quietly when cancelled; a loop around one calls this
+/// after it, or it would wait again and never let a parallel group (`||`) finish.
+boost::asio::awaitable<void> throw_if_cancelled();
+
 /// The reconnection delay before attempt `attempt` (0-based): base·2^attempt capped at
 /// `max`, jittered within [d/2, d] so that clients dropped together do not return together.
 std::chrono::milliseconds backoff_delay(unsigned attempt, std::chrono::milliseconds base,

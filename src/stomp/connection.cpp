@@ -1,13 +1,14 @@
-// The STOMP connection coroutine, subscriptions and receipted sends (see connection.hpp).
-#include "stomp/connection.hpp"
+// The STOMP connection coroutine (see connection.hpp); subscriptions, acknowledgements and
+// receipted sends are in stomp/consumer.cpp.
+#include "stomp/connection_state.hpp"
 
 #include "broker/url.hpp"
-#include "detail/cancellation.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/multiple_exceptions.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <deque>
@@ -16,21 +17,6 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
 namespace courier::stomp {
-
-struct subscription::state
-{
-    std::string id;
-    subscription_options options;
-    std::deque<delivery> buffer;
-    detail::async_event arrived;
-};
-
-struct connection::send_waiter
-{
-    bool done = false;
-    std::optional<courier::error> error;
-    detail::async_event event;
-};
 
 connection_options parse_url(std::string_view url)
 {
@@ -89,6 +75,7 @@ std::shared_ptr<subscription> connection::subscribe(subscription_options o)
 asio::awaitable<void> connection::wait_for(detail::async_event& event, courier::clock::time_point deadline)
 {
     co_await (event.wait() || clock_->sleep_until(deadline));
+    co_await broker::throw_if_cancelled();
 }
 
 asio::awaitable<void> connection::run()
@@ -102,7 +89,11 @@ asio::awaitable<void> connection::run()
         {
             co_await connect_once();
             attempt = 0;
-            co_await (reader() || writer() || heartbeats());
+            co_await (linked(reader()) || linked(writer()) || linked(heartbeats()));
+        }
+        catch (const asio::multiple_exceptions& e)
+        {
+            why = e.first_exception(); // the loop that failed first says why
         }
         catch (...)
         {
@@ -171,12 +162,39 @@ asio::awaitable<void> connection::connect_once()
                                                 + std::to_string(options_.connect_timeout.count()) + " ms");
     ++generation_;
     connected_ = true;
+    link_failed_ = false;
     ending_.reset();
     disconnected_ = false;
     last_read_ = last_write_ = clock_->now();
     for (auto& [id, s] : subscriptions_)
         session_->subscribe(id, s->options.destination, s->options.prefetch, s->options.headers);
     state_event_.notify();
+}
+
+asio::awaitable<void> connection::linked(asio::awaitable<void> part)
+{
+    try
+    {
+        co_await std::move(part);
+    }
+    catch (...)
+    {
+        fail_link();
+        throw;
+    }
+    fail_link();
+}
+
+void connection::fail_link() noexcept
+{
+    // The other two loops may be waiting on an async_event, which a parallel group's
+    // cancellation does not reach inside a nested coroutine: wake them, and close the stream
+    // under the reader.
+    link_failed_ = true;
+    write_event_.notify();
+    never_.notify();
+    if (stream_)
+        stream_->close();
 }
 
 asio::awaitable<void> connection::reader()
@@ -192,7 +210,7 @@ asio::awaitable<void> connection::reader()
         if (ending_)
         {
             wake();
-            co_await never_.wait(); // the writer flushes and ends the connection
+            co_await never_.wait(); // until cancelled: the writer flushes and ends the connection
             throw boost::system::system_error(asio::error::operation_aborted);
         }
         if (!session_->output().empty())
@@ -246,6 +264,8 @@ asio::awaitable<void> connection::writer()
             if (ending_)
                 throw *ending_;
             co_await write_event_.wait();
+            if (link_failed_)
+                throw boost::system::system_error(asio::error::operation_aborted);
             continue;
         }
         out.clear();
@@ -262,12 +282,17 @@ asio::awaitable<void> connection::writer()
 asio::awaitable<void> connection::heartbeats()
 {
     if (send_every_.count() == 0 && receive_every_.count() == 0)
-        co_await never_.wait();
+    {
+        co_await never_.wait(); // nothing to do until cancelled
+        throw boost::system::system_error(asio::error::operation_aborted);
+    }
     const auto tick = std::min(send_every_.count() ? send_every_ : receive_every_,
                                receive_every_.count() ? receive_every_ : send_every_) / 2;
     for (;;)
     {
         co_await clock_->sleep_for(tick);
+        if (link_failed_)
+            throw boost::system::system_error(asio::error::operation_aborted);
         const auto now = clock_->now();
         if (send_every_.count() && now - last_write_ >= send_every_ - tick)
         {
@@ -325,7 +350,10 @@ asio::awaitable<void> connection::close()
     if (closing_)
     {
         while (running_)
+        {
             co_await state_event_.wait();
+            co_await broker::throw_if_cancelled();
+        }
         co_return;
     }
     closing_ = true;
@@ -340,7 +368,10 @@ asio::awaitable<void> connection::close()
     if (running_)
         stop_.emit(asio::cancellation_type::terminal);
     while (running_)
+    {
         co_await state_event_.wait();
+        co_await broker::throw_if_cancelled();
+    }
     for (auto& [id, s] : subscriptions_)
         s->arrived.notify();
 }
@@ -352,96 +383,6 @@ void connection::stop() noexcept
         stop_.emit(asio::cancellation_type::terminal);
     for (auto& [id, s] : subscriptions_)
         s->arrived.notify();
-}
-
-asio::awaitable<void> connection::send(std::string destination, std::string body, header_list headers)
-{
-    const auto deadline = clock_->now() + options_.publish_timeout;
-    auto self = shared_from_this();
-    for (;;)
-    {
-        while (!connected_ || session_->state() != session_state::connected)
-        {
-            if (closing_ || stopped_)
-                throw error(errc::provider_closed, "STOMP connection " + name_ + " is closed");
-            if (clock_->now() >= deadline)
-                throw error(errc::transport_failed, "no connection to " + name_ + " within the publish timeout of "
-                                                        + std::to_string(options_.publish_timeout.count()) + " ms");
-            co_await wait_for(state_event_, deadline);
-        }
-        send_waiter w;
-        const auto generation = generation_;
-        const auto receipt = session_->send(destination, body, headers);
-        sends_.emplace(receipt, &w);
-        wake();
-        while (!w.done && generation == generation_ && connected_ && clock_->now() < deadline)
-            co_await wait_for(w.event, deadline);
-        sends_.erase(receipt);
-        if (w.done)
-        {
-            if (w.error)
-                throw *w.error;
-            co_return;
-        }
-        if (clock_->now() >= deadline)
-            throw error(errc::transport_failed, "no receipt from " + name_ + " for a SEND to " + destination
-                                                    + " within the publish timeout; it may or may not have been delivered");
-        options_.log.log(log_level::debug, "", "", "{}: sending to {} again after a reconnect", name_, destination);
-    }
-}
-
-asio::awaitable<void> connection::settle(const delivery& d, bool positive)
-{
-    if (d.generation != generation_ || !connected_ || session_->state() != session_state::connected)
-        throw error(errc::stale_receipt, "the STOMP connection this message came on is gone; the broker delivers it "
-                                         "again, so it is not " + std::string(positive ? "acknowledged" : "released"));
-    positive ? session_->ack(d.ack_id) : session_->nack(d.ack_id);
-    const std::uint64_t mark = written_ + writing_ + session_->output().size();
-    wake();
-    const auto generation = generation_;
-    while (written_ < mark)
-    {
-        if (generation != generation_ || !connected_)
-            throw error(errc::transport_failed, "the STOMP connection dropped before the "
-                                                    + std::string(positive ? "ACK" : "NACK") + " was written");
-        co_await written_event_.wait();
-    }
-}
-
-asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, std::chrono::milliseconds wait)
-{
-    auto& c = *connection_;
-    const auto deadline = c.clock_->now() + wait;
-    while (state_->buffer.empty())
-    {
-        if (c.closing_ || c.stopped_)
-            throw error(errc::provider_closed, "STOMP connection " + c.name_ + " is closed");
-        if (c.clock_->now() >= deadline)
-            co_return std::vector<delivery>{};
-        co_await c.wait_for(state_->arrived, deadline);
-    }
-    std::vector<delivery> out;
-    while (!state_->buffer.empty() && out.size() < max)
-    {
-        out.push_back(std::move(state_->buffer.front()));
-        state_->buffer.pop_front();
-    }
-    co_return out;
-}
-
-asio::awaitable<void> subscription::ack(const delivery& d)
-{
-    return connection_->settle(d, true);
-}
-
-asio::awaitable<void> subscription::nack(const delivery& d)
-{
-    return connection_->settle(d, false);
-}
-
-const std::string& subscription::id() const noexcept
-{
-    return state_->id;
 }
 
 } // namespace courier::stomp

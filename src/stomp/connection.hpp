@@ -116,6 +116,9 @@ private:
 
     boost::asio::awaitable<void> run();
     boost::asio::awaitable<void> connect_once();
+    /// Runs one of the reader, writer and heartbeat loops; when it ends, ends the other two.
+    boost::asio::awaitable<void> linked(boost::asio::awaitable<void> part);
+    void fail_link() noexcept;
     boost::asio::awaitable<void> reader();
     boost::asio::awaitable<void> writer();
     boost::asio::awaitable<void> heartbeats();
@@ -135,6 +138,7 @@ private:
     std::uint64_t generation_ = 0;
     bool connected_ = false;
     bool closing_ = false;
+    bool link_failed_ = false;
     bool stopped_ = false;
     std::optional<courier::error> ending_;       // the reader saw the end; the writer flushes, then throws it
     bool disconnected_ = false;                  // DISCONNECT's receipt came
