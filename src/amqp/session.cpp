@@ -11,6 +11,9 @@ struct overloaded : F...
 {
     using F::operator()...;
 };
+// Clang 14 (the fuzz build) has no deduction for aggregates.
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
 
 std::string text_property(const field_table& t, std::string_view name)
 {
