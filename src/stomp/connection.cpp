@@ -290,7 +290,9 @@ asio::awaitable<void> connection::heartbeats()
                                receive_every_.count() ? receive_every_ : send_every_) / 2;
     for (;;)
     {
-        co_await clock_->sleep_for(tick);
+        // Woken early by fail_link: a parallel group's cancellation does not reach a clock
+        // sleep nested this deep, and a stop would otherwise wait for the next tick.
+        co_await wait_for(never_, clock_->now() + tick);
         if (link_failed_)
             throw boost::system::system_error(asio::error::operation_aborted);
         const auto now = clock_->now();
