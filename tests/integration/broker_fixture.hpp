@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <optional>
 #include <unistd.h>
 
 namespace courier_test {
@@ -27,11 +28,30 @@ struct broker_fixture
         return base + "-" + std::to_string(::getpid()) + "-" + std::to_string(++serial);
     }
 
+    /// Runs `fn()` until it completes (then stops the io_context, which the connections'
+    /// timers would keep busy), failing the test after `limit`: generous, since a wall-clock
+    /// limit must hold at a 20x slowdown.
     template <class Fn>
     auto run(Fn fn, std::chrono::milliseconds limit = std::chrono::seconds(120))
     {
+        using result_type = typename decltype(fn())::value_type;
         io.restart();
-        return run_real(io, std::move(fn), limit);
+        std::exception_ptr error;
+        std::optional<std::conditional_t<std::is_void_v<result_type>, int, result_type>> result;
+        bool done = false;
+        asio::co_spawn(io, fn(), [&](std::exception_ptr e, auto... r) {
+            error = e;
+            if constexpr (sizeof...(r) == 1)
+                result.emplace(r...);
+            done = true;
+            io.stop();
+        });
+        io.run_for(limit);
+        REQUIRE_MESSAGE(done, "coroutine did not finish within the time limit");
+        if (error)
+            std::rethrow_exception(error);
+        if constexpr (!std::is_void_v<result_type>)
+            return *result;
     }
 };
 

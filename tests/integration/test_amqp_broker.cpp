@@ -92,11 +92,11 @@ TEST_CASE_FIXTURE(amqp_fixture, "amqp broker: confirmed publish, prefetch-bounde
         CHECK_FALSE(first[0].deliver.redelivered);
         for (auto& d : first)
             co_await sub->ack(d);
-        auto rest = co_await drain(*sub, 3, std::chrono::seconds(10));
+        auto rest = co_await drain(*sub, 2, std::chrono::seconds(10)); // the prefetch again
         REQUIRE(rest.size() == 2);
         for (auto& d : rest)
             co_await sub->ack(d);
-        auto last = co_await drain(*sub, 3, std::chrono::seconds(10));
+        auto last = co_await drain(*sub, 1, std::chrono::seconds(10));
         REQUIRE(last.size() == 1);
         co_await sub->ack(last[0]);
         CHECK((co_await sub->receive(10, std::chrono::milliseconds(500))).empty());
