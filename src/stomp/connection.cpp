@@ -244,12 +244,17 @@ void connection::handle(session_event& e)
     else if (auto* f = std::get_if<error_event>(&e))
     {
         options_.log.log(log_level::error, "", "", "{}: {}", name_, f->error.what());
-        if (auto it = sends_.find(f->receipt); f->receipt != 0 && it != sends_.end())
-        {
-            it->second->done = true;
-            it->second->error = f->error;
-            it->second->event.notify();
-        }
+        // The broker names the frame it refuses by its receipt when it had one; RabbitMQ does
+        // not for every fault (an unknown destination), and then every SEND still waiting is
+        // failed with it: sending them again would only meet the same ERROR until the
+        // publish timeout.
+        for (auto& [receipt, w] : sends_)
+            if (f->receipt == 0 || f->receipt == receipt)
+            {
+                w->done = true;
+                w->error = f->error;
+                w->event.notify();
+            }
         ending_ = f->error;
     }
 }

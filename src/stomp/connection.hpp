@@ -100,7 +100,8 @@ public:
 
     /// SEND with a receipt: returns once the broker confirmed it. Waits for a connection and
     /// sends again after a reconnect, up to `publish_timeout`; an ERROR frame answering it
-    /// fails it with the broker's message (errc::server_error).
+    /// (by its receipt, or without one while it waits) fails it with the broker's message
+    /// (errc::server_error).
     boost::asio::awaitable<void> send(std::string destination, std::string body, header_list headers);
 
     const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
