@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/) with clang in build-fuzz and runs each one for a bounded
 # time against a scratch copy of its committed seed corpus, two at a time.
-#   tools/run-fuzz.sh [seconds-per-target]     default 45; 8 targets -> about 3 min + build
+#   tools/run-fuzz.sh [seconds-per-target]     default 45; 10 targets -> about 4 min + build
 #   FUZZ_TARGETS="fuzz_sigv4 fuzz_sqs_errors" tools/run-fuzz.sh 600   a subset, longer
 #   FUZZ_KEEP=1 tools/run-fuzz.sh               keep the scratch dir (grown corpora, logs)
 # Prints one line per target (executions, exec/s, coverage, features, corpus size) and exits
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-45}"
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || { echo "usage: $0 [seconds-per-target]" >&2; exit 2; }
 all_targets=(fuzz_sqs_responses fuzz_sqs_errors fuzz_sns_envelope fuzz_sns_protocol
-             fuzz_json_decode fuzz_shared_config fuzz_credentials fuzz_sigv4)
+             fuzz_json_decode fuzz_shared_config fuzz_credentials fuzz_sigv4 fuzz_stomp fuzz_amqp)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 
 # The build dependencies plus clang 14 and its runtime (libFuzzer, ASan and UBSan live in

@@ -1,0 +1,29 @@
+// The STOMP connection's bookkeeping types, shared by stomp/connection.cpp (the coroutine)
+// and stomp/consumer.cpp (subscriptions, acknowledgements, sends).
+#ifndef COURIER_SRC_STOMP_CONNECTION_STATE_HPP
+#define COURIER_SRC_STOMP_CONNECTION_STATE_HPP
+
+#include "stomp/connection.hpp"
+
+#include <deque>
+
+namespace courier::stomp {
+
+struct subscription::state
+{
+    std::string id;
+    subscription_options options;
+    std::deque<delivery> buffer;
+    detail::async_event arrived;
+};
+
+struct connection::send_waiter
+{
+    bool done = false;
+    std::optional<courier::error> error;
+    detail::async_event event;
+};
+
+} // namespace courier::stomp
+
+#endif

@@ -1,0 +1,106 @@
+// STOMP subscriptions, acknowledgements and receipted sends on the connection (see
+// connection.hpp).
+#include "stomp/connection_state.hpp"
+
+#include "broker/on_exit.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+namespace asio = boost::asio;
+
+namespace courier::stomp {
+
+asio::awaitable<void> connection::send(std::string destination, std::string body, header_list headers)
+{
+    const auto deadline = clock_->now() + options_.publish_timeout;
+    auto self = shared_from_this();
+    for (;;)
+    {
+        while (!connected_ || session_->state() != session_state::connected)
+        {
+            if (closing_ || stopped_)
+                throw error(errc::provider_closed, "STOMP connection " + name_ + " is closed");
+            if (clock_->now() >= deadline)
+                throw error(errc::transport_failed, "no connection to " + name_ + " within the publish timeout of "
+                                                        + std::to_string(options_.publish_timeout.count()) + " ms");
+            co_await wait_for(state_event_, deadline);
+        }
+        send_waiter w;
+        const auto generation = generation_;
+        const auto receipt = session_->send(destination, body, headers);
+        {
+            sends_.emplace(receipt, &w);
+            broker::on_exit forget([&] { sends_.erase(receipt); });
+            wake();
+            while (!w.done && generation == generation_ && connected_ && clock_->now() < deadline)
+                co_await wait_for(w.event, deadline);
+        }
+        if (w.done)
+        {
+            if (w.error)
+                throw *w.error;
+            co_return;
+        }
+        if (clock_->now() >= deadline)
+            throw error(errc::transport_failed, "no receipt from " + name_ + " for a SEND to " + destination
+                                                    + " within the publish timeout; it may or may not have been delivered");
+        options_.log.log(log_level::debug, "", "", "{}: sending to {} again after a reconnect", name_, destination);
+    }
+}
+
+asio::awaitable<void> connection::settle(const delivery& d, bool positive)
+{
+    if (d.generation != generation_ || !connected_ || session_->state() != session_state::connected)
+        throw error(errc::stale_receipt, "the STOMP connection this message came on is gone; the broker delivers it "
+                                         "again, so it is not " + std::string(positive ? "acknowledged" : "released"));
+    positive ? session_->ack(d.ack_id) : session_->nack(d.ack_id);
+    const std::uint64_t mark = written_ + writing_ + session_->output().size();
+    wake();
+    const auto generation = generation_;
+    while (written_ < mark)
+    {
+        if (generation != generation_ || !connected_)
+            throw error(errc::transport_failed, "the STOMP connection dropped before the "
+                                                    + std::string(positive ? "ACK" : "NACK") + " was written");
+        co_await written_event_.wait();
+        co_await broker::throw_if_cancelled();
+    }
+}
+
+asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, std::chrono::milliseconds wait)
+{
+    auto& c = *connection_;
+    const auto deadline = c.clock_->now() + wait;
+    while (state_->buffer.empty())
+    {
+        if (c.closing_ || c.stopped_)
+            throw error(errc::provider_closed, "STOMP connection " + c.name_ + " is closed");
+        if (c.clock_->now() >= deadline)
+            co_return std::vector<delivery>{};
+        co_await c.wait_for(state_->arrived, deadline);
+    }
+    std::vector<delivery> out;
+    while (!state_->buffer.empty() && out.size() < max)
+    {
+        out.push_back(std::move(state_->buffer.front()));
+        state_->buffer.pop_front();
+    }
+    co_return out;
+}
+
+asio::awaitable<void> subscription::ack(const delivery& d)
+{
+    return connection_->settle(d, true);
+}
+
+asio::awaitable<void> subscription::nack(const delivery& d)
+{
+    return connection_->settle(d, false);
+}
+
+const std::string& subscription::id() const noexcept
+{
+    return state_->id;
+}
+
+} // namespace courier::stomp

@@ -1,0 +1,158 @@
+// The STOMP connection coroutine on simulated time, over an in-memory stream the test plays
+// the broker on: heart-beats sent when idle, a silent broker detected after twice its
+// period, reconnection after a backoff on courier::clock, resubscription on the new
+// connection, and an ACK for a delivery of the dead connection refused without being sent.
+#include "detail/async_event.hpp"
+#include "stomp/connection.hpp"
+#include "test_support.hpp"
+
+using namespace courier_test;
+using namespace std::string_literals;
+namespace stomp = courier::stomp;
+
+namespace {
+
+// One connection's bytes, both ways.
+struct pipe_state
+{
+    std::string to_client, from_client;
+    bool closed = false;
+    courier::detail::async_event readable;
+};
+
+class memory_stream final : public courier::broker::byte_stream
+{
+public:
+    explicit memory_stream(std::shared_ptr<pipe_state> p) : pipe_(std::move(p)) {}
+    asio::awaitable<std::size_t> read_some(char* buffer, std::size_t size) override
+    {
+        while (pipe_->to_client.empty() && !pipe_->closed)
+        {
+            co_await pipe_->readable.wait();
+            co_await courier::broker::throw_if_cancelled();
+        }
+        if (pipe_->to_client.empty())
+            throw courier::error(courier::errc::transport_failed, "memory stream closed");
+        const auto n = std::min(size, pipe_->to_client.size());
+        pipe_->to_client.copy(buffer, n);
+        pipe_->to_client.erase(0, n);
+        co_return n;
+    }
+    asio::awaitable<void> write(std::string_view bytes) override
+    {
+        if (pipe_->closed)
+            throw courier::error(courier::errc::transport_failed, "memory stream closed");
+        pipe_->from_client.append(bytes);
+        co_return;
+    }
+    void close() noexcept override
+    {
+        pipe_->closed = true;
+        pipe_->readable.notify();
+    }
+
+private:
+    std::shared_ptr<pipe_state> pipe_;
+};
+
+struct connection_fixture : simulated_fixture
+{
+    std::vector<std::shared_ptr<pipe_state>> pipes;
+
+    std::shared_ptr<stomp::connection> make()
+    {
+        stomp::connection_options o;
+        o.heartbeat = std::chrono::milliseconds(1000);
+        o.clock = clock;
+        o.log = logs.make(courier::log_level::debug);
+        auto connect = [this](asio::any_io_executor, std::string, std::uint16_t, std::chrono::milliseconds)
+            -> asio::awaitable<std::unique_ptr<courier::broker::byte_stream>> {
+            pipes.push_back(std::make_shared<pipe_state>());
+            co_return std::make_unique<memory_stream>(pipes.back());
+        };
+        return std::make_shared<stomp::connection>(io.get_executor(), o, connect);
+    }
+
+    void server_sends(std::size_t connection, std::string bytes)
+    {
+        pipes.at(connection)->to_client += bytes;
+        pipes.at(connection)->readable.notify();
+    }
+
+    asio::awaitable<void> until(std::function<bool()> condition)
+    {
+        while (!condition())
+            co_await clock->sleep_for(std::chrono::milliseconds(1));
+    }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(connection_fixture, "stomp connection: heart-beats, a silent broker, reconnection, resubscription, stale acks")
+{
+    auto c = make();
+    run_simulated(io, *clock, [&]() -> asio::awaitable<void> {
+        c->start();
+        co_await until([&] { return !pipes.empty() && contains(pipes[0]->from_client, "CONNECT\n"); });
+        CHECK(contains(pipes[0]->from_client, "heart-beat:1000,1000\n"));
+        server_sends(0, "CONNECTED\nversion:1.2\nheart-beat:1000,1000\n\n\0"s);
+        co_await until([&] { return c->connected(); });
+        CHECK(c->generation() == 1);
+
+        auto sub = c->subscribe({.destination = "/queue/q", .prefetch = 5});
+        co_await until([&] { return contains(pipes[0]->from_client, "SUBSCRIBE\n"); });
+        CHECK(contains(pipes[0]->from_client, "id:sub-1\ndestination:/queue/q\nack:client-individual\nprefetch-count:5\n"));
+        server_sends(0, "MESSAGE\nsubscription:sub-1\nmessage-id:m1\nack:a1\n\nbody\0"s);
+        auto got = co_await sub->receive(10, std::chrono::seconds(1));
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].generation == 1);
+
+        // The broker keeps sending heart-beats for 3 s: the connection stays, and ours go out.
+        const auto sent_before = pipes[0]->from_client.size();
+        for (int i = 0; i < 6; ++i)
+        {
+            co_await clock->sleep_for(std::chrono::milliseconds(500));
+            server_sends(0, "\n");
+        }
+        CHECK(c->generation() == 1);
+        CHECK(c->connected());
+        CHECK(pipes[0]->from_client.size() > sent_before); // heart-beat EOLs
+
+        // Then silence: after twice the period the connection is given up.
+        const auto silent_from = clock->now();
+        co_await until([&] { return !c->connected(); });
+        CHECK(clock->now() - silent_from >= std::chrono::milliseconds(2000));
+        CHECK(clock->now() - silent_from <= std::chrono::milliseconds(2600));
+        CHECK_MESSAGE(logs.contains("no heart-beat from"), logs.all());
+
+        // A delivery of the dead connection is not acknowledged, and nothing is written.
+        CHECK_THROWS_WITH_AS(co_await sub->ack(got[0]), doctest::Contains("gone"), courier::error);
+        CHECK_FALSE(contains(pipes[0]->from_client, "ACK\n"));
+
+        // Reconnected after a backoff on the clock, and subscribed again.
+        co_await until([&] { return pipes.size() == 2 && contains(pipes[1]->from_client, "CONNECT\n"); });
+        server_sends(1, "CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0"s);
+        co_await until([&] { return c->connected() && contains(pipes[1]->from_client, "SUBSCRIBE\n"); });
+        CHECK(c->generation() == 2);
+        CHECK(contains(pipes[1]->from_client, "id:sub-1\ndestination:/queue/q\n"));
+        CHECK(logs.contains("reconnecting in"));
+
+        server_sends(1, "MESSAGE\nsubscription:sub-1\nmessage-id:m1\nack:a2\nredelivered:true\n\nbody\0"s);
+        auto again = co_await sub->receive(10, std::chrono::seconds(1));
+        REQUIRE(again.size() == 1);
+        CHECK(again[0].redelivered);
+        co_await sub->ack(again[0]);
+        CHECK(contains(pipes[1]->from_client, "ACK\nid:a2\n"));
+
+        // A graceful close: DISCONNECT with a receipt, answered.
+        auto closing = [&]() -> asio::awaitable<void> { co_await c->close(); };
+        asio::co_spawn(io, closing(), asio::detached);
+        co_await until([&] { return contains(pipes[1]->from_client, "DISCONNECT\nreceipt:"); });
+        server_sends(1, "RECEIPT\nreceipt-id:1\n\n\0"s);
+        co_await until([&] { return !c->connected(); });
+    });
+    CHECK_THROWS_AS(run_simulated(io, *clock, [&]() -> asio::awaitable<void> {
+                        co_await c->send("/queue/q", "late", stomp::header_list());
+                    }),
+                    courier::error);
+}
