@@ -5,15 +5,23 @@
 #                                  the pinned fauxqs server via tools/install-test-deps.sh,
 #                                  and RabbitMQ 3.10 for the STOMP and AMQP tests)
 #   tools/install-deps.sh --fuzz   also clang 14 and its runtime (libFuzzer, ASan, UBSan)
+#   tools/install-deps.sh --cmake  also CMake (to use an installed courier from CMake)
+# Flags combine: tools/install-deps.sh --tests --cmake.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ meson ninja-build pkg-config python3
           libboost1.81-dev libboost-url1.81-dev libsimdjson-dev libfmt-dev libssl-dev openssl
-          doctest-dev)
+          libboost-program-options1.81-dev doctest-dev)
 with_tests=false
-[[ "${1:-}" == "--tests" ]] && with_tests=true
-[[ "${1:-}" == "--fuzz" ]] && packages+=(clang libclang-rt-14-dev)
+for flag in "$@"; do
+    case "$flag" in
+        --tests) with_tests=true ;;
+        --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+        --cmake) packages+=(cmake) ;;
+        *) echo "install-deps: unknown flag $flag (--tests, --fuzz, --cmake)" >&2; exit 2 ;;
+    esac
+done
 if $with_tests && ! command -v npm >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi

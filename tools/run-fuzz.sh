@@ -23,7 +23,7 @@ read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 tools/install-deps.sh --fuzz
 
 if [[ ! -f build-fuzz/build.ninja ]]; then
-    CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtests=false -Dexamples=false \
+    CC=clang CXX=clang++ meson setup build-fuzz --buildtype=debugoptimized -Dfuzz=true -Dtests=false -Dexamples=false \
         -Dtools=false -Dbench=false -Dintegration_tests=false
 fi
 # Only the fuzz targets: the library proper (Asio, Beast) is not needed by them.
