@@ -69,12 +69,12 @@ inline std::error_code make_error_code(errc e) noexcept
 /// empty fields are left out of `what()`.
 struct error_context
 {
-    std::string route;        ///< route name
-    std::string message_id;   ///< provider message id
-    std::string action;       ///< provider action, e.g. "DeleteMessageBatch"
-    std::string queue;        ///< queue name or URL
-    std::string server_code;  ///< server error code, e.g. "AWS.SimpleQueueService.NonExistentQueue"
-    std::string server_message; ///< the server's own text (untrusted, shown as is)
+    std::string route{};        ///< route name
+    std::string message_id{};   ///< provider message id
+    std::string action{};       ///< provider action, e.g. "DeleteMessageBatch"
+    std::string queue{};        ///< queue name or URL
+    std::string server_code{};  ///< server error code, e.g. "AWS.SimpleQueueService.NonExistentQueue"
+    std::string server_message{}; ///< the server's own text (untrusted, shown as is)
     int http_status = 0;      ///< HTTP status, 0 if none
 };
 

@@ -44,12 +44,12 @@ struct memory_queue_options
     /// `dead_letter_queue` instead (SQS redrive policy). Zero disables.
     std::uint32_t max_receive_count = 0;
     /// Where messages go after `max_receive_count` receives.
-    std::shared_ptr<memory_provider> dead_letter_queue;
+    std::shared_ptr<memory_provider> dead_letter_queue{};
     /// FIFO: a group is locked while any of its messages is in flight; groups keep their
     /// order.
     bool fifo = false;
     /// Time source; null means `courier::steady_clock()`.
-    std::shared_ptr<courier::clock> clock;
+    std::shared_ptr<courier::clock> clock{};
 };
 
 /// Counters of an in-memory queue, for tests and examples.
