@@ -31,14 +31,19 @@ public:
             msg.redelivered = msg.receive_count > 1;
             return;
         }
+        // With `flag`, the provider's receive_count is a lower bound (a broker provider
+        // counts the copies its own retries made, in a header); 1 if it knows nothing.
+        const std::uint32_t known = std::max<std::uint32_t>(msg.receive_count, 1);
         if (info == redelivery_info::flag && !msg.redelivered)
         {
-            // The provider says first delivery: whatever this id did before is history.
-            remember(msg.id, 1);
-            msg.receive_count = 1;
+            // The provider says this copy is delivered for the first time: whatever this id
+            // did before, the provider's count covers it.
+            remember(msg.id, known);
+            msg.receive_count = known;
+            msg.redelivered = known > 1;
             return;
         }
-        std::uint32_t n = seen(msg.id) + 1;
+        std::uint32_t n = std::max(seen(msg.id) + 1, info == redelivery_info::flag ? known : 1u);
         if (msg.redelivered)
             n = std::max<std::uint32_t>(n, 2);
         remember(msg.id, n);

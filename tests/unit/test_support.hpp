@@ -233,6 +233,15 @@ public:
         std::lock_guard lock(mutex);
         released.push_back(m.id);
     }
+    void stop_receiving() override
+    {
+        ++stops_receiving;
+        receives_at_stop = receives.load();
+        closes_at_stop = closes.load();
+        std::lock_guard lock(mutex);
+        acked_at_stop = acked.size();
+        inner_->stop_receiving();
+    }
     asio::awaitable<void> close() override
     {
         ++closes;
@@ -256,6 +265,9 @@ public:
     std::atomic<int> extends{0};
     std::atomic<int> leaves{0};
     std::atomic<int> closes{0};
+    std::atomic<int> stops_receiving{0};
+    int receives_at_stop = 0, closes_at_stop = 0; ///< when stop_receiving was called
+    std::size_t acked_at_stop = 0;
     std::mutex mutex;
     std::vector<std::string> acked, retried, released;
     std::vector<std::chrono::milliseconds> extensions;
