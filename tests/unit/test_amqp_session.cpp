@@ -202,7 +202,7 @@ TEST_CASE("amqp session: the broker closes a channel, cancels a consumer, blocks
     auto c = next_as<channel_closed_event>(s);
     CHECK(c.channel == 1);
     REQUIRE(c.error);
-    CHECK(c.error->code() == courier::errc::server_error);
+    CHECK(c.error->code() == courier::errc::not_found);
     CHECK(c.error->context().server_code == "404");
     CHECK(c.error->context().server_message == "NOT_FOUND - no queue 'x' ");
     CHECK(c.error->context().action == "queue.declare");
