@@ -1,5 +1,5 @@
-// courier-load: fills an SQS queue and drains it with a real courier service, for load
-// tests, soak tests and the peer benchmarks.
+// courier-load: fills a queue (SQS, or RabbitMQ over AMQP 0-9-1 or STOMP) and drains it with
+// a real courier service, for load tests, soak tests and the peer benchmarks.
 //
 // `produce` sends numbered JSON messages with SendMessageBatch; `consume` runs a
 // `courier::manager` with one SQS route over them and prints the same JSON line as the
@@ -8,7 +8,7 @@
 // survives SIGKILL; `create-queue` makes a queue for the scripts. Endpoint, region and
 // credentials come from the usual AWS chain, so the same commands work against fauxqs
 // and against AWS.
-#include "load/sqs_consume.hpp"
+#include "load/consume.hpp"
 
 #include <courier/courier.hpp>
 #include <courier/sqs.hpp>
@@ -49,8 +49,10 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
 constexpr const char* usage = R"(usage:
-  courier-load produce --queue-url URL --messages N [--body-bytes B] [--concurrency C]
-  courier-load consume --queue-url URL --messages N [--concurrency C] [--handler-delay-ms D]
+  courier-load produce (--queue-url URL | --broker-url URL --queue NAME) --messages N
+                       [--body-bytes B] [--concurrency C]
+  courier-load consume (--queue-url URL | --broker-url URL --queue NAME) --messages N
+                       [--concurrency C] [--handler-delay-ms D]
                        [--fail-every K] [--ids-out FILE] [--idle-exit-s S]
                        [--wait-time S] [--visibility-timeout S] [--ids-kind seq|message-id]
                        [--threads T]
@@ -88,6 +90,14 @@ bench         consume, configured by the BENCH_* variables of ../shared/peers/ex
 create-queue  creates a queue (".fifo" appended for --fifo) and prints its URL, and then
               its ARN with --print-arn.
 
+--broker-url amqp://user:pass@127.0.0.1:5672/VHOST or stomp://user:pass@127.0.0.1:61613/VHOST
+              (a bare trailing / is the default vhost /) with --queue NAME replaces
+              --queue-url: a durable classic queue, declared if missing (or used as another
+              client declared it); /queue/NAME on STOMP. produce publishes with publisher
+              confirms (AMQP) or receipts (STOMP), C in flight; consume subscribes with a
+              prefetch of C; --wait-time is how long a receive waits; --until-empty is SQS
+              only (a broker gives back a dead consumer's messages at once: use
+              --idle-exit-s). The JSON line and the ids file are those of SQS.
 --endpoint defaults to AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL, then AWS itself; the
 region and credentials come from the AWS environment, files or roles, as in the SDKs.
 Exit status: 0 done, 1 runtime failure, 2 bad arguments.
@@ -198,12 +208,39 @@ std::string make_body(std::int64_t seq, std::size_t bytes)
     return body += "\"}";
 }
 
+// The queue flags: --queue-url for SQS, or --broker-url with --queue.
+void check_queue_flags(const flags& f)
+{
+    if (f.has("broker-url") == f.has("queue-url"))
+        throw usage_error("give either --queue-url (SQS) or --broker-url with --queue");
+    if (f.has("broker-url") != f.has("queue"))
+        throw usage_error("--broker-url and --queue go together");
+    if (f.has("broker-url") && !f.text("broker-url").starts_with("amqp://") && !f.text("broker-url").starts_with("stomp://"))
+        throw usage_error("--broker-url: expected amqp://... or stomp://...");
+}
+
+void print_produced(std::int64_t total, double secs, std::size_t bytes, std::size_t concurrency)
+{
+    fmt::print("{{\"mode\":\"produce\",\"messages\":{},\"seconds\":{:.4f},\"msgs_per_s\":{:.1f},"
+               "\"body_bytes\":{},\"concurrency\":{}}}\n",
+               total, secs, total / secs, make_body(0, bytes).size(), concurrency);
+}
+
 int produce(const flags& f)
 {
-    const auto url = f.required("queue-url");
+    check_queue_flags(f);
     const auto total = f.number("messages", std::nullopt, 1);
     const auto bytes = static_cast<std::size_t>(f.number("body-bytes", 256, 1, 1 << 20));
     const auto concurrency = static_cast<std::size_t>(f.number("concurrency", 8, 1, 1024));
+    if (f.has("broker-url"))
+    {
+        const auto secs = courier::tools::produce_to_broker(
+            f.required("broker-url"), f.required("queue"), total, concurrency,
+            [bytes](std::int64_t seq) { return make_body(seq, bytes); }, log_level(f));
+        print_produced(total, secs, bytes, concurrency);
+        return 0;
+    }
+    const auto url = f.required("queue-url");
 
     asio::io_context io;
     courier::sqs_client client(io.get_executor(), client_options(f, concurrency));
@@ -229,10 +266,7 @@ int produce(const flags& f)
     io.run();
     if (failure)
         std::rethrow_exception(failure);
-    const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
-    fmt::print("{{\"mode\":\"produce\",\"messages\":{},\"seconds\":{:.4f},\"msgs_per_s\":{:.1f},"
-               "\"body_bytes\":{},\"concurrency\":{}}}\n",
-               total, secs, total / secs, make_body(0, bytes).size(), concurrency);
+    print_produced(total, std::chrono::duration<double>(clock_type::now() - start).count(), bytes, concurrency);
     return 0;
 }
 
@@ -244,7 +278,10 @@ int consume(const flags& f)
     o.endpoint = f.text("endpoint");
     o.region = f.text("region");
     o.log = log_level(f);
-    o.queue_url = f.required("queue-url");
+    check_queue_flags(f);
+    o.queue_url = f.text("queue-url");
+    o.broker_url = f.text("broker-url");
+    o.queue = f.text("queue");
     o.messages = f.number("messages", std::nullopt, 1);
     o.in_flight = static_cast<std::size_t>(f.number("concurrency", 10, 1, 100000));
     o.threads = static_cast<std::size_t>(f.number("threads", 1, 1, 64));
@@ -305,7 +342,8 @@ int create_queue(const flags& f)
 } // namespace
 
 const std::set<std::string_view> consume_flags = {
-    "queue-url", "messages",  "concurrency", "handler-delay-ms",   "fail-every",
+    "queue-url", "broker-url", "queue",
+    "messages",  "concurrency", "handler-delay-ms",   "fail-every",
     "ids-out",   "ids-kind",  "idle-exit-s", "wait-time",          "visibility-timeout",
     "threads",   "done-out",  "request-timeout-ms"};
 
@@ -322,7 +360,7 @@ int main(int argc, char** argv)
             }
         if (command == "produce")
             return produce(
-                flags(argc, argv, {"queue-url", "messages", "body-bytes", "concurrency"}));
+                flags(argc, argv, {"queue-url", "broker-url", "queue", "messages", "body-bytes", "concurrency"}));
         if (command == "consume")
             return consume(flags(argc, argv, consume_flags, {"until-empty"}));
         if (command == "bench")

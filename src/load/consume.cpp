@@ -1,5 +1,7 @@
-// The consume run of courier-load and courier-sqs-bench (see sqs_consume.hpp).
-#include "load/sqs_consume.hpp"
+// The consume run of courier-load and the benchmarks, and the broker produce (see consume.hpp).
+#include "load/consume.hpp"
+
+#include "amqp/connection.hpp"
 
 #include <courier/courier.hpp>
 #include <courier/sqs.hpp>
@@ -172,10 +174,107 @@ consume_options options_from_bench_env()
     return o;
 }
 
+namespace {
+
+bool is_amqp(std::string_view url)
+{
+    return url.starts_with("amqp://");
+}
+
+// The route's provider on a broker: its own connection, the queue durable and classic.
+std::shared_ptr<courier::provider> broker_provider(asio::io_context& io, const consume_options& o)
+{
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(o.wait_time);
+    if (is_amqp(o.broker_url))
+    {
+        auto c = courier::amqp::parse_url(o.broker_url);
+        c.log = courier::logger(o.log);
+        return courier::make_amqp_provider(io.get_executor(), std::move(c), {.queue = o.queue, .wait_time = wait});
+    }
+    auto c = courier::stomp::parse_url(o.broker_url);
+    c.log = courier::logger(o.log);
+    return courier::make_stomp_provider(io.get_executor(), std::move(c), {.queue = o.queue, .wait_time = wait});
+}
+
+} // namespace
+
+double produce_to_broker(const std::string& broker_url, const std::string& queue, std::int64_t total,
+                         std::size_t concurrency, const std::function<std::string(std::int64_t)>& make_body,
+                         log_level log)
+{
+    asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+    std::shared_ptr<courier::publisher> publisher;
+    std::function<asio::awaitable<void>()> close;
+    std::function<asio::awaitable<void>()> prepare = []() -> asio::awaitable<void> { co_return; };
+    std::shared_ptr<courier::amqp::client> amqp;
+    std::shared_ptr<courier::stomp::client> stomp;
+    if (is_amqp(broker_url))
+    {
+        auto c = courier::amqp::parse_url(broker_url);
+        c.log = courier::logger(log);
+        amqp = std::make_shared<courier::amqp::client>(io.get_executor(), std::move(c));
+        publisher = amqp->publisher("", queue);
+        prepare = [&]() -> asio::awaitable<void> {
+            courier::amqp::queue_declare_args q{.queue = queue, .durable = true};
+            co_await amqp->connection_ptr()->declare_or_use_queue(std::move(q));
+        };
+        close = [&] { return amqp->close(); };
+    }
+    else
+    {
+        auto c = courier::stomp::parse_url(broker_url);
+        c.log = courier::logger(log);
+        stomp = std::make_shared<courier::stomp::client>(io.get_executor(), std::move(c));
+        publisher = stomp->publisher("/queue/" + queue); // RabbitMQ declares it durable if missing
+        close = [&] { return stomp->close(); };
+    }
+    std::int64_t next = 0;
+    std::exception_ptr failure;
+    std::size_t running = concurrency;
+    const auto start = clock_type::now();
+    clock_type::time_point end{};
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await prepare();
+        for (std::size_t i = 0; i < concurrency; ++i)
+            asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+                while (next < total)
+                {
+                    courier::outgoing_message m;
+                    m.body = make_body(next++);
+                    co_await publisher->publish(std::move(m));
+                }
+            }, [&](std::exception_ptr e) {
+                if (e && !failure)
+                    failure = e;
+                if (e)
+                    next = total;
+                if (--running == 0)
+                {
+                    end = clock_type::now();
+                    asio::co_spawn(io, close(), asio::detached);
+                }
+            });
+    }, [&](std::exception_ptr e) {
+        if (e)
+        {
+            failure = e;
+            asio::co_spawn(io, close(), asio::detached);
+        }
+    });
+    io.run();
+    if (failure)
+        std::rethrow_exception(failure);
+    return std::chrono::duration<double>(end - start).count();
+}
+
 int run_consume(const consume_options& o)
 {
-    if (o.queue_url.empty() || o.messages < 1 || o.in_flight < 1 || o.threads < 1)
-        throw std::invalid_argument("consume needs a queue URL, messages, in-flight and threads >= 1");
+    const bool on_broker = !o.broker_url.empty();
+    if ((on_broker ? o.queue.empty() : o.queue_url.empty()) || o.messages < 1 || o.in_flight < 1 || o.threads < 1)
+        throw std::invalid_argument("consume needs a queue URL (or a broker URL and a queue), messages, in-flight "
+                                    "and threads >= 1");
+    if (on_broker && o.until_empty)
+        throw std::invalid_argument("--until-empty is for SQS; on a broker use --idle-exit-s");
     const std::int64_t total = o.messages;
     const ids_file ids(o.ids_path);
     const ids_file done(o.done_path);
@@ -195,7 +294,7 @@ int run_consume(const consume_options& o)
     client_opts.verify_md5 = o.verify_md5;
     if (o.request_timeout.count() > 0)
         client_opts.aws.request_timeout = o.request_timeout;
-    auto client = std::make_shared<courier::sqs_client>(io.get_executor(), std::move(client_opts));
+    auto client = on_broker ? nullptr : std::make_shared<courier::sqs_client>(io.get_executor(), std::move(client_opts));
     // The watcher's timer is also cancelled from the handler: one strand serialises both.
     const auto watch = asio::make_strand(io);
     asio::steady_timer tick(watch);
@@ -233,10 +332,14 @@ int run_consume(const consume_options& o)
         if (handled_all)
             asio::post(watch, [&] { tick.cancel(); }); // wake the watcher now, on its own turn
     };
-    courier::sqs_queue_options queue{.queue_url = o.queue_url,
-                                     .wait_time = o.wait_time,
-                                     .visibility_timeout = o.visibility_timeout};
-    mgr.add_route("load", courier::make_sqs_provider(client, std::move(queue)), courier::json<load_body>{},
+    std::shared_ptr<courier::provider> provider;
+    if (on_broker)
+        provider = broker_provider(io, o);
+    else
+        provider = courier::make_sqs_provider(client, {.queue_url = o.queue_url,
+                                                       .wait_time = o.wait_time,
+                                                       .visibility_timeout = o.visibility_timeout});
+    mgr.add_route("load", std::move(provider), courier::json<load_body>{},
                   handle,
                   {.max_in_flight = o.in_flight,
                    .on_error = courier::retry_with_backoff({.base = 200ms, .max = 5s})});
@@ -344,7 +447,7 @@ int run_consume(const consume_options& o)
                o.peer, total, secs, handled > 0 ? handled / secs : 0, user, sys,
                handled > 0 ? (user + sys) * 1e6 / handled : 0, duplicates, total - in_range, o.mode,
                o.in_flight, o.threads, o.handler_delay.count(), t.invocations, s.failed,
-               s.retried, s.acked, s.provider_errors, client->requests_sent(),
+               s.retried, s.acked, s.provider_errors, client ? client->requests_sent() : 0,
                s.in_flight_peak, peak_rss_kib(), o.verify_md5, stopped_by, code);
     std::fflush(stdout);
     return code == courier::exit_error ? 1 : 0;

@@ -1,15 +1,17 @@
-// The consume run shared by `courier-load consume|bench` and `bench/courier-sqs-bench`:
-// a real `courier::manager` with one SQS route drains a queue, and one JSON line tells
-// how fast, at what CPU cost and with what peak memory. One implementation, so the
-// figures of the load tool and of the benchmark cannot drift apart.
-#ifndef COURIER_SRC_LOAD_SQS_CONSUME_HPP
-#define COURIER_SRC_LOAD_SQS_CONSUME_HPP
+// The consume run shared by `courier-load consume|bench`, `bench/courier-sqs-bench` and
+// `bench/broker-bench`: a real `courier::manager` with one route (SQS, or a RabbitMQ queue
+// over AMQP 0-9-1 or STOMP) drains a queue, and one JSON line tells how fast, at what CPU
+// cost and with what peak memory. One implementation, so the figures of the load tool and
+// of the benchmarks cannot drift apart.
+#ifndef COURIER_SRC_LOAD_CONSUME_HPP
+#define COURIER_SRC_LOAD_CONSUME_HPP
 
 #include <courier/logger.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace courier::tools {
@@ -23,6 +25,11 @@ struct consume_options
     log_level log = log_level::warning;
     /// The queue, passed only as the QueueUrl parameter.
     std::string queue_url;
+    /// Instead of SQS: `amqp://user:pass@host:port/vhost` or `stomp://...` (a bare trailing
+    /// `/` is the vhost "/"), and the queue's name there (a durable classic queue, declared
+    /// if missing; `/queue/<queue>` on STOMP).
+    std::string broker_url;
+    std::string queue;
     /// Messages to handle (distinct ones, unless `count_invocations`).
     std::int64_t messages = 0;
     /// The route's max_in_flight.
@@ -53,7 +60,8 @@ struct consume_options
     std::chrono::milliseconds request_timeout{0};
     /// Stop once the queue reports no message (visible, in flight or delayed) instead of
     /// after `messages` seqs: a run through faults or restarts is done only when nothing is
-    /// left, since a lost ack brings its message back after the visibility timeout.
+    /// left, since a lost ack brings its message back after the visibility timeout. SQS
+    /// only: a broker gives back what a dead consumer held at once, so `idle_exit` serves.
     bool until_empty = false;
     /// Stop after `messages` successful invocations instead of `messages` distinct seqs,
     /// and keep no per-message sets: for the stub server, whose bodies repeat.
@@ -68,6 +76,13 @@ struct consume_options
 /// Runs the consume described by `o` and prints its JSON line on stdout. Returns the
 /// process exit status (0 done, 1 the manager ended in error). Throws on bad settings.
 int run_consume(const consume_options& o);
+
+/// What `courier-load produce --broker-url` does: `messages` bodies (from `make_body`) to
+/// `queue` (declared durable if missing), `concurrency` confirmed publishes in flight.
+/// Returns the seconds it took; throws what a publish threw.
+double produce_to_broker(const std::string& broker_url, const std::string& queue, std::int64_t messages,
+                         std::size_t concurrency, const std::function<std::string(std::int64_t)>& make_body,
+                         log_level log);
 
 /// The run `../shared/peers/external-bench.mjs` asks for, from its BENCH_* variables:
 /// queue, endpoint, messages, wait time, MessageIds to BENCH_IDS_FILE. BENCH_CONCURRENCY
