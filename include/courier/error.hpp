@@ -94,6 +94,9 @@ public:
     const error_context& context() const noexcept { return context_; }
     /// The description without the context fields.
     const std::string& detail() const noexcept { return detail_; }
+    /// The description with the context fields other than route and message id, for a log
+    /// line that names those already.
+    std::string without_route_and_message() const;
 
 private:
     std::string rendered_;

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -76,6 +77,11 @@ private:
 
     std::function<signature> fn_;
 };
+
+/// The text of `error` for a line logged through `ctx` (which already names the route and
+/// the message): a `courier::error` without its route and message id, anything else as
+/// `error_text` gives it.
+std::string error_text(std::exception_ptr error, const context& ctx);
 
 /// True if `error` is a translation failure (the body could not be turned into the
 /// handler's type): retrying will not help, so error handlers usually ack it or leave it

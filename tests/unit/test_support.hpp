@@ -146,6 +146,7 @@ struct simulated_fixture
     std::shared_ptr<courier::memory_provider> queue(courier::memory_queue_options o = {})
     {
         o.clock = clock;
+        o.log = logs.make();
         return std::make_shared<courier::memory_provider>(std::move(o));
     }
 };
