@@ -8,6 +8,9 @@
 // once, from simdjson's unescaped buffer into the result.
 #include "protocol.hpp"
 
+#include "aws/binary_attributes.hpp"
+#include "aws/excerpt.hpp"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -20,8 +23,8 @@ namespace courier::sqs {
 namespace {
 
 namespace dom = simdjson::dom;
-using detail::capped;
-using detail::excerpt;
+using aws::capped;
+using aws::excerpt;
 
 // Names where a body went wrong. Each shape error says which field, in which entry.
 struct reader
@@ -238,9 +241,9 @@ void response_parser::impl::read_message_attributes(dom::element value, message&
             note(problem, where() + " has no DataType");
             continue;
         }
-        if (detail::is_binary_type(type))
+        if (aws::is_binary_type(type))
         {
-            auto bytes = binary_value ? detail::decode_base64(*binary_value) : std::nullopt;
+            auto bytes = binary_value ? aws::decode_base64(*binary_value) : std::nullopt;
             if (!bytes)
             {
                 note(problem, where() + " has no valid base64 BinaryValue");

@@ -399,7 +399,7 @@ TEST_SUITE("sqs json escaping")
         for (const sample& s : samples)
         {
             CAPTURE(s.text);
-            CHECK(sqs::detail::first_invalid_utf8(s.text) == s.offset);
+            CHECK(courier::aws::first_invalid_utf8(s.text) == s.offset);
             const courier::error e = error_from([&] {
                 sqs::render(sqs::send_message_request{.queue_url = "q", .body = s.text});
             });
@@ -408,7 +408,7 @@ TEST_SUITE("sqs json escaping")
             CHECK(contains(e.detail(), "MessageBody is not valid UTF-8"));
             CHECK(contains(e.detail(), "at offset " + std::to_string(s.offset) + ")"));
         }
-        CHECK(sqs::detail::first_invalid_utf8("plain ascii and \xc3\xa9") == std::string::npos);
+        CHECK(courier::aws::first_invalid_utf8("plain ascii and \xc3\xa9") == std::string::npos);
     }
 
     TEST_CASE("invalid UTF-8 anywhere in a request names the field")
@@ -451,7 +451,7 @@ TEST_SUITE("sqs json escaping")
             }
             const bool valid = simdjson::validate_utf8(text.data(), text.size());
             REQUIRE(accepted == valid);
-            REQUIRE(valid == (sqs::detail::first_invalid_utf8(text) == std::string::npos));
+            REQUIRE(valid == (courier::aws::first_invalid_utf8(text) == std::string::npos));
         }
     }
 }
@@ -468,24 +468,24 @@ TEST_SUITE("sqs base64 and md5")
         for (const auto& [plain, encoded] : vectors)
         {
             std::string out;
-            sqs::detail::append_base64(out, plain);
+            courier::aws::append_base64(out, plain);
             CHECK(out == encoded);
-            CHECK(sqs::detail::decode_base64(encoded) == plain);
+            CHECK(courier::aws::decode_base64(encoded) == plain);
         }
-        CHECK(sqs::detail::decode_base64("Zg") == "f"); // padding is optional
-        CHECK(sqs::detail::decode_base64("Zm8") == "fo");
+        CHECK(courier::aws::decode_base64("Zg") == "f"); // padding is optional
+        CHECK(courier::aws::decode_base64("Zm8") == "fo");
         for (std::string_view bad : {"Zm9v!"sv, "Z"sv, "Zm9=v"sv, "===="sv, "Zg=a"sv, "Zm 9v"sv,
                                      "Zg==="sv})
         {
             CAPTURE(bad);
-            CHECK_FALSE(sqs::detail::decode_base64(bad).has_value());
+            CHECK_FALSE(courier::aws::decode_base64(bad).has_value());
         }
         std::string all;
         for (int c = 0; c < 256; ++c)
             all += static_cast<char>(c);
         std::string encoded;
-        sqs::detail::append_base64(encoded, all);
-        CHECK(sqs::detail::decode_base64(encoded) == all);
+        courier::aws::append_base64(encoded, all);
+        CHECK(courier::aws::decode_base64(encoded) == all);
     }
 
     TEST_CASE("body MD5")
