@@ -1,6 +1,9 @@
 // Tests for src/sqs/protocol.hpp: every request body as a literal, the JSON escaper byte by
 // byte against a naive reference, UTF-8 rejection, base64 and MD5 against published vectors,
 // realistic and broken responses of every action, and every error-body shape.
+#include "aws/binary_attributes.hpp"
+#include "aws/error_codes.hpp"
+#include "aws/utf8.hpp"
 #include "sqs/protocol.hpp"
 #include "test_support.hpp"
 
@@ -1128,19 +1131,19 @@ TEST_SUITE("sqs error responses")
               "RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException"})
         {
             CAPTURE(code);
-            CHECK(sqs::is_throttling_code(code));
-            CHECK_FALSE(sqs::is_transient_code(code));
+            CHECK(courier::aws::is_throttling_code(code));
+            CHECK_FALSE(courier::aws::is_transient_code(code));
         }
         for (std::string_view code : {"RequestTimeout", "RequestTimeoutException", "InternalError"})
         {
             CAPTURE(code);
-            CHECK(sqs::is_transient_code(code));
-            CHECK_FALSE(sqs::is_throttling_code(code));
+            CHECK(courier::aws::is_transient_code(code));
+            CHECK_FALSE(courier::aws::is_throttling_code(code));
         }
         for (std::string_view code : {""sv, "QueueDoesNotExist"sv, "throttling"sv, "Throttling "sv})
         {
-            CHECK_FALSE(sqs::is_throttling_code(code));
-            CHECK_FALSE(sqs::is_transient_code(code));
+            CHECK_FALSE(courier::aws::is_throttling_code(code));
+            CHECK_FALSE(courier::aws::is_transient_code(code));
         }
     }
 }
