@@ -665,3 +665,36 @@ TEST_CASE("sqs bad answers: a batch entry the server keeps failing fails after t
     });
     CHECK(batches == 4);
 }
+
+TEST_CASE("sqs provider: the batch window runs on the client's clock")
+{
+    // An hour-long window, on simulated time: the acknowledgement waits for it while another
+    // message is still in hand (nothing sends the batch early), and takes no real time.
+    courier_test::log_capture logs;
+    auto clock = std::make_shared<courier::testing::simulated_clock>();
+    courier::clock::duration waited{};
+    std::vector<courier::clock::time_point> sent_at;
+    courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
+        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+            if (action_of(r) == "ReceiveMessage")
+                return {200, two_messages};
+            sent_at.push_back(clock->now());
+            return {200, R"({"Successful":[{"Id":"0"}]})"};
+        });
+        auto options = client_options(server.url(), logs);
+        options.aws.clock = clock;
+        auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
+        auto queue = queue_options();
+        queue.batch_window = 1h;
+        auto provider = courier::make_sqs_provider(client, queue);
+        const auto messages = co_await provider->receive(10);
+        REQUIRE(messages.size() == 2);
+        const auto start = clock->now();
+        co_await provider->ack(messages[0]);
+        waited = clock->now() - start;
+        co_await provider->ack(messages[1]); // the last one in hand: sent at once
+        CHECK(clock->now() - start == waited);
+    });
+    CHECK(waited == 1h);
+    CHECK(sent_at.size() == 2);
+}
