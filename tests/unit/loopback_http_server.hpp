@@ -52,10 +52,6 @@ using tcp = asio::ip::tcp;
 // For the operations whose failure is expected (EOF, a closed acceptor).
 inline constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
-/// A guard against hangs for tests on real sockets (see the file comment): 20 times the
-/// slowest such test on a loaded machine, and under meson's 300 s per test binary.
-inline constexpr std::chrono::seconds hang_guard{120};
-
 // Runs `body(io)` as a coroutine; fails the test if it has not finished within `limit`.
 template <class Body>
 void run_test(Body body, std::chrono::steady_clock::duration limit = hang_guard)
