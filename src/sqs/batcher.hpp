@@ -88,7 +88,7 @@ public:
         {
             open_ = std::make_shared<batch>();
             open_->deadline = clock_->now() + window_;
-            if (!timer_armed_)
+            if (!window_waiting_)
                 arm(open_->deadline);
         }
         ticket t{open_, open_->entries.size()};
@@ -168,7 +168,7 @@ private:
     // touches the batcher only if it is still alive.
     void arm(courier::clock::time_point at)
     {
-        timer_armed_ = true;
+        window_waiting_ = true;
         boost::asio::co_spawn(executor_, wait_window(alive_, clock_, at), boost::asio::detached);
     }
 
@@ -183,7 +183,7 @@ private:
         co_await (window_wake_.wait() || clock->sleep_until(at));
         if (!*alive) // the batcher is gone
             co_return;
-        timer_armed_ = false;
+        window_waiting_ = false;
         if (!open_)
             co_return;
         if (clock->now() >= open_->deadline)
@@ -227,7 +227,7 @@ private:
     std::chrono::milliseconds window_;
     send_fn send_;
     courier::detail::async_event window_wake_; // ends the window's wait early
-    bool timer_armed_ = false;
+    bool window_waiting_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::shared_ptr<batch> open_;
     std::size_t in_flight_ = 0;
