@@ -29,6 +29,11 @@ public:
     /// The current time.
     virtual time_point now() const = 0;
 
+    /// The current calendar time: what is compared with times other machines send (the
+    /// expiration of temporary AWS credentials, the Date of a server's answer) and what
+    /// signatures carry. Moves with `now()`. Default: `std::chrono::system_clock::now()`.
+    virtual std::chrono::system_clock::time_point system_now() const;
+
     /// Suspends the calling coroutine until `deadline`, on the coroutine's executor.
     ///
     /// Cancellation: any cancellation type ends the wait early by throwing

@@ -5,7 +5,6 @@
 #include <courier/error.hpp>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -85,6 +84,7 @@ signed_client::signed_client(asio::any_io_executor executor,
                              service_names service,
                              error_reader read_error)
     : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : courier::steady_clock()),
       strand_(detail::make_serial(executor)),
       region_(pick_region(options_, service)),
       endpoint_(resolve_endpoint(service.env_suffix, service.host_prefix, options_.endpoint, region_)),
@@ -94,7 +94,7 @@ signed_client::signed_client(asio::any_io_executor executor,
       read_error_(std::move(read_error))
 {
     if (!options_.credentials)
-        options_.credentials = default_credentials_chain(executor, {.log = options_.log});
+        options_.credentials = default_credentials_chain(executor, {.log = options_.log, .clock = clock_});
 }
 
 asio::awaitable<std::string> signed_client::call(service_request request, milliseconds timeout)
@@ -140,6 +140,8 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
 {
     http::retry_state attempts(retry_);
     const error_context where{.action = std::string(request.action), .queue = std::string(request.resource)};
+    bool credentials_renewed = false;
+    bool clock_corrected = false;
     for (;;)
     {
         const credentials creds = co_await options_.credentials->get();
@@ -156,7 +158,7 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         const auto headers = signer_.sign(
             http_request{.method = "POST", .path = "/", .query = {},
                          .headers = std::span(to_sign, signed_count), .body = request.body},
-            creds, std::chrono::system_clock::now());
+            creds, skew_.signing_time(clock_->system_now()));
         req.headers.emplace_back("Content-Type", request.content_type);
         if (!request.target.empty())
             req.headers.emplace_back("X-Amz-Target", request.target);
@@ -210,6 +212,8 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         else
         {
             auto answer = read_error_(resp, request);
+            if (sign_again(answer, resp, creds, request, credentials_renewed, clock_corrected))
+                continue;
             failure = {.retryable = answer.retryable, .timeout = false, .throttling = answer.throttling};
             final_error = std::make_exception_ptr(std::move(answer.error));
         }
@@ -219,9 +223,44 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
             std::rethrow_exception(final_error);
         options_.log.log(log_level::debug, {}, {}, "{} attempt {} failed ({}); retrying in {} ms", request.action,
                          attempts.attempts(), error_text(final_error), decision.delay.count());
-        asio::steady_timer pause(co_await asio::this_coro::executor, decision.delay);
-        co_await pause.async_wait(asio::use_awaitable);
+        co_await clock_->sleep_for(decision.delay);
     }
+}
+
+bool signed_client::sign_again(const failed_answer& answer, const http::response& response, const credentials& used,
+                               const service_request& request, bool& renewed, bool& corrected)
+{
+    const auto& context = answer.error.context();
+    switch (answer.auth)
+    {
+    case auth_refusal::none:
+        return false;
+    case auth_refusal::expired_credentials:
+    case auth_refusal::invalid_credentials:
+        if (renewed)
+            return false;
+        renewed = true;
+        if (!options_.credentials->invalidate(used))
+            return false;
+        options_.log.log(log_level::warning, {}, {},
+                         "{}: the server refused the credentials {} ({}: {}); signing again with fresh ones from {}",
+                         request.action, used.access_key_id, context.server_code, context.server_message,
+                         options_.credentials->name());
+        return true;
+    case auth_refusal::clock_skew:
+        if (corrected)
+            return false;
+        corrected = true;
+        if (!skew_.correct(response.header("date"), clock_->system_now()))
+            return false;
+        options_.log.log(log_level::warning, {}, {},
+                         "{}: the server says the request time is off ({}: {}); signing again with its time "
+                         "(its clock minus ours: {} s)",
+                         request.action, context.server_code, context.server_message,
+                         std::chrono::duration_cast<std::chrono::seconds>(skew_.offset()).count());
+        return true;
+    }
+    return false;
 }
 
 } // namespace courier::aws

@@ -1,16 +1,17 @@
 // Tests of the credential sources that speak HTTP (container endpoint, IMDSv2, STS web
-// identity) and of the refresh policy, against small servers each test starts in-process on
-// 127.0.0.1 port 0, as test_http_client.cpp does. The chain is pointed at them through the
-// variables and options the SDKs define, so these tests go through the public API. Every test
-// runs under run_test, which fails it if it takes more than a few seconds.
+// identity), against small servers each test starts in-process on 127.0.0.1 port 0, as
+// test_http_client.cpp does. The chain is pointed at them through the variables and options
+// the SDKs define, so these tests go through the public API. The refresh policy itself is
+// tested without sockets, on simulated time, in test_refreshing_provider.cpp. Every test runs
+// under run_test, whose time limit only catches a hang.
 #include "aws/credential_parsing.hpp"
 #include "courier/aws/credentials_provider.hpp"
 #include "courier/error.hpp"
 
+#include "container_credentials.hpp"
 #include "credentials_support.hpp"
 #include "loopback_http_server.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <doctest/doctest.h>
@@ -19,9 +20,9 @@
 namespace asio = boost::asio;
 namespace aws = courier::aws;
 using namespace std::chrono_literals;
-using namespace boost::asio::experimental::awaitable_operators;
 using courier::errc;
 using courier_test::contains;
+using courier_test::creds_json;
 using courier_test::env_scope;
 using courier_test::eventually;
 using courier_test::http_server;
@@ -29,27 +30,9 @@ using courier_test::log_capture;
 using courier_test::reply;
 using courier_test::run_test;
 using courier_test::seen_request;
-using courier_test::sleep;
 using std::chrono::system_clock;
 
 namespace {
-
-// An expiration with milliseconds, so tests can use short lifetimes.
-std::string iso_ms(system_clock::time_point t)
-{
-    std::string text = aws::format_iso8601(t);
-    text.pop_back();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-    return fmt::format("{}.{:03}Z", text, ms.count() % 1000);
-}
-
-std::string creds_json(const std::string& key, const std::string& secret,
-                       const std::string& token, system_clock::time_point expiration)
-{
-    return fmt::format(R"({{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"{}",)"
-                       R"("SecretAccessKey":"{}","Token":"{}","Expiration":"{}"}})",
-                       key, secret, token, iso_ms(expiration));
-}
 
 // Options for chains under test: logs captured (at trace level) and short timeouts.
 aws::credential_chain_options options_with(log_capture& log)
@@ -70,20 +53,6 @@ asio::awaitable<courier::error> get_error(std::shared_ptr<aws::credentials_provi
     }
     FAIL("get() did not throw courier::error");
     throw std::logic_error("unreachable");
-}
-
-// A container endpoint that counts its answers: "AKID-1", "AKID-2", ..., each valid for
-// `lifetime`; from answer `fail_from` on (0-based) it answers 500.
-http_server::handler numbered_credentials(std::chrono::milliseconds lifetime,
-                                          std::size_t fail_from = SIZE_MAX)
-{
-    return [=](const seen_request&, std::size_t i) {
-        if (i >= fail_from)
-            return reply{500, R"({"code":"Broken","message":"injected"})"};
-        const std::string n = std::to_string(i + 1);
-        return reply{200, creds_json("AKID-" + n, "SECRET-" + n, "TOKEN",
-                                     system_clock::now() + lifetime)};
-    };
 }
 
 } // namespace
@@ -250,93 +219,6 @@ TEST_CASE("web identity: from the config profile")
     });
 }
 
-TEST_CASE("refresh: credentials within 5 minutes of expiry refresh in the background, once")
-{
-    env_scope env;
-    log_capture log;
-    run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        http_server server(io, numbered_credentials(2min));
-        server.set_delay(100ms);
-        env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/c");
-        auto chain = aws::default_credentials_chain(io.get_executor(), options_with(log));
-
-        // Nothing cached: concurrent callers wait for one shared fetch.
-        auto [a, b, c] = co_await (chain->get() && chain->get() && chain->get());
-        CHECK(server.requests().size() == 1);
-        CHECK(a.access_key_id == "AKID-1");
-        CHECK(b.access_key_id == "AKID-1");
-        CHECK(c.access_key_id == "AKID-1");
-
-        // Due soon: callers get the cached set at once; one background refresh runs.
-        const auto start = std::chrono::steady_clock::now();
-        auto [d, e] = co_await (chain->get() && chain->get());
-        CHECK(std::chrono::steady_clock::now() - start < 90ms); // did not wait for the server
-        CHECK(d.access_key_id == "AKID-1");
-        CHECK(e.access_key_id == "AKID-1");
-        CHECK(co_await eventually([&] { return server.requests().size() == 2; }));
-        CHECK(co_await eventually([&] { return log.contains("got AKID-2"); }));
-        CHECK((co_await chain->get()).access_key_id == "AKID-2");
-
-        // AKID-2 is due soon too, but a background refresh just ran: no new request yet.
-        co_await sleep(200ms);
-        CHECK(server.requests().size() == 2);
-    });
-}
-
-TEST_CASE("refresh: a cancelled caller stops waiting; the fetch goes on for the others")
-{
-    env_scope env;
-    log_capture log;
-    run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        http_server server(io, numbered_credentials(1h));
-        server.set_delay(300ms);
-        env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/c");
-        auto chain = aws::default_credentials_chain(io.get_executor(), options_with(log));
-        const auto start = std::chrono::steady_clock::now();
-        const auto first = co_await (chain->get() || sleep(50ms)); // the timer wins
-        CHECK(first.index() == 1);
-        CHECK(std::chrono::steady_clock::now() - start < 250ms);
-        CHECK((co_await chain->get()).access_key_id == "AKID-1"); // joins the same fetch
-        CHECK(server.requests().size() == 1);
-    });
-}
-
-TEST_CASE("refresh: a failed refresh keeps still-valid credentials and logs a warning")
-{
-    env_scope env;
-    log_capture log;
-    run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        http_server server(io, numbered_credentials(2min, 1));
-        env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/c");
-        auto chain = aws::default_credentials_chain(io.get_executor(), options_with(log));
-        CHECK((co_await chain->get()).access_key_id == "AKID-1");
-        CHECK((co_await chain->get()).access_key_id == "AKID-1"); // starts the refresh
-        CHECK(co_await eventually([&] { return log.contains("WARN credentials: refresh from"); }));
-        CHECK(log.contains("container endpoint failed, keeping the cached ones"));
-        CHECK(log.contains("HTTP 500"));
-        CHECK((co_await chain->get()).access_key_id == "AKID-1");
-        CHECK(server.requests().size() == 2);
-    });
-}
-
-TEST_CASE("refresh: expired credentials and a failing refresh give no_credentials")
-{
-    env_scope env;
-    log_capture log;
-    run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        http_server server(io, numbered_credentials(600ms, 1));
-        env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/c");
-        auto options = options_with(log);
-        auto chain = aws::default_credentials_chain(io.get_executor(), options);
-        CHECK((co_await chain->get()).access_key_id == "AKID-1");
-        co_await sleep(700ms);
-        const auto e = co_await get_error(chain);
-        CHECK(e.code() == errc::no_credentials);
-        CHECK(contains(e.what(), "could not get credentials from container endpoint"));
-        CHECK(contains(e.what(), "HTTP 500"));
-    });
-}
-
 TEST_CASE("secrets appear in no error message and no log line")
 {
     env_scope env;
@@ -344,18 +226,23 @@ TEST_CASE("secrets appear in no error message and no log line")
     std::vector<std::string> messages;
     const std::vector<std::string> secrets = {"SECRET-SENTINEL", "TOKEN-SENTINEL", "JWT-SENTINEL",
                                               "FILE-SECRET-SENTINEL"};
+    // Simulated time, only to let the minimum interval between fetches pass at once.
+    auto clock = std::make_shared<courier::testing::simulated_clock>();
     run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         // Container: good answer, then a refresh that fails, then bodies quoting the secrets.
-        http_server server(io, [](const seen_request&, std::size_t i) {
+        http_server server(io, [&](const seen_request&, std::size_t i) {
             if (i == 0)
                 return reply{200, creds_json("AKIDOK", "SECRET-SENTINEL", "TOKEN-SENTINEL",
-                                             system_clock::now() + 2min)};
+                                             clock->system_now() + 2min)};
             return reply{i == 1 ? 500u : 200u,
                          R"({"AccessKeyId":"A","SecretAccessKey":"SECRET-SENTINEL","Token":)"};
         });
         env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/c");
-        auto chain = aws::default_credentials_chain(io.get_executor(), options_with(log));
+        auto simulated = options_with(log);
+        simulated.clock = clock;
+        auto chain = aws::default_credentials_chain(io.get_executor(), simulated);
         co_await chain->get();
+        clock->advance(10s);
         co_await chain->get(); // due soon: the background refresh gets the 500
         CHECK(co_await eventually([&] { return log.contains("WARN"); }));
         auto broken = aws::default_credentials_chain(io.get_executor(), options_with(log));

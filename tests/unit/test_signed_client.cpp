@@ -1,7 +1,9 @@
 // The signed AWS client's call on a one-thread io_context, where it runs in the caller's
 // coroutine: cancellation the exchange in progress does not honour must not drop the
 // server's answer (a long poll's messages would stay hidden until their visibility
-// timeout), and cancellation before anything is sent ends the call at once.
+// timeout), and cancellation before anything is sent ends the call at once. The server is
+// gated, not timed: each test emits its signal once the server saw the request start, so
+// how busy the machine is does not matter.
 #include "aws/signed_client.hpp"
 
 #include "loopback_http_server.hpp"
@@ -14,7 +16,6 @@
 
 using namespace std::chrono_literals;
 using courier_test::nothrow;
-using courier_test::sleep;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -38,14 +39,22 @@ courier::aws::failed_answer no_errors_expected(const courier::http::response& r,
     return {courier::error(courier::errc::bad_response, "unexpected"), false, false};
 }
 
-// Accepts one connection; waits `pause` before reading the request, then answers 200.
-asio::awaitable<void> slow_reader(tcp::acceptor& acceptor, std::chrono::milliseconds pause, std::size_t& body_size)
+// Accepts one connection and reads the first bytes of the request (`started` becomes true),
+// then reads no more until `gate` is cancelled: a request larger than the socket buffers is
+// then still being written. Then it reads the rest and answers 200.
+asio::awaitable<void> gated_reader(tcp::acceptor& acceptor, bool& started, asio::steady_timer& gate,
+                                   std::size_t& body_size)
 {
     auto [ec, socket] = co_await acceptor.async_accept(nothrow);
     if (ec)
         co_return;
-    co_await sleep(pause);
     beast::flat_buffer buffer;
+    auto [fec, first] = co_await socket.async_read_some(buffer.prepare(4096), nothrow);
+    if (fec)
+        co_return;
+    buffer.commit(first);
+    started = true;
+    co_await gate.async_wait(nothrow);
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(64u << 20);
     auto [rec, n] = co_await bhttp::async_read(socket, buffer, parser, nothrow);
@@ -56,6 +65,18 @@ asio::awaitable<void> slow_reader(tcp::acceptor& acceptor, std::chrono::millisec
     res.body() = R"({"answer":"kept"})";
     res.prepare_payload();
     co_await bhttp::async_write(socket, res, nothrow);
+}
+
+// Runs `io` until `done()` holds, one handler at a time; the limit only catches a hang (see
+// loopback_http_server.hpp).
+template <class Done>
+void run_until(asio::io_context& io, Done done)
+{
+    const auto deadline = std::chrono::steady_clock::now() + courier_test::hang_guard;
+    while (!done() && io.run_one_until(deadline) != 0)
+    {
+    }
+    REQUIRE_MESSAGE(done(), "the io_context stopped or the hang guard passed first");
 }
 
 struct outcome
@@ -90,19 +111,23 @@ TEST_CASE("signed client: total cancellation during a write the server has not r
 {
     asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    bool started = false;
+    asio::steady_timer gate(io, asio::steady_timer::time_point::max());
     std::size_t received = 0;
-    asio::co_spawn(io, slow_reader(acceptor, 400ms, received), asio::detached);
+    asio::co_spawn(io, gated_reader(acceptor, started, gate, received), asio::detached);
     courier::aws::signed_client client(io.get_executor(), options_for(acceptor.local_endpoint().port()),
                                        {"sqs", "SQS", "sqs"}, &no_errors_expected);
     asio::cancellation_signal signal;
     outcome out;
-    // Larger than the socket buffers: the write is still going on when the signal comes.
+    // Larger than the socket buffers: the write is still going on when the signal comes, since
+    // the server has read only its first bytes.
     const std::string big(24u << 20, 'x');
     call_from_route_like_coroutine(io, client, signal, big, out);
-    asio::steady_timer later(io, 150ms);
-    later.async_wait([&](boost::system::error_code) { signal.emit(asio::cancellation_type::total); });
-    io.run_for(10s);
-    REQUIRE(out.done);
+    run_until(io, [&] { return started; });
+    REQUIRE_FALSE(out.done);
+    signal.emit(asio::cancellation_type::total);
+    gate.cancel();
+    run_until(io, [&] { return out.done; });
     CHECK_FALSE(out.error);
     CHECK(out.body == R"({"answer":"kept"})");
     CHECK(received == big.size());
@@ -114,22 +139,21 @@ TEST_CASE("signed client: cancellation before anything is sent ends the call at 
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
     auto options = options_for(acceptor.local_endpoint().port());
     options.max_connections = 1;
+    bool started = false;
+    asio::steady_timer gate(io, asio::steady_timer::time_point::max()); // never opened
     std::size_t received = 0;
-    asio::co_spawn(io, slow_reader(acceptor, 2s, received), asio::detached);
+    asio::co_spawn(io, gated_reader(acceptor, started, gate, received), asio::detached);
     courier::aws::signed_client client(io.get_executor(), options, {"sqs", "SQS", "sqs"}, &no_errors_expected);
-    // The first call holds the only connection; the second waits for it and is cancelled
-    // while waiting, before sending anything.
+    // The first call holds the only connection (the server never answers it); the second
+    // waits for that connection and is cancelled while waiting, before sending anything.
     asio::cancellation_signal first_signal, second_signal;
     outcome first, second;
     call_from_route_like_coroutine(io, client, first_signal, "{}", first);
     call_from_route_like_coroutine(io, client, second_signal, "{}", second);
-    asio::steady_timer later(io, 100ms);
-    later.async_wait([&](boost::system::error_code) { second_signal.emit(asio::cancellation_type::total); });
-    const auto begin = std::chrono::steady_clock::now();
-    while (!second.done && std::chrono::steady_clock::now() - begin < 5s)
-        io.run_one_for(100ms);
-    REQUIRE(second.done);
-    CHECK(std::chrono::steady_clock::now() - begin < 1s);
+    run_until(io, [&] { return started; });
+    second_signal.emit(asio::cancellation_type::total);
+    run_until(io, [&] { return second.done; });
+    CHECK_FALSE(first.done); // "at once": not after the first call freed the connection
     REQUIRE(second.error);
     try
     {

@@ -1,9 +1,11 @@
 // The SQS client and provider against a scripted "SQS server" on 127.0.0.1 that answers
 // with what a real one never should: bodies of the wrong shape, missing or mistyped fields,
-// invalid JSON, bodies over the client's cap and a slow-loris answer. Each must end in a
-// courier::error that says what was wrong (asserted below) within a bounded time, the
-// provider must keep working once the server answers properly again, and a message from a
-// garbage receive must never be handed to a handler nor acknowledged.
+// invalid JSON, batch answers that leave entries out or fail some, bodies over the client's cap
+// and a slow-loris answer. Each must end in a courier::error that says what was wrong
+// (asserted below) within a bounded time, the provider must keep working once the server
+// answers properly again, and a message from a garbage receive must never be handed to a
+// handler nor acknowledged. Retry pauses run on a simulated clock (run_test_simulated); the
+// wall-clock limits left only catch hangs, or say why they hold on a slow machine.
 #include "loopback_http_server.hpp"
 
 #include <courier/aws/credentials_provider.hpp>
@@ -389,19 +391,22 @@ TEST_CASE("sqs bad answers: a body over the client's cap is refused, then the cl
 TEST_CASE("sqs bad answers: malformed HTTP is retried, then fails with a bad_response")
 {
     // Garbage instead of a status line, on every connection: the client retries (as the
-    // SDKs do for unreadable answers) and gives up after max_attempts, in bounded time.
+    // SDKs do for unreadable answers) and gives up after max_attempts, after the standard
+    // mode's pauses (below 1 s, then below 2 s) on its clock.
     courier_test::log_capture logs;
     std::atomic<int> connections{0};
-    courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto clock = std::make_shared<courier::testing::simulated_clock>();
+    courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
         tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
         answer_every_connection(io, acceptor, "SQS/9.9 banana\r\n\r\n{\"Messages\":[]}", connections);
         auto options = client_options("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()), logs);
         options.aws.max_attempts = 3;
+        options.aws.clock = clock;
         auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
         auto provider = courier::make_sqs_provider(client, queue_options());
-        const auto start = std::chrono::steady_clock::now();
+        const auto start = clock->now();
         const auto e = co_await expect_error([&]() -> asio::awaitable<void> { co_await provider->receive(10); });
-        CHECK(std::chrono::steady_clock::now() - start < 4s);
+        CHECK(clock->now() - start < 3s);
         CHECK(e.code() == errc::bad_response);
         CHECK_MESSAGE(contains(e.detail(), "malformed HTTP response"), e.what());
         CHECK(connections == 3);
@@ -412,23 +417,27 @@ TEST_CASE("sqs bad answers: malformed HTTP is retried, then fails with a bad_res
 TEST_CASE("sqs bad answers: the retry delays are the client's to set")
 {
     // 20 attempts against a server that answers 503 every time: with the SDKs' default
-    // backoff (1 s base, 20 s cap) the 19 waits would take about two and a half minutes.
+    // backoff (1 s base, 20 s cap) the 19 pauses would add up to about two and a half
+    // minutes; with a 100 ms base and a 300 ms cap, to at most 100 + 200 + 17 * 300 ms.
     courier_test::log_capture logs;
     std::atomic<int> requests{0}; // one per connection
-    courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto clock = std::make_shared<courier::testing::simulated_clock>();
+    courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
         tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
         answer_every_connection(io, acceptor,
                                 "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                                 requests);
         auto options = client_options("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()), logs);
         options.aws.max_attempts = 20;
-        options.aws.retry_base_delay = 1ms;
-        options.aws.max_retry_delay = 5ms;
+        options.aws.retry_base_delay = 100ms;
+        options.aws.max_retry_delay = 300ms;
+        options.aws.clock = clock;
         auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
         auto provider = courier::make_sqs_provider(client, queue_options());
-        const auto start = std::chrono::steady_clock::now();
+        const auto start = clock->now();
         const auto e = co_await expect_error([&]() -> asio::awaitable<void> { co_await provider->receive(10); });
-        CHECK(std::chrono::steady_clock::now() - start < 5s);
+        CHECK(clock->now() - start > 0ms);
+        CHECK(clock->now() - start <= 5400ms);
         CHECK(requests == 20);
         CHECK_MESSAGE(contains(e.what(), "503"), e.what());
         acceptor.close();
@@ -492,6 +501,10 @@ TEST_CASE("sqs bad answers: a slow-loris answer times out within the request tim
         auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
         // SendMessage: its deadline is the request timeout. A receive's is the same
         // exchange deadline plus its long-poll wait and a 5 s margin, too slow for a unit test.
+        // The socket deadline is real time: its error text says which deadline ended the
+        // exchange, and the bound below that it was one on the whole exchange: with a deadline
+        // per read, each byte arriving within a second, the body would take 22 s. 15 s is far
+        // above the 1.5 s expected even on a machine 20 times slower (the work is a few ms).
         const auto start = std::chrono::steady_clock::now();
         const auto e = co_await expect_error([&]() -> asio::awaitable<void> {
             courier::outgoing_message msg{.body = "hello"};
@@ -499,7 +512,7 @@ TEST_CASE("sqs bad answers: a slow-loris answer times out within the request tim
         });
         const auto took = std::chrono::steady_clock::now() - start;
         CHECK(took >= 1400ms);
-        CHECK(took < 3s);
+        CHECK(took < 15s);
         CHECK(e.code() == errc::transport_failed);
         CHECK_MESSAGE(contains(e.detail(), "timeout after 1500 ms"), e.what());
         CHECK(e.context().action == "SendMessage");
@@ -512,5 +525,167 @@ TEST_CASE("sqs bad answers: a slow-loris answer times out within the request tim
         for (auto& weak : sockets)
             if (auto s = weak.lock())
                 s->close(ignored);
-    }, 6s);
+    });
+}
+
+namespace {
+
+const std::string two_messages = R"({"Messages":[{"MessageId":"m-1","ReceiptHandle":"r-1","Body":"a"},)"
+                                 R"({"MessageId":"m-2","ReceiptHandle":"r-2","Body":"b"}]})";
+
+} // namespace
+
+TEST_CASE("sqs bad answers: a batch answer that leaves an entry out fails that entry, logged with its message id")
+{
+    // Counting an entry the server never confirmed as done would lose an acknowledgement (the
+    // message is deleted as far as courier knows, and comes back) or a retry's delay.
+    for (const std::string action : {"DeleteMessageBatch", "ChangeMessageVisibilityBatch"})
+    {
+        CAPTURE(action);
+        courier_test::log_capture logs;
+        std::vector<std::string> batch_bodies;
+        courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
+            courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+                if (action_of(r) == "ReceiveMessage")
+                    return {200, two_messages};
+                REQUIRE(action_of(r) == action);
+                batch_bodies.push_back(r.body);
+                return {200, R"({"Successful":[{"Id":"0"}],"Failed":[]})"}; // "1" is in neither list
+            });
+            auto client = std::make_shared<courier::sqs_client>(io.get_executor(), client_options(server.url(), logs));
+            auto provider = courier::make_sqs_provider(client, queue_options());
+            const auto messages = co_await provider->receive(10);
+            REQUIRE(messages.size() == 2);
+            // Both join one batch: the second settles the last message in hand, which sends it.
+            auto settle = [&](const courier::message& m) {
+                return action == "DeleteMessageBatch" ? provider->ack(m) : provider->retry_after(m, 30s);
+            };
+            auto first = settle(messages[0]);
+            auto second = settle(messages[1]);
+            co_await std::move(first);
+            const auto e = co_await expect_error([&]() -> asio::awaitable<void> { co_await std::move(second); });
+            CHECK(e.code() == errc::bad_response);
+            CHECK_MESSAGE(contains(e.detail(), "answer lists the entry under neither Successful nor Failed"), e.what());
+            CHECK(e.context().message_id == "m-2");
+            CHECK(e.context().action == action);
+            CHECK(e.context().queue == queue_url);
+        });
+        REQUIRE(batch_bodies.size() == 1); // not retried: the answer was a 200
+        CHECK(contains(batch_bodies[0], "r-1"));
+        CHECK(contains(batch_bodies[0], "r-2"));
+        CHECK(logs.contains("WARN m-2 " + action + " answer lists the entry under neither Successful nor Failed"));
+    }
+}
+
+TEST_CASE("sqs bad answers: batch entries the server failed are sent again after the standard backoff")
+{
+    // Two answers fail entry "1" with InternalError (the server's fault), the third takes it:
+    // each resend waits the pause of a whole-request retry (below 20 s, then below 40 s
+    // capped at 20 s, with these options) on the client's clock, and carries only that entry.
+    courier_test::log_capture logs;
+    auto clock = std::make_shared<courier::testing::simulated_clock>();
+    std::vector<courier::clock::time_point> sent_at;
+    std::vector<std::string> batch_bodies;
+    courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
+        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+            if (action_of(r) == "ReceiveMessage")
+                return {200, two_messages};
+            REQUIRE(action_of(r) == "DeleteMessageBatch");
+            sent_at.push_back(clock->now());
+            batch_bodies.push_back(r.body);
+            if (batch_bodies.size() == 1)
+                return {200, R"({"Successful":[{"Id":"0"}],"Failed":[{"Id":"1","Code":"InternalError",)"
+                             R"("Message":"try again","SenderFault":false}]})"};
+            if (batch_bodies.size() == 2)
+                return {200, R"({"Failed":[{"Id":"0","Code":"InternalError","SenderFault":false}]})"};
+            return {200, R"({"Successful":[{"Id":"0"}]})"};
+        });
+        auto options = client_options(server.url(), logs);
+        options.aws.clock = clock;
+        options.aws.max_attempts = 3;
+        options.aws.retry_base_delay = 20s;
+        options.aws.max_retry_delay = 20s;
+        auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
+        auto provider = courier::make_sqs_provider(client, queue_options());
+        const auto messages = co_await provider->receive(10);
+        REQUIRE(messages.size() == 2);
+        auto first = provider->ack(messages[0]);
+        auto second = provider->ack(messages[1]);
+        co_await std::move(first);
+        co_await std::move(second);
+    });
+    REQUIRE(batch_bodies.size() == 3);
+    CHECK(contains(batch_bodies[0], "r-1"));
+    CHECK(contains(batch_bodies[0], "r-2"));
+    for (const std::size_t i : {1u, 2u})
+    {
+        CHECK_FALSE(contains(batch_bodies[i], "r-1"));
+        CHECK(contains(batch_bodies[i], R"({"Id":"0","ReceiptHandle":"r-2"})"));
+    }
+    // Full jitter: each pause is random below its ceiling; both zero would mean no pause.
+    const auto first_pause = sent_at[1] - sent_at[0];
+    const auto second_pause = sent_at[2] - sent_at[1];
+    CHECK(first_pause < 20s);
+    CHECK(second_pause < 20s);
+    CHECK(first_pause + second_pause > 0s);
+}
+
+TEST_CASE("sqs bad answers: a batch entry the server keeps failing fails after the attempts allowed")
+{
+    courier_test::log_capture logs;
+    auto clock = std::make_shared<courier::testing::simulated_clock>();
+    int batches = 0;
+    courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
+        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+            if (action_of(r) == "ReceiveMessage")
+                return {200, good_message};
+            ++batches;
+            return {200, R"({"Failed":[{"Id":"0","Code":"ServiceUnavailable","Message":"busy","SenderFault":false}]})"};
+        });
+        auto options = client_options(server.url(), logs);
+        options.aws.clock = clock;
+        options.aws.max_attempts = 4;
+        auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
+        auto provider = courier::make_sqs_provider(client, queue_options());
+        const auto messages = co_await provider->receive(10);
+        REQUIRE(messages.size() == 1);
+        const auto e = co_await expect_error([&]() -> asio::awaitable<void> { co_await provider->ack(messages[0]); });
+        CHECK(e.code() == errc::server_error);
+        CHECK(e.context().server_code == "ServiceUnavailable");
+        CHECK(e.context().message_id == "m-good");
+    });
+    CHECK(batches == 4);
+}
+
+TEST_CASE("sqs provider: the batch window runs on the client's clock")
+{
+    // An hour-long window, on simulated time: the acknowledgement waits for it while another
+    // message is still in hand (nothing sends the batch early), and takes no real time.
+    courier_test::log_capture logs;
+    auto clock = std::make_shared<courier::testing::simulated_clock>();
+    courier::clock::duration waited{};
+    std::vector<courier::clock::time_point> sent_at;
+    courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
+        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+            if (action_of(r) == "ReceiveMessage")
+                return {200, two_messages};
+            sent_at.push_back(clock->now());
+            return {200, R"({"Successful":[{"Id":"0"}]})"};
+        });
+        auto options = client_options(server.url(), logs);
+        options.aws.clock = clock;
+        auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
+        auto queue = queue_options();
+        queue.batch_window = 1h;
+        auto provider = courier::make_sqs_provider(client, queue);
+        const auto messages = co_await provider->receive(10);
+        REQUIRE(messages.size() == 2);
+        const auto start = clock->now();
+        co_await provider->ack(messages[0]);
+        waited = clock->now() - start;
+        co_await provider->ack(messages[1]); // the last one in hand: sent at once
+        CHECK(clock->now() - start == waited);
+    });
+    CHECK(waited == 1h);
+    CHECK(sent_at.size() == 2);
 }

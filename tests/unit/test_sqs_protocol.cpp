@@ -1,6 +1,9 @@
 // Tests for src/sqs/protocol.hpp: every request body as a literal, the JSON escaper byte by
 // byte against a naive reference, UTF-8 rejection, base64 and MD5 against published vectors,
 // realistic and broken responses of every action, and every error-body shape.
+#include "aws/binary_attributes.hpp"
+#include "aws/error_codes.hpp"
+#include "aws/utf8.hpp"
 #include "sqs/protocol.hpp"
 #include "test_support.hpp"
 
@@ -399,7 +402,7 @@ TEST_SUITE("sqs json escaping")
         for (const sample& s : samples)
         {
             CAPTURE(s.text);
-            CHECK(sqs::detail::first_invalid_utf8(s.text) == s.offset);
+            CHECK(courier::aws::first_invalid_utf8(s.text) == s.offset);
             const courier::error e = error_from([&] {
                 sqs::render(sqs::send_message_request{.queue_url = "q", .body = s.text});
             });
@@ -408,7 +411,7 @@ TEST_SUITE("sqs json escaping")
             CHECK(contains(e.detail(), "MessageBody is not valid UTF-8"));
             CHECK(contains(e.detail(), "at offset " + std::to_string(s.offset) + ")"));
         }
-        CHECK(sqs::detail::first_invalid_utf8("plain ascii and \xc3\xa9") == std::string::npos);
+        CHECK(courier::aws::first_invalid_utf8("plain ascii and \xc3\xa9") == std::string::npos);
     }
 
     TEST_CASE("invalid UTF-8 anywhere in a request names the field")
@@ -451,7 +454,7 @@ TEST_SUITE("sqs json escaping")
             }
             const bool valid = simdjson::validate_utf8(text.data(), text.size());
             REQUIRE(accepted == valid);
-            REQUIRE(valid == (sqs::detail::first_invalid_utf8(text) == std::string::npos));
+            REQUIRE(valid == (courier::aws::first_invalid_utf8(text) == std::string::npos));
         }
     }
 }
@@ -468,24 +471,24 @@ TEST_SUITE("sqs base64 and md5")
         for (const auto& [plain, encoded] : vectors)
         {
             std::string out;
-            sqs::detail::append_base64(out, plain);
+            courier::aws::append_base64(out, plain);
             CHECK(out == encoded);
-            CHECK(sqs::detail::decode_base64(encoded) == plain);
+            CHECK(courier::aws::decode_base64(encoded) == plain);
         }
-        CHECK(sqs::detail::decode_base64("Zg") == "f"); // padding is optional
-        CHECK(sqs::detail::decode_base64("Zm8") == "fo");
+        CHECK(courier::aws::decode_base64("Zg") == "f"); // padding is optional
+        CHECK(courier::aws::decode_base64("Zm8") == "fo");
         for (std::string_view bad : {"Zm9v!"sv, "Z"sv, "Zm9=v"sv, "===="sv, "Zg=a"sv, "Zm 9v"sv,
                                      "Zg==="sv})
         {
             CAPTURE(bad);
-            CHECK_FALSE(sqs::detail::decode_base64(bad).has_value());
+            CHECK_FALSE(courier::aws::decode_base64(bad).has_value());
         }
         std::string all;
         for (int c = 0; c < 256; ++c)
             all += static_cast<char>(c);
         std::string encoded;
-        sqs::detail::append_base64(encoded, all);
-        CHECK(sqs::detail::decode_base64(encoded) == all);
+        courier::aws::append_base64(encoded, all);
+        CHECK(courier::aws::decode_base64(encoded) == all);
     }
 
     TEST_CASE("body MD5")
@@ -1128,19 +1131,19 @@ TEST_SUITE("sqs error responses")
               "RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException"})
         {
             CAPTURE(code);
-            CHECK(sqs::is_throttling_code(code));
-            CHECK_FALSE(sqs::is_transient_code(code));
+            CHECK(courier::aws::is_throttling_code(code));
+            CHECK_FALSE(courier::aws::is_transient_code(code));
         }
         for (std::string_view code : {"RequestTimeout", "RequestTimeoutException", "InternalError"})
         {
             CAPTURE(code);
-            CHECK(sqs::is_transient_code(code));
-            CHECK_FALSE(sqs::is_throttling_code(code));
+            CHECK(courier::aws::is_transient_code(code));
+            CHECK_FALSE(courier::aws::is_throttling_code(code));
         }
         for (std::string_view code : {""sv, "QueueDoesNotExist"sv, "throttling"sv, "Throttling "sv})
         {
-            CHECK_FALSE(sqs::is_throttling_code(code));
-            CHECK_FALSE(sqs::is_transient_code(code));
+            CHECK_FALSE(courier::aws::is_throttling_code(code));
+            CHECK_FALSE(courier::aws::is_transient_code(code));
         }
     }
 }

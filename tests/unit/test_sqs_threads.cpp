@@ -82,7 +82,8 @@ TEST_CASE("sqs client: concurrent sends from several threads all succeed")
         });
     for (auto& s : senders)
         s.join();
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    // Sixty loopback requests take tens of ms: the limit only catches a hang.
+    const auto deadline = std::chrono::steady_clock::now() + courier_test::hang_guard;
     while (done < from_pool + from_threads && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(10ms);
     // Pooled keep-alive connections keep the io_context busy: stop it, then destroy the

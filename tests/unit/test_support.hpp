@@ -28,6 +28,12 @@ namespace courier_test {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
+/// A time limit that only catches a hang, for tests on real sockets or real servers: it must
+/// hold when the machine is 20 times slower than an idle one (a sanitizer build while another
+/// build runs), so it is far above what such a test takes (a few seconds at most on an idle
+/// machine), and under meson's 300 s per test binary.
+inline constexpr std::chrono::seconds hang_guard{120};
+
 /// Spawns `fn()` (an awaitable) on `io`, lets `drive()` run the io_context, then checks
 /// that the coroutine finished, rethrows what it threw, and returns its result.
 template <class Fn, class Drive>
