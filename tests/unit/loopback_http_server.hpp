@@ -7,6 +7,7 @@
 #define COURIER_TESTS_LOOPBACK_HTTP_SERVER_HPP
 
 #include "http/client.hpp"
+#include "scripted_http.hpp"
 #include "test_support.hpp"
 
 #include <courier/error.hpp>
@@ -29,7 +30,6 @@
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -101,25 +101,6 @@ inline asio::awaitable<bool> eventually(std::function<bool()> ready,
     }
     co_return true;
 }
-
-struct seen_request
-{
-    std::string method;
-    std::string target;
-    std::string body;
-    std::map<std::string, std::string> headers; // lower-case names
-    std::string header(const std::string& name) const
-    {
-        const auto it = headers.find(name);
-        return it == headers.end() ? std::string() : it->second;
-    }
-};
-
-struct reply
-{
-    unsigned status = 200;
-    std::string body;
-};
 
 // Answers each request with `handler(request, index)` after `delay`, recording the requests.
 class http_server

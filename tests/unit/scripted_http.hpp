@@ -1,0 +1,33 @@
+// What a scripted HTTP server in a test sees of a request, and what it answers: shared by
+// the loopback server (loopback_http_server.hpp) and the in-memory transport
+// (memory_transport.hpp). No Beast here.
+#ifndef COURIER_TESTS_SCRIPTED_HTTP_HPP
+#define COURIER_TESTS_SCRIPTED_HTTP_HPP
+
+#include <map>
+#include <string>
+
+namespace courier_test {
+
+struct seen_request
+{
+    std::string method;
+    std::string target;
+    std::string body;
+    std::map<std::string, std::string> headers; // lower-case names
+    std::string header(const std::string& name) const
+    {
+        const auto it = headers.find(name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+struct reply
+{
+    unsigned status = 200;
+    std::string body;
+};
+
+} // namespace courier_test
+
+#endif
