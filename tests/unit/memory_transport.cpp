@@ -18,6 +18,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <deque>
 #include <optional>
@@ -113,16 +114,6 @@ namespace {
 
 using io_handler = asio::any_completion_handler<void(error_code, std::size_t)>;
 
-// "AmazonSQS.DeleteMessageBatch" -> "DeleteMessageBatch"; without X-Amz-Target, "POST /x".
-std::string action_of(const seen_request& r)
-{
-    const std::string target = r.header("x-amz-target");
-    if (target.empty())
-        return r.method + " " + r.target;
-    const auto dot = target.find('.');
-    return dot == std::string::npos ? target : target.substr(dot + 1);
-}
-
 // The action of a request whose head starts `bytes`, or empty if they hold no request line.
 std::string action_in(std::string_view bytes)
 {
@@ -173,7 +164,9 @@ public:
     template <class ConstBufferSequence, class Token>
     auto async_write_some(const ConstBufferSequence& buffers, Token&& token)
     {
-        std::string bytes(asio::buffer_size(buffers), '\0');
+        // What this write_some takes: all, or at most max_write bytes.
+        const std::size_t size = asio::buffer_size(buffers);
+        std::string bytes(state_->max_write == 0 ? size : std::min(size, state_->max_write), '\0');
         asio::buffer_copy(asio::buffer(bytes), buffers);
         return asio::async_initiate<Token, void(error_code, std::size_t)>(
             [this](auto handler, std::string bytes) {
@@ -265,11 +258,10 @@ private:
         case verdict::stall: return watch(write_->slot, write_);
         case verdict::proceed: break;
         }
-        const std::size_t n = state_->max_write == 0 ? bytes.size() : std::min(bytes.size(), state_->max_write);
-        finish(write_, {}, n);
+        finish(write_, {}, bytes.size());
         if (peer_closed_ || (!outbound_.empty() && outbound_.back().end))
             return; // as over TCP, a write to a peer that closed succeeds, and nobody reads it
-        inbound_.append(bytes, 0, n);
+        inbound_.append(bytes);
         parse();
     }
 
@@ -305,7 +297,7 @@ private:
                         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
                     seen.headers[name] = std::string(field.value());
                 }
-                action_ = action_of(seen);
+                action_ = aws_action(seen);
                 delivered_since_request_ = 0;
                 const std::size_t index = state_->requests.size();
                 state_->requests.push_back(seen);

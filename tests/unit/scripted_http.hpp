@@ -22,6 +22,17 @@ struct seen_request
     }
 };
 
+// The request's AWS action ("AmazonSQS.DeleteMessageBatch" in X-Amz-Target gives
+// "DeleteMessageBatch"); without X-Amz-Target, "METHOD target".
+inline std::string aws_action(const seen_request& r)
+{
+    const std::string target = r.header("x-amz-target");
+    if (target.empty())
+        return r.method + " " + r.target;
+    const auto dot = target.find('.');
+    return dot == std::string::npos ? target : target.substr(dot + 1);
+}
+
 struct reply
 {
     unsigned status = 200;

@@ -25,6 +25,7 @@
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using courier_test::aws_action;
 using courier_test::answer;
 using courier_test::io_step;
 using courier_test::memory_transport;
@@ -35,13 +36,6 @@ namespace {
 constexpr std::string_view queue_url = "http://127.0.0.1/000000000000/walk";
 const std::vector<std::string> acked_ids = {"m-1", "m-2", "m-3"};
 const std::string retried_id = "m-retry";
-
-// "AmazonSQS.ReceiveMessage" -> "ReceiveMessage".
-std::string action_of(const seen_request& r)
-{
-    const auto target = r.header("x-amz-target");
-    return target.substr(target.find('.') + 1);
-}
 
 // The string values of `"key":"..."` in `body`, in order (courier's own rendering: no spaces,
 // and the test's receipts and ids need no escapes).
@@ -91,7 +85,7 @@ public:
 
     asio::awaitable<answer> serve(const seen_request& r)
     {
-        const std::string action = action_of(r);
+        const std::string action = aws_action(r);
         if (action == "ReceiveMessage")
             co_return answer::http(200, co_await receive(r.body));
         if (action == "GetQueueAttributes")
