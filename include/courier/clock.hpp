@@ -3,8 +3,9 @@
 //
 // It is an interface so that tests (ours and our users') can run hours of simulated
 // time in milliseconds with `courier::testing::simulated_clock`, deterministically.
-// Network timeouts inside the HTTP client are not routed through it: they guard real
-// sockets and must use real time.
+// The HTTP client's connect and request deadlines stay on the sockets' own timers with the
+// real clock, and run on the clock when given another one (a simulated clock over an
+// in-memory transport, in tests).
 #ifndef COURIER_CLOCK_HPP
 #define COURIER_CLOCK_HPP
 

@@ -3,6 +3,8 @@
 
 #include "aws/error_codes.hpp"
 
+#include <fmt/format.h>
+
 #include <optional>
 #include <string>
 
@@ -28,6 +30,15 @@ answer_class classify_answer(int http_status, std::string_view fault, std::initi
     out.retryable = out.throttling || transient;
     return out;
 }
+
+namespace {
+
+std::string_view resource_kind(std::string_view service) noexcept
+{
+    return service == "SQS" ? "queue" : service == "SNS" ? "topic" : "resource";
+}
+
+} // namespace
 
 std::optional<errc> permanent_refusal(std::string_view code) noexcept
 {
@@ -71,12 +82,13 @@ courier::error make_service_error(const service_answer& answer, std::string_view
     if (answer.kind.throttling)
         code = errc::throttled, detail += " throttled the request";
     else if (permanent == errc::not_found)
-        code = permanent, detail += " says it does not exist: check its name or URL, the region and the account";
+        code = *permanent, detail += fmt::format(" says the {} does not exist: check its name or URL, the region and "
+                                                 "the account", resource_kind(answer.service));
     else if (permanent == errc::access_denied)
-        code = permanent, detail += " denied access: the credentials' IAM policy (or the resource's policy, or its "
+        code = *permanent, detail += " denied access: the credentials' IAM policy (or the resource's policy, or its "
                                     "KMS key's) does not allow " + std::string(action);
     else if (permanent == errc::invalid_credentials)
-        code = permanent, detail += " does not accept the credentials: check the access key, the secret and the "
+        code = *permanent, detail += " does not accept the credentials: check the access key, the secret and the "
                                     "session token, and the clock";
     else if (answer.kind.retryable)
         detail += " failed the request (transient, retryable)";

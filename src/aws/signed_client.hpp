@@ -88,6 +88,9 @@ public:
     const std::string& region() const noexcept { return region_; }
     /// Requests sent (attempts, retries included), for stats and tests.
     std::uint64_t attempts_sent() const noexcept { return attempts_sent_; }
+    /// The HTTP client underneath, for white-box tests that rebuild it over another
+    /// transport or clock (before the first call).
+    http::client& http() noexcept { return http_; }
 
 private:
     boost::asio::awaitable<std::string> attempt_loop(service_request request, std::chrono::milliseconds timeout);

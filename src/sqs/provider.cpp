@@ -12,7 +12,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 namespace asio = boost::asio;
@@ -80,12 +83,18 @@ public:
 
     std::string name() const override { return options_.queue_url; }
 
-    // Checks the queue and, unless the options set one, learns its visibility timeout.
+    // Checks the queue before anything is received (a missing queue or permission fails
+    // here, within seconds of start) and learns its visibility timeout.
     asio::awaitable<void> open(std::size_t) override
     {
         if (!deletes_)
             make_batchers(co_await asio::this_coro::executor);
+        check_region();
         co_await read_queue_visibility();
+        client_->internals().aws.options().log.log(
+            log_level::info, {}, {}, "SQS queue {} at {} (region {}): visibility timeout {} s{}", options_.queue_url,
+            client_->endpoint(), client_->region(), std::chrono::duration_cast<seconds>(visibility_).count(),
+            options_.visibility_timeout ? " (set by the route)" : " (the queue's)");
     }
 
     asio::awaitable<std::vector<message>> receive(std::size_t max) override
@@ -194,11 +203,37 @@ private:
     milliseconds visibility_timeout() const override { return visibility_; }
     milliseconds max_visibility() const override { return seconds(max_visibility_seconds); }
 
+    // An AWS queue URL names its region; a client signing for another one is refused by
+    // SQS with a confusing answer, so say it plainly. (Emulators' URLs are left alone.)
+    void check_region() const
+    {
+        const auto host = queue_host(options_.queue_url);
+        const auto endpoint_host = queue_host(client_->endpoint());
+        constexpr std::string_view aws = ".amazonaws.com";
+        if (!host.ends_with(aws) || !endpoint_host.ends_with(aws) || !host.starts_with("sqs."))
+            return;
+        const auto region = host.substr(4, host.size() - 4 - aws.size());
+        if (region != client_->region())
+            throw error(errc::bad_configuration,
+                        fmt::format("the queue is in region {} but the client signs for {}: set AWS_REGION={} (or "
+                                    "aws::client_options::region)",
+                                    region, client_->region(), region),
+                        {.queue = options_.queue_url});
+    }
+
+    static std::string_view queue_host(std::string_view url)
+    {
+        const auto scheme = url.find("://");
+        if (scheme != std::string_view::npos)
+            url.remove_prefix(scheme + 3);
+        return url.substr(0, url.find_first_of(":/"));
+    }
+
     asio::awaitable<void> read_queue_visibility()
     {
-        if (options_.visibility_timeout)
-            co_return;
         const auto attributes = co_await client_->get_queue_attributes(options_.queue_url);
+        if (options_.visibility_timeout)
+            co_return; // checked; the route's own value applies
         const auto found = attributes.find("VisibilityTimeout");
         int value = 0;
         if (found == attributes.end() ||

@@ -12,6 +12,7 @@
 #define COURIER_TESTS_LOOPBACK_HTTP_SERVER_HPP
 
 #include "http/client.hpp"
+#include "scripted_http.hpp"
 #include "test_support.hpp"
 
 #include <courier/error.hpp>
@@ -34,7 +35,6 @@
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -137,26 +137,6 @@ inline asio::awaitable<bool> eventually(std::function<bool()> ready,
     }
     co_return true;
 }
-
-struct seen_request
-{
-    std::string method;
-    std::string target;
-    std::string body;
-    std::map<std::string, std::string> headers; // lower-case names
-    std::string header(const std::string& name) const
-    {
-        const auto it = headers.find(name);
-        return it == headers.end() ? std::string() : it->second;
-    }
-};
-
-struct reply
-{
-    unsigned status = 200;
-    std::string body;
-    std::vector<std::pair<std::string, std::string>> headers{};
-};
 
 // Answers each request with `handler(request, index)`, recording the requests. While `hold()`
 // is in force, answers wait (in the server, the request already recorded) until `release()`.

@@ -296,9 +296,9 @@ TEST_CASE("sns protocol: error answers are read and classified")
     CHECK(not_found.sender_fault);
     CHECK_FALSE(not_found.retryable);
     const auto e = sns::make_error(not_found, "Publish", topic);
-    CHECK(e.code() == courier::errc::server_error);
+    CHECK(e.code() == courier::errc::not_found);
     CHECK(std::string(e.what()) ==
-          "SNS rejected the request [action=Publish queue="s + std::string(topic) +
+          "SNS says the topic does not exist: check its name or URL, the region and the account [action=Publish queue="s + std::string(topic) +
               " status=404 server=NotFound: Topic does not exist & never did]");
 
     const auto throttled =

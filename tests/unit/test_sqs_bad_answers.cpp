@@ -64,6 +64,20 @@ courier::sqs_queue_options queue_options()
     return {.queue_url = std::string(queue_url), .wait_time = 0s, .visibility_timeout = 30s, .batch_window = 1ms};
 }
 
+// A scripted SQS endpoint: the provider's start-up check (GetQueueAttributes) is answered as
+// a queue with a 30 s visibility timeout; every other request goes to the test's handler.
+struct sqs_server : courier_test::http_server
+{
+    sqs_server(asio::io_context& io, handler h)
+        : http_server(io, [h = std::move(h)](const seen_request& r, std::size_t index) -> reply {
+              if (action_of(r) == "GetQueueAttributes")
+                  return {200, R"({"Attributes":{"VisibilityTimeout":"30"}})"};
+              return h(r, index);
+          })
+    {
+    }
+};
+
 // Runs `op` and returns the courier::error it threw; fails the test if it threw nothing
 // or something else.
 template <class Op>
@@ -136,7 +150,7 @@ TEST_CASE("sqs bad answers: a ReceiveMessage answer of the wrong shape is a bad_
     courier_test::log_capture logs;
     std::size_t next = 0;
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+        sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
             REQUIRE(action_of(r) == "ReceiveMessage");
             return {200, next < cases.size() ? cases[next].body : good_message};
         });
@@ -180,7 +194,7 @@ TEST_CASE("sqs bad answers: entries with missing or mistyped fields are never de
     std::vector<std::string> delete_bodies;
     std::atomic<int> receives{0};
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+        sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
             const auto action = action_of(r);
             if (action == "ReceiveMessage")
                 return {200, ++receives == 1 ? batch : std::string("{}")};
@@ -248,7 +262,7 @@ TEST_CASE("sqs bad answers: a bad DeleteMessageBatch answer fails the ack with a
     courier_test::log_capture logs;
     std::size_t next = 0;
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+        sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
             const auto action = action_of(r);
             if (action == "ReceiveMessage")
                 return {200, good_message};
@@ -287,7 +301,7 @@ TEST_CASE("sqs bad answers: a route's ack that the server refuses is counted, lo
     std::atomic<int> handled{0};
     std::uint64_t acked = 0, errors = 0;
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+        sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
             const auto action = action_of(r);
             if (action == "ReceiveMessage")
                 return {200, ++receives == 1 ? good_message : std::string("{}")};
@@ -341,7 +355,7 @@ TEST_CASE("sqs bad answers: a bad SendMessage answer is a bad_response, never a 
     courier_test::log_capture logs;
     std::size_t next = 0;
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+        sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
             REQUIRE(action_of(r) == "SendMessage");
             return {200, next < cases.size() ? cases[next].body : R"({"MessageId":"m-sent"})"};
         });
@@ -367,7 +381,7 @@ TEST_CASE("sqs bad answers: a body over the client's cap is refused, then the cl
     courier_test::log_capture logs;
     std::atomic<int> receives{0};
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-        courier_test::http_server server(io, [&](const seen_request&, std::size_t) -> reply {
+        sqs_server server(io, [&](const seen_request&, std::size_t) -> reply {
             // A valid answer, just too big: one message with an 8 KiB body.
             if (++receives == 1)
                 return {200, R"({"Messages":[{"MessageId":"m-big","ReceiptHandle":"r-big","Body":")" +
@@ -545,7 +559,7 @@ TEST_CASE("sqs bad answers: a batch answer that leaves an entry out fails that e
         courier_test::log_capture logs;
         std::vector<std::string> batch_bodies;
         courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
-            courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+            sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
                 if (action_of(r) == "ReceiveMessage")
                     return {200, two_messages};
                 REQUIRE(action_of(r) == action);
@@ -558,7 +572,7 @@ TEST_CASE("sqs bad answers: a batch answer that leaves an entry out fails that e
             REQUIRE(messages.size() == 2);
             // Both join one batch: the second settles the last message in hand, which sends it.
             auto settle = [&](const courier::message& m) {
-                return action == "DeleteMessageBatch" ? provider->ack(m) : provider->retry_after(m, 30s);
+                return action == "DeleteMessageBatch" ? provider->ack(m) : provider->capabilities().retry->retry(m, 30s);
             };
             auto first = settle(messages[0]);
             auto second = settle(messages[1]);
@@ -587,7 +601,7 @@ TEST_CASE("sqs bad answers: batch entries the server failed are sent again after
     std::vector<courier::clock::time_point> sent_at;
     std::vector<std::string> batch_bodies;
     courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
-        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+        sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
             if (action_of(r) == "ReceiveMessage")
                 return {200, two_messages};
             REQUIRE(action_of(r) == "DeleteMessageBatch");
@@ -636,7 +650,7 @@ TEST_CASE("sqs bad answers: a batch entry the server keeps failing fails after t
     auto clock = std::make_shared<courier::testing::simulated_clock>();
     int batches = 0;
     courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
-        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+        sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
             if (action_of(r) == "ReceiveMessage")
                 return {200, good_message};
             ++batches;
@@ -666,7 +680,7 @@ TEST_CASE("sqs provider: the batch window runs on the client's clock")
     courier::clock::duration waited{};
     std::vector<courier::clock::time_point> sent_at;
     courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
-        courier_test::http_server server(io, [&](const seen_request& r, std::size_t) -> reply {
+        sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
             if (action_of(r) == "ReceiveMessage")
                 return {200, two_messages};
             sent_at.push_back(clock->now());

@@ -1000,9 +1000,10 @@ TEST_SUITE("sqs error responses")
         CHECK_FALSE(e.throttling);
 
         const courier::error error = sqs::make_error(e, "ReceiveMessage", queue);
-        CHECK(error.code() == courier::errc::server_error);
-        CHECK(error.detail() ==
-              "SQS rejected the request (AWS.SimpleQueueService.NonExistentQueue)");
+        // Retrying cannot heal it: the service stops with exit_permanent_error.
+        CHECK(error.code() == courier::errc::not_found);
+        CHECK(error.detail() == "SQS says the queue does not exist: check its name or URL, the region and the "
+                                "account (AWS.SimpleQueueService.NonExistentQueue)");
         CHECK(error.context().action == "ReceiveMessage");
         CHECK(error.context().queue == queue);
         CHECK(error.context().server_code == "QueueDoesNotExist");
@@ -1118,7 +1119,8 @@ TEST_SUITE("sqs error responses")
             sqs::parse_error_response(400, "AWS.SimpleQueueService.NonExistentQueue;Sender", ""),
             "GetQueueUrl", "orders");
         CHECK(by_header.context().server_code == "AWS.SimpleQueueService.NonExistentQueue");
-        CHECK(by_header.detail() == "SQS rejected the request");
+        CHECK(by_header.code() == courier::errc::not_found);
+        CHECK(by_header.detail().starts_with("SQS says the queue does not exist"));
     }
 
     TEST_CASE("the standard retry mode's lists")
