@@ -1,6 +1,7 @@
 // The signed, retried call shared by courier's AWS clients.
 #include "aws/signed_client.hpp"
 #include "detail/cancellation.hpp"
+#include "metrics/request_metrics.hpp"
 
 #include <courier/error.hpp>
 
@@ -85,6 +86,7 @@ signed_client::signed_client(asio::any_io_executor executor,
                              error_reader read_error)
     : options_(std::move(options)),
       clock_(options_.clock ? options_.clock : courier::steady_clock()),
+      service_label_(service.env_suffix),
       strand_(detail::make_serial(executor)),
       region_(pick_region(options_, service)),
       endpoint_(resolve_endpoint(service.env_suffix, service.host_prefix, options_.endpoint, region_)),
@@ -140,6 +142,7 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
 {
     http::retry_state attempts(retry_);
     const error_context where{.action = std::string(request.action), .queue = std::string(request.resource)};
+    auto& measured = courier::detail::metrics::request_registry::instance().series(service_label_, request.action);
     bool credentials_renewed = false;
     bool clock_corrected = false;
     for (;;)
@@ -169,6 +172,7 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         ++attempts_sent_;
         std::exception_ptr transport_failure;
         http::response resp;
+        const auto sent = clock_->now();
         try
         {
             // This coroutine already runs on the client's strand (see `call`).
@@ -178,6 +182,9 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         {
             transport_failure = std::current_exception();
         }
+        measured.duration.observe(std::chrono::duration<double>(clock_->now() - sent).count());
+        (!transport_failure && resp.status == 200 ? measured.succeeded : measured.failed)
+            .fetch_add(1, std::memory_order_relaxed);
         if (transport_failure && courier::detail::is_operation_aborted(transport_failure))
             std::rethrow_exception(transport_failure);
 
@@ -221,8 +228,13 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         const auto decision = attempts.on_failure(failure);
         if (!decision)
             std::rethrow_exception(final_error);
-        options_.log.log(log_level::debug, {}, {}, "{} attempt {} failed ({}); retrying in {} ms", request.action,
-                         attempts.attempts(), error_text(final_error), decision.delay.count());
+        // The first failure of a call is a warning, so that an endpoint that accepts and never
+        // answers shows within one request timeout; throttling and later attempts are routine
+        // for a retrying client and would flood the log.
+        const bool first_failure = attempts.attempts() == 1 && !failure.throttling;
+        options_.log.log(first_failure ? log_level::warning : log_level::debug, {}, {},
+                         "{} attempt {} failed ({}); retrying in {} ms", request.action, attempts.attempts(),
+                         error_text(final_error), decision.delay.count());
         co_await clock_->sleep_for(decision.delay);
     }
 }

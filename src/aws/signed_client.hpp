@@ -101,6 +101,7 @@ private:
 
     client_options options_;
     std::shared_ptr<courier::clock> clock_;
+    std::string_view service_label_; // "SQS", the `service` label of the request metrics
     boost::asio::any_io_executor strand_; // see make_serial
     std::string region_;
     std::string endpoint_;

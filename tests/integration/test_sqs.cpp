@@ -315,3 +315,22 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: server errors carry the action, the queue a
         CHECK(std::string(e.what()).find("courier-test-secret") == std::string::npos);
     }
 }
+
+TEST_CASE_FIXTURE(sqs_fixture, "sqs: a queue that does not exist stops the service within seconds with exit code 3")
+{
+    // Retrying cannot create the queue: the start-up check (GetQueueAttributes) fails at
+    // once, and the service says what to fix instead of backing off forever.
+    const std::string missing = shared_server().endpoint() + "/000000000000/no-such-queue";
+    courier::manager_options o;
+    o.dispatch.log = logs.make(courier::log_level::info);
+    courier::manager mgr(io, o);
+    auto provider = courier::make_sqs_provider(client, {.queue_url = missing, .wait_time = 1s});
+    mgr.add_route("orders", provider, [](const courier::message&) -> asio::awaitable<void> { co_return; });
+    const auto started = std::chrono::steady_clock::now();
+    io.restart();
+    CHECK(mgr.run() == courier::exit_permanent_error);
+    // Seconds on an idle machine (one request, no retries); the bound is the 20x rule.
+    CHECK(std::chrono::steady_clock::now() - started < 60s);
+    CHECK(logs.contains("ERROR [orders] stopping: SQS says the queue does not exist"));
+    CHECK(logs.contains("no-such-queue"));
+}

@@ -7,6 +7,7 @@
 // handler nor acknowledged. Retry pauses run on a simulated clock (run_test_simulated); the
 // wall-clock limits left only catch hangs, or say why they hold on a slow machine.
 #include "loopback_http_server.hpp"
+#include "metrics/request_metrics.hpp"
 
 #include <courier/aws/credentials_provider.hpp>
 #include <courier/sqs.hpp>
@@ -702,4 +703,46 @@ TEST_CASE("sqs provider: the batch window runs on the client's clock")
     });
     CHECK(waited == 1h);
     CHECK(sent_at.size() == 2);
+}
+
+TEST_CASE("sqs bad answers: an endpoint that accepts and never answers is a warning within one request timeout, "
+          "and every attempt is counted by action and outcome")
+{
+    // An operator must not wait through every retry (a minute or two) to learn that the
+    // endpoint is wrong: the first failed attempt of a call is logged at warning level.
+    auto& series = courier::detail::metrics::request_registry::instance().series("SQS", "ReceiveMessage");
+    const auto failed_before = series.failed.load();
+    const auto succeeded_before = series.succeeded.load();
+    const auto observed_before = series.duration.count();
+    courier_test::log_capture logs;
+    courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
+        sqs_server server(io, [&](const seen_request&, std::size_t) -> reply { return {200, "{}"}; });
+        auto options = client_options(server.url(), logs);
+        options.aws.max_attempts = 3; // the retry may be sent, and held, before the release below
+        options.aws.retry_base_delay = 1ms;
+        options.aws.request_timeout = 1s; // a real socket deadline: only how soon the warning comes
+        auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
+        auto provider = courier::make_sqs_provider(client, queue_options());
+        co_await provider->open(10);
+        server.hold(); // accepts, reads, never answers
+        auto release_later = [&]() -> asio::awaitable<void> {
+            while (!logs.contains("WARN ReceiveMessage attempt 1 failed"))
+                co_await courier_test::sleep(10ms);
+            server.release(); // answers the retry (or the held one, once sent)
+        };
+        asio::co_spawn(io, release_later(), asio::detached);
+        const auto messages = co_await provider->receive(10);
+        CHECK(messages.empty());
+    });
+    CHECK(logs.contains("WARN ReceiveMessage attempt 1 failed"));
+    CHECK(logs.contains("timeout"));
+    CHECK(series.failed.load() - failed_before >= 1);
+    CHECK(series.succeeded.load() - succeeded_before >= 1);
+    CHECK(series.duration.count() - observed_before == (series.failed.load() - failed_before) +
+                                                           (series.succeeded.load() - succeeded_before));
+
+    courier::detail::metrics::exposition out;
+    courier::detail::metrics::request_registry::instance().write(out);
+    CHECK(contains(out.text(), R"(courier_provider_requests_total{service="SQS",action="ReceiveMessage",outcome="failure"} )"));
+    CHECK(contains(out.text(), R"(courier_provider_request_duration_seconds_count{service="SQS",action="ReceiveMessage"} )"));
 }
