@@ -75,7 +75,7 @@ struct error_context
     std::string queue{};        ///< queue name or URL
     std::string server_code{};  ///< server error code, e.g. "AWS.SimpleQueueService.NonExistentQueue"
     std::string server_message{}; ///< the server's own text (untrusted, shown as is)
-    int http_status = 0;      ///< HTTP status, 0 if none
+    int status = 0;               ///< the server's status code (HTTP status, STOMP or AMQP reply code), 0 if none
 };
 
 /// The exception courier throws: an error code, a description and its context.

@@ -68,11 +68,19 @@ private:
     template <class F>
     static std::function<signature> checked(F&& f)
     {
-        static_assert(std::is_invocable_r_v<error_action, std::remove_cvref_t<F>&, const context&, std::exception_ptr>,
-                      "courier: an error handler must be callable as "
-                      "courier::error_action(const courier::context&, std::exception_ptr), and return what "
-                      "becomes of the message (error_action::retry_after(d), ack(), leave() or release())");
-        return std::function<signature>(std::forward<F>(f));
+        constexpr bool fits = std::is_invocable_r_v<error_action, std::remove_cvref_t<F>&, const context&,
+                                                    std::exception_ptr>;
+        static_assert(fits, "courier: an error handler must be callable as "
+                            "courier::error_action(const courier::context&, std::exception_ptr), and return what "
+                            "becomes of the message (error_action::retry_after(d), ack(), leave() or release())");
+        // Only then: std::function's own complaint would bury the one above.
+        if constexpr (fits)
+            return std::function<signature>(std::forward<F>(f));
+        else
+        {
+            (void)f;
+            return {};
+        }
     }
 
     std::function<signature> fn_;

@@ -59,7 +59,7 @@ std::string read_token_file(const std::string& path, std::string_view what)
 [[noreturn]] void bad_status(std::string_view what, unsigned status)
 {
     error_context context;
-    context.http_status = static_cast<int>(status);
+    context.status = static_cast<int>(status);
     throw error(errc::server_error, fmt::format("{} answered HTTP {}", what, status),
                 std::move(context));
 }
@@ -104,7 +104,7 @@ protected:
                 sent.message = "(withheld: it quotes the token)";
             error_context context;
             context.action = "AssumeRoleWithWebIdentity";
-            context.http_status = static_cast<int>(res.status);
+            context.status = static_cast<int>(res.status);
             context.server_code = std::move(sent.code);
             context.server_message = std::move(sent.message);
             throw error(errc::server_error,

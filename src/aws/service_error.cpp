@@ -74,7 +74,7 @@ courier::error make_service_error(const service_answer& answer, std::string_view
     context.queue = resource;
     context.server_code = answer.code;
     context.server_message = answer.message;
-    context.http_status = answer.http_status;
+    context.status = answer.http_status;
 
     errc code = errc::server_error;
     std::string detail(answer.service);

@@ -54,8 +54,8 @@ std::string render(const std::string& detail, const error_context& c, bool with_
     }
     add("action", c.action);
     add("queue", c.queue);
-    if (c.http_status != 0)
-        add("status", std::to_string(c.http_status));
+    if (c.status != 0)
+        add("status", std::to_string(c.status));
     if (!c.server_code.empty() || !c.server_message.empty())
         add("server", c.server_code + (c.server_message.empty() ? "" : ": " + c.server_message));
     if (!extra.empty())

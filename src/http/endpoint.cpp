@@ -6,6 +6,8 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -27,6 +29,10 @@ namespace {
 
 endpoint endpoint::parse(std::string_view url)
 {
+    // "localhost:9324" parses as a URI of scheme "localhost", and "127.0.0.1:9324" not at
+    // all; either way what is missing is the scheme.
+    if (url.find("://") == std::string_view::npos)
+        bad_url(url, fmt::format("no scheme: write http://{0} (or https://{0})", url));
     auto parsed = boost::urls::parse_uri(url);
     if (!parsed)
         bad_url(url, parsed.error().message());

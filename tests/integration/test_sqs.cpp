@@ -310,7 +310,7 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: server errors carry the action, the queue a
     {
         CHECK(e.context().action == "SendMessage");
         CHECK(e.context().queue == missing);
-        CHECK(e.context().http_status == 400);
+        CHECK(e.context().status == 400);
         CHECK_FALSE(e.context().server_code.empty());
         CHECK(std::string(e.what()).find("courier-test-secret") == std::string::npos);
     }

@@ -217,7 +217,7 @@ TEST_CASE("auth retries: a server that keeps refusing gets one more attempt per 
             // Fresh credentials once, refused too: the request fails with the server's answer.
             const auto first = co_await client.send_error();
             CHECK(contains(first.context().server_code, "ExpiredToken"));
-            CHECK(first.context().http_status == 403);
+            CHECK(first.context().status == 403);
             CHECK(server.requests().size() == 2);
             CHECK(source->fetches == 2);
 
@@ -355,7 +355,7 @@ TEST_CASE("auth retries: no second attempt for a signature error not about time,
             auto keys = aws::static_credentials({.access_key_id = "AKIDSTATIC", .secret_access_key = "s"});
             clients client(io, service::sqs, server.url(), keys, clock, logs);
             const auto e = co_await client.send_error();
-            CHECK(e.context().http_status == 403);
+            CHECK(e.context().status == 403);
             CHECK(server.requests().size() == c.attempts);
         });
     }

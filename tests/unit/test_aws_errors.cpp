@@ -102,7 +102,7 @@ TEST_CASE("aws errors: the courier::error of an answer")
     CHECK(throttled.context().queue == "arn:topic");
     CHECK(throttled.context().server_code == "Throttled");
     CHECK(throttled.context().server_message == "slow down");
-    CHECK(throttled.context().http_status == 400);
+    CHECK(throttled.context().status == 400);
     const auto texts = std::vector<std::pair<aws::answer_class, const char*>>{
         {{.sender_fault = false, .retryable = true, .throttling = false}, "SQS failed the request (transient, retryable)"},
         {{.sender_fault = true, .retryable = false, .throttling = false}, "SQS rejected the request"},

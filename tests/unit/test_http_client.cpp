@@ -487,3 +487,29 @@ TEST_CASE("client: invalid options are configuration errors")
         CHECK(contains(e.detail(), "/nonexistent/ca.pem"));
     }
 }
+
+TEST_CASE("endpoint URLs: what is wrong with one is said, with the URL")
+{
+    const auto error_of = [](std::string_view url) {
+        try
+        {
+            (void)endpoint::parse(url);
+        }
+        catch (const courier::error& e)
+        {
+            CHECK(e.code() == errc::bad_configuration);
+            return std::string(e.what());
+        }
+        FAIL("no error for " << url);
+        return std::string();
+    };
+    // A host and port without a scheme, as people paste them from a docker-compose file.
+    CHECK(error_of("localhost:9324") ==
+          "invalid endpoint URL 'localhost:9324': no scheme: write http://localhost:9324 (or https://localhost:9324)");
+    CHECK(contains(error_of("127.0.0.1:9324"), "no scheme: write http://127.0.0.1:9324"));
+    CHECK(contains(error_of("ftp://example.com"), "unsupported scheme 'ftp' (use http or https)"));
+    // A password is never echoed.
+    CHECK_FALSE(contains(error_of("http://user:secret@example.com"), "secret"));
+    const auto ok = endpoint::parse("http://127.0.0.1:9324");
+    CHECK(ok.port == 9324);
+}

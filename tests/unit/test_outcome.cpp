@@ -35,7 +35,7 @@ TEST_CASE("error_text: any exception pointer becomes text")
     CHECK(courier::error_text(nullptr) == "no error");
     const courier::error e(courier::errc::server_error, "DeleteMessageBatch failed",
                            {.action = "DeleteMessageBatch", .queue = "q", .server_code = "Throttling",
-                            .server_message = "slow down", .http_status = 400});
+                            .server_message = "slow down", .status = 400});
     CHECK(std::string(e.what()) ==
           "DeleteMessageBatch failed [action=DeleteMessageBatch queue=q status=400 server=Throttling: slow down]");
 }

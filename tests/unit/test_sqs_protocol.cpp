@@ -1008,7 +1008,7 @@ TEST_SUITE("sqs error responses")
         CHECK(error.context().queue == queue);
         CHECK(error.context().server_code == "QueueDoesNotExist");
         CHECK(error.context().server_message == "The specified queue does not exist.");
-        CHECK(error.context().http_status == 400);
+        CHECK(error.context().status == 400);
     }
 
     TEST_CASE("every body shape")

@@ -11,6 +11,7 @@
 // and one receive may hand out several messages of a group, in order, as SQS does. All
 // waiting uses the injected `courier::clock`, so tests can run on simulated time.
 #ifndef COURIER_MEMORY_PROVIDER_HPP
+#define COURIER_MEMORY_PROVIDER_HPP
 
 #include <courier/clock.hpp>
 #include <courier/logger.hpp>
