@@ -142,7 +142,7 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
 {
     http::retry_state attempts(retry_);
     const error_context where{.action = std::string(request.action), .queue = std::string(request.resource)};
-    auto& measured = courier::detail::metrics::request_registry::instance().series(service_label_, request.action);
+    auto& measured = request_series(request.action);
     bool credentials_renewed = false;
     bool clock_corrected = false;
     for (;;)
@@ -237,6 +237,18 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
                          error_text(final_error), decision.delay.count());
         co_await clock_->sleep_for(decision.delay);
     }
+}
+
+courier::detail::metrics::request_series& signed_client::request_series(std::string_view action)
+{
+    // A client calls a handful of actions: a short list on the strand spares every request
+    // the registry's lock and lookups.
+    for (const auto& [name, series] : measured_actions_)
+        if (name == action)
+            return *series;
+    auto& series = courier::detail::metrics::request_registry::instance().series(service_label_, action);
+    measured_actions_.emplace_back(std::string(action), &series);
+    return series;
 }
 
 bool signed_client::sign_again(const failed_answer& answer, const http::response& response, const credentials& used,

@@ -26,6 +26,12 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
+
+namespace courier::detail::metrics {
+struct request_series;
+}
 
 namespace courier::aws {
 
@@ -96,6 +102,8 @@ private:
     boost::asio::awaitable<std::string> attempt_loop(service_request request, std::chrono::milliseconds timeout);
     // Whether to sign `request` again at once after an answer refusing its authentication;
     // `renewed` and `corrected` say whether that was done already for this request.
+    // Where requests for `action` are counted (strand only).
+    courier::detail::metrics::request_series& request_series(std::string_view action);
     bool sign_again(const failed_answer& answer, const http::response& response, const credentials& used,
                     const service_request& request, bool& renewed, bool& corrected);
 
@@ -111,6 +119,7 @@ private:
     clock_skew skew_;
     error_reader read_error_;
     std::atomic<std::uint64_t> attempts_sent_{0};
+    std::vector<std::pair<std::string, courier::detail::metrics::request_series*>> measured_actions_;
 };
 
 } // namespace courier::aws

@@ -24,15 +24,17 @@ std::chrono::milliseconds batch_entries::record(const batch_result& answer)
     // std::stoul's invalid_argument out of the route.
     std::vector<const batch_failure*> failure_of(pending_.size(), nullptr);
     std::vector<bool> listed(pending_.size(), false);
+    // Built only to throw: every entry of every batch passes here.
+    auto where = [&] { return error_context{.action = std::string(action_), .queue = std::string(queue_)}; };
     auto slot_of = [&](const std::string& id, std::string_view list) {
         std::size_t slot = 0;
         const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), slot);
-        const error_context where{.action = std::string(action_), .queue = std::string(queue_)};
         if (id.empty() || ec != std::errc() || end != id.data() + id.size() || slot >= pending_.size())
             throw error(errc::bad_response,
-                        std::string(list) + " entry Id \"" + aws::excerpt(id, 64) + "\" was not in the request", where);
+                        std::string(list) + " entry Id \"" + aws::excerpt(id, 64) + "\" was not in the request",
+                        where());
         if (listed[slot])
-            throw error(errc::bad_response, "entry Id \"" + id + "\" appears twice in the answer", where);
+            throw error(errc::bad_response, "entry Id \"" + id + "\" appears twice in the answer", where());
         listed[slot] = true;
         return slot;
     };
