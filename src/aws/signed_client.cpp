@@ -141,7 +141,8 @@ asio::awaitable<std::string> signed_client::call(service_request request, millis
 asio::awaitable<std::string> signed_client::attempt_loop(service_request request, milliseconds timeout)
 {
     http::retry_state attempts(retry_);
-    const error_context where{.action = std::string(request.action), .queue = std::string(request.resource)};
+    // Built only for a failure: every request passes here.
+    auto where = [&] { return error_context{.action = std::string(request.action), .queue = std::string(request.resource)}; };
     auto& measured = request_series(request.action);
     bool credentials_renewed = false;
     bool clock_corrected = false;
@@ -202,13 +203,13 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
             {
                 failure = {.retryable = true, .timeout = e.detail().find("timeout") != std::string::npos};
                 final_error = std::make_exception_ptr(
-                    error(e.code(), std::string(request.action) + " failed: " + e.detail(), where));
+                    error(e.code(), std::string(request.action) + " failed: " + e.detail(), where()));
             }
             catch (const std::exception& e)
             {
                 failure = {.retryable = true};
                 final_error = std::make_exception_ptr(
-                    error(errc::transport_failed, std::string(request.action) + " failed: " + e.what(), where));
+                    error(errc::transport_failed, std::string(request.action) + " failed: " + e.what(), where()));
             }
         }
         else if (resp.status == 200)

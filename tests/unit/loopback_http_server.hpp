@@ -57,18 +57,14 @@ template <class Body>
 void run_test(Body body, std::chrono::steady_clock::duration limit = hang_guard)
 {
     asio::io_context io;
-    bool done = false;
-    std::exception_ptr failure;
-    asio::co_spawn(io, body(io), [&](std::exception_ptr e) {
-        done = true;
-        failure = e;
-    });
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done && io.run_one_until(deadline) != 0) {
-    }
-    REQUIRE_MESSAGE(done, "the test coroutine did not finish before the hang guard");
-    if (failure)
-        std::rethrow_exception(failure);
+    run_coroutine(
+        io, [&] { return body(io); },
+        [&](const bool& done) {
+            const auto deadline = std::chrono::steady_clock::now() + limit;
+            while (!done && io.run_one_until(deadline) != 0) {
+            }
+        },
+        "the test coroutine did not finish before the hang guard");
 }
 
 // Runs `body(io)` as a coroutine whose sockets are real and whose courier waits (retry
@@ -81,23 +77,19 @@ void run_test_simulated(courier::testing::simulated_clock& clock, Body body,
                         std::chrono::steady_clock::duration limit = hang_guard)
 {
     asio::io_context io;
-    bool done = false;
-    std::exception_ptr failure;
-    asio::co_spawn(io, body(io), [&](std::exception_ptr e) {
-        done = true;
-        failure = e;
-    });
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done && std::chrono::steady_clock::now() < deadline) {
-        clock.run(io);
-        if (!done) {
-            io.restart();
-            io.run_one_for(std::chrono::milliseconds(10));
-        }
-    }
-    REQUIRE_MESSAGE(done, "the test coroutine did not finish before the hang guard");
-    if (failure)
-        std::rethrow_exception(failure);
+    run_coroutine(
+        io, [&] { return body(io); },
+        [&](const bool& done) {
+            const auto deadline = std::chrono::steady_clock::now() + limit;
+            while (!done && std::chrono::steady_clock::now() < deadline) {
+                clock.run(io);
+                if (!done) {
+                    io.restart();
+                    io.run_one_for(std::chrono::milliseconds(10));
+                }
+            }
+        },
+        "the test coroutine did not finish before the hang guard");
 }
 
 inline asio::awaitable<void> sleep(std::chrono::steady_clock::duration d)

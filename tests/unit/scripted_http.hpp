@@ -35,6 +35,10 @@ inline std::string aws_action(const seen_request& r)
     return dot == std::string::npos ? target : target.substr(dot + 1);
 }
 
+// What a scripted SQS answers to GetQueueAttributes, the provider's start-up check: a queue
+// with a 30 s visibility timeout.
+inline constexpr std::string_view sqs_queue_attributes = R"({"Attributes":{"VisibilityTimeout":"30"}})";
+
 struct reply
 {
     unsigned status = 200;

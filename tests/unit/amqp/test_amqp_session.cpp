@@ -28,14 +28,6 @@ const std::string start_frame =
     method_frame(0, "000a 000a 00 09 00000015 07 70726f64756374 53 00000008 5261626269744d51"
               "0000000e 504c41494e20414d51504c41494e 00000005 656e5f5553");
 
-template <class T>
-T next_as(session& s)
-{
-    auto e = s.poll_event();
-    REQUIRE(e.has_value());
-    REQUIRE_MESSAGE(std::holds_alternative<T>(*e), "event index " << e->index());
-    return std::get<T>(std::move(*e));
-}
 
 session open_session()
 {
@@ -44,10 +36,10 @@ session open_session()
     s.on_bytes(start_frame);
     s.on_bytes(method_frame(0, "000a 001e 0800 00020000 003c"));
     s.on_bytes(method_frame(0, "000a 0029 00"));
-    next_as<opened_event>(s);
+    courier_test::next_event_as<opened_event>(s);
     s.open_channel(1);
     s.on_bytes(method_frame(1, "0014 000b 00000000"));
-    next_as<channel_opened_event>(s);
+    courier_test::next_event_as<channel_opened_event>(s);
     s.output().clear();
     return s;
 }
@@ -87,7 +79,7 @@ TEST_CASE("amqp session: handshake with SASL PLAIN, negotiated tune, vhost open"
                             + hex("01 0000 00000008 000a 0028 01 2f 00 00 ce")); // open "/"
     CHECK(s.state() == session_state::handshake);
     s.on_bytes(method_frame(0, "000a 0029 00"));
-    auto o = next_as<opened_event>(s);
+    auto o = courier_test::next_event_as<opened_event>(s);
     CHECK(o.heartbeat == std::chrono::seconds(10));
     CHECK(o.frame_max == 131072);
     CHECK(o.channel_max == 2047);
@@ -114,7 +106,7 @@ TEST_CASE("amqp session: refused login is no_credentials with the broker's text,
     s.output().clear();
     // connection.close 403 "ACCESS_REFUSED", in answer to start-ok (10/11).
     s.on_bytes(method_frame(0, "000a 0032 0193 0e 4143434553535f52454655534544 000a 000b"));
-    auto e = next_as<error_event>(s);
+    auto e = courier_test::next_event_as<error_event>(s);
     CHECK(e.error.code() == courier::errc::no_credentials);
     CHECK(e.error.context().server_code == "403");
     CHECK(e.error.context().server_message == "ACCESS_REFUSED");
@@ -130,9 +122,9 @@ TEST_CASE("amqp session: a delivery split over body frames, ack, nack and reject
     s.consume(1, "q", "c1");
     s.output().clear();
     s.on_bytes(method_frame(1, "003c 000b"));
-    CHECK(std::holds_alternative<method::basic_qos_ok>(next_as<method_ok_event>(s).reply));
+    CHECK(std::holds_alternative<method::basic_qos_ok>(courier_test::next_event_as<method_ok_event>(s).reply));
     s.on_bytes(method_frame(1, "003c 0015 02 6331"));
-    CHECK(std::get<method::basic_consume_ok>(next_as<method_ok_event>(s).reply).consumer_tag == "c1");
+    CHECK(std::get<method::basic_consume_ok>(courier_test::next_event_as<method_ok_event>(s).reply).consumer_tag == "c1");
     // deliver tag 7, redelivered; header: body 6 octets, message-id "m1", headers {x-delivery-count: l 2};
     // then two body frames.
     s.on_bytes(method_frame(1, "003c 003c 02 6331 0000000000000007 01 00 01 71")
@@ -141,7 +133,7 @@ TEST_CASE("amqp session: a delivery split over body frames, ack, nack and reject
                + frame(3, 1, "abc"));
     CHECK_FALSE(s.poll_event());
     s.on_bytes(frame(3, 1, "def"));
-    auto d = next_as<delivery_event>(s);
+    auto d = courier_test::next_event_as<delivery_event>(s);
     CHECK(d.channel == 1);
     CHECK(d.deliver.delivery_tag == 7);
     CHECK(d.deliver.redelivered);
@@ -151,7 +143,7 @@ TEST_CASE("amqp session: a delivery split over body frames, ack, nack and reject
     CHECK(d.props.headers->find("x-delivery-count")->value == field_value(std::int64_t(2)).value);
     // An empty body needs no body frame.
     s.on_bytes(method_frame(1, "003c 003c 02 6331 0000000000000008 00 00 01 71") + frame(2, 1, hex("003c 0000 0000000000000000 0000")));
-    CHECK(next_as<delivery_event>(s).body.empty());
+    CHECK(courier_test::next_event_as<delivery_event>(s).body.empty());
     s.ack(1, 7);
     s.nack(1, 8, false, true);
     s.reject(1, 9, false);
@@ -165,17 +157,17 @@ TEST_CASE("amqp session: publisher confirms, multiple and out of order; nack; re
     auto s = open_session();
     s.confirm_select(1);
     s.on_bytes(method_frame(1, "0055 000b"));
-    CHECK(std::holds_alternative<method::confirm_select_ok>(next_as<method_ok_event>(s).reply));
+    CHECK(std::holds_alternative<method::confirm_select_ok>(courier_test::next_event_as<method_ok_event>(s).reply));
     for (std::uint64_t i = 1; i <= 5; ++i)
         CHECK(s.publish(1, "", "q", true, {}, "x") == i);
     s.on_bytes(method_frame(1, "003c 0050 0000000000000002 01")); // ack 1..2
-    CHECK(next_as<confirm_event>(s).sequence == 1);
-    CHECK(next_as<confirm_event>(s).sequence == 2);
+    CHECK(courier_test::next_event_as<confirm_event>(s).sequence == 1);
+    CHECK(courier_test::next_event_as<confirm_event>(s).sequence == 2);
     s.on_bytes(method_frame(1, "003c 0050 0000000000000004 00")); // ack 4 alone
-    auto c4 = next_as<confirm_event>(s);
+    auto c4 = courier_test::next_event_as<confirm_event>(s);
     CHECK((c4.sequence == 4 && c4.ack));
     s.on_bytes(method_frame(1, "003c 0078 0000000000000003 00")); // nack 3
-    auto c3 = next_as<confirm_event>(s);
+    auto c3 = courier_test::next_event_as<confirm_event>(s);
     CHECK((c3.sequence == 3 && !c3.ack));
     s.on_bytes(method_frame(1, "003c 0050 0000000000000004 01")); // ack up to 4 again: nothing new
     CHECK_FALSE(s.poll_event());
@@ -183,11 +175,11 @@ TEST_CASE("amqp session: publisher confirms, multiple and out of order; nack; re
     s.on_bytes(method_frame(1, "003c 0032 0138 08 4e4f5f524f555445 00 01 71")
                + frame(2, 1, hex("003c 0000 0000000000000001 0080 02 6d35")) + frame(3, 1, "x")
                + method_frame(1, "003c 0050 0000000000000005 00"));
-    auto r = next_as<return_event>(s);
+    auto r = courier_test::next_event_as<return_event>(s);
     CHECK(r.returned.reply_code == 312);
     CHECK(r.returned.reply_text == "NO_ROUTE");
     CHECK(r.props.message_id == "m5");
-    CHECK(next_as<confirm_event>(s).sequence == 5);
+    CHECK(courier_test::next_event_as<confirm_event>(s).sequence == 5);
 }
 
 TEST_CASE("amqp session: the broker closes a channel, cancels a consumer, blocks publishing")
@@ -195,11 +187,11 @@ TEST_CASE("amqp session: the broker closes a channel, cancels a consumer, blocks
     auto s = open_session();
     s.open_channel(2);
     s.on_bytes(method_frame(2, "0014 000b 00000000"));
-    next_as<channel_opened_event>(s);
+    courier_test::next_event_as<channel_opened_event>(s);
     s.output().clear();
     // channel.close 404 on channel 1, about queue.declare.
     s.on_bytes(method_frame(1, "0014 0028 0194 19 4e4f545f464f554e44202d206e6f2071756575652027782720 0032 000a"));
-    auto c = next_as<channel_closed_event>(s);
+    auto c = courier_test::next_event_as<channel_closed_event>(s);
     CHECK(c.channel == 1);
     REQUIRE(c.error);
     CHECK(c.error->code() == courier::errc::server_error);
@@ -213,20 +205,20 @@ TEST_CASE("amqp session: the broker closes a channel, cancels a consumer, blocks
     s.output().clear();
 
     s.on_bytes(method_frame(2, "003c 001e 02 6331 00")); // basic.cancel c1, no-wait off
-    CHECK(next_as<consumer_cancelled_event>(s).consumer_tag == "c1");
+    CHECK(courier_test::next_event_as<consumer_cancelled_event>(s).consumer_tag == "c1");
     CHECK(s.output() == hex("01 0002 00000007 003c 001f 02 6331 ce"));
 
     s.on_bytes(method_frame(0, "000a 003c 0d 6c6f77206f6e206d656d6f7279") + method_frame(0, "000a 003d"));
-    CHECK(next_as<blocked_event>(s).reason == "low on memory");
-    next_as<unblocked_event>(s);
+    CHECK(courier_test::next_event_as<blocked_event>(s).reason == "low on memory");
+    courier_test::next_event_as<unblocked_event>(s);
 
     s.output().clear();
     s.close_channel(2);
     s.on_bytes(method_frame(2, "0014 0029"));
-    CHECK_FALSE(next_as<channel_closed_event>(s).error);
+    CHECK_FALSE(courier_test::next_event_as<channel_closed_event>(s).error);
     s.close();
     s.on_bytes(method_frame(0, "000a 0033"));
-    next_as<closed_event>(s);
+    courier_test::next_event_as<closed_event>(s);
     CHECK(s.state() == session_state::closed);
 }
 
@@ -235,7 +227,7 @@ TEST_CASE("amqp session: protocol faults close the connection with a reply code"
     auto fault = [](std::string bytes, std::string_view reason, std::string_view code_hex) {
         auto s = open_session();
         s.on_bytes(bytes);
-        auto e = next_as<error_event>(s);
+        auto e = courier_test::next_event_as<error_event>(s);
         CHECK(e.error.code() == courier::errc::bad_response);
         CHECK_MESSAGE(courier_test::contains(e.error.what(), reason), e.error.what());
         CHECK(s.state() == session_state::failed);

@@ -36,13 +36,7 @@ namespace {
 
 constexpr std::string_view queue_url = "http://127.0.0.1/000000000000/bad-answers";
 
-// "AmazonSQS.ReceiveMessage" -> "ReceiveMessage".
-std::string action_of(const seen_request& r)
-{
-    const auto target = r.header("x-amz-target");
-    const auto dot = target.find('.');
-    return dot == std::string::npos ? target : target.substr(dot + 1);
-}
+using courier_test::aws_action;
 
 courier::sqs_client_options client_options(const std::string& endpoint, courier_test::log_capture& logs)
 {
@@ -71,8 +65,8 @@ struct sqs_server : courier_test::http_server
 {
     sqs_server(asio::io_context& io, handler h)
         : http_server(io, [h = std::move(h)](const seen_request& r, std::size_t index) -> reply {
-              if (action_of(r) == "GetQueueAttributes")
-                  return {200, R"({"Attributes":{"VisibilityTimeout":"30"}})"};
+              if (aws_action(r) == "GetQueueAttributes")
+                  return {200, std::string(courier_test::sqs_queue_attributes)};
               return h(r, index);
           })
     {
@@ -152,7 +146,7 @@ TEST_CASE("sqs bad answers: a ReceiveMessage answer of the wrong shape is a bad_
     std::size_t next = 0;
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
-            REQUIRE(action_of(r) == "ReceiveMessage");
+            REQUIRE(aws_action(r) == "ReceiveMessage");
             return {200, next < cases.size() ? cases[next].body : good_message};
         });
         auto client = std::make_shared<courier::sqs_client>(io.get_executor(), client_options(server.url(), logs));
@@ -196,7 +190,7 @@ TEST_CASE("sqs bad answers: entries with missing or mistyped fields are never de
     std::atomic<int> receives{0};
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
-            const auto action = action_of(r);
+            const auto action = aws_action(r);
             if (action == "ReceiveMessage")
                 return {200, ++receives == 1 ? batch : std::string("{}")};
             if (action == "DeleteMessageBatch")
@@ -264,7 +258,7 @@ TEST_CASE("sqs bad answers: a bad DeleteMessageBatch answer fails the ack with a
     std::size_t next = 0;
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
-            const auto action = action_of(r);
+            const auto action = aws_action(r);
             if (action == "ReceiveMessage")
                 return {200, good_message};
             REQUIRE(action == "DeleteMessageBatch");
@@ -303,7 +297,7 @@ TEST_CASE("sqs bad answers: a route's ack that the server refuses is counted, lo
     std::uint64_t acked = 0, errors = 0;
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
-            const auto action = action_of(r);
+            const auto action = aws_action(r);
             if (action == "ReceiveMessage")
                 return {200, ++receives == 1 ? good_message : std::string("{}")};
             REQUIRE(action == "DeleteMessageBatch");
@@ -357,7 +351,7 @@ TEST_CASE("sqs bad answers: a bad SendMessage answer is a bad_response, never a 
     std::size_t next = 0;
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
-            REQUIRE(action_of(r) == "SendMessage");
+            REQUIRE(aws_action(r) == "SendMessage");
             return {200, next < cases.size() ? cases[next].body : R"({"MessageId":"m-sent"})"};
         });
         auto client = std::make_shared<courier::sqs_client>(io.get_executor(), client_options(server.url(), logs));
@@ -561,9 +555,9 @@ TEST_CASE("sqs bad answers: a batch answer that leaves an entry out fails that e
         std::vector<std::string> batch_bodies;
         courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
             sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
-                if (action_of(r) == "ReceiveMessage")
+                if (aws_action(r) == "ReceiveMessage")
                     return {200, two_messages};
-                REQUIRE(action_of(r) == action);
+                REQUIRE(aws_action(r) == action);
                 batch_bodies.push_back(r.body);
                 return {200, R"({"Successful":[{"Id":"0"}],"Failed":[]})"}; // "1" is in neither list
             });
@@ -603,9 +597,9 @@ TEST_CASE("sqs bad answers: batch entries the server failed are sent again after
     std::vector<std::string> batch_bodies;
     courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
         sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
-            if (action_of(r) == "ReceiveMessage")
+            if (aws_action(r) == "ReceiveMessage")
                 return {200, two_messages};
-            REQUIRE(action_of(r) == "DeleteMessageBatch");
+            REQUIRE(aws_action(r) == "DeleteMessageBatch");
             sent_at.push_back(clock->now());
             batch_bodies.push_back(r.body);
             if (batch_bodies.size() == 1)
@@ -652,7 +646,7 @@ TEST_CASE("sqs bad answers: a batch entry the server keeps failing fails after t
     int batches = 0;
     courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
         sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
-            if (action_of(r) == "ReceiveMessage")
+            if (aws_action(r) == "ReceiveMessage")
                 return {200, good_message};
             ++batches;
             return {200, R"({"Failed":[{"Id":"0","Code":"ServiceUnavailable","Message":"busy","SenderFault":false}]})"};
@@ -682,7 +676,7 @@ TEST_CASE("sqs provider: the batch window runs on the client's clock")
     std::vector<courier::clock::time_point> sent_at;
     courier_test::run_test_simulated(*clock, [&](asio::io_context& io) -> asio::awaitable<void> {
         sqs_server server(io, [&](const seen_request& r, std::size_t) -> reply {
-            if (action_of(r) == "ReceiveMessage")
+            if (aws_action(r) == "ReceiveMessage")
                 return {200, two_messages};
             sent_at.push_back(clock->now());
             return {200, R"({"Successful":[{"Id":"0"}]})"};

@@ -89,7 +89,7 @@ public:
         if (action == "ReceiveMessage")
             co_return answer::http(200, co_await receive(r.body));
         if (action == "GetQueueAttributes")
-            co_return answer::http(200, R"({"Attributes":{"VisibilityTimeout":"30"}})");
+            co_return answer::http(200, std::string(courier_test::sqs_queue_attributes));
         std::string successful;
         const auto ids = strings_of(r.body, "Id");
         const auto receipts = strings_of(r.body, "ReceiptHandle");

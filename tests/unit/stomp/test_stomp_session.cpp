@@ -18,14 +18,6 @@ session connected_session(session_options o = {.login = "guest", .passcode = "gu
     return s;
 }
 
-template <class T>
-T next_as(session& s)
-{
-    auto e = s.poll_event();
-    REQUIRE(e.has_value());
-    REQUIRE_MESSAGE(std::holds_alternative<T>(*e), "event index " << e->index());
-    return std::get<T>(std::move(*e));
-}
 
 } // namespace
 
@@ -43,7 +35,7 @@ TEST_CASE("stomp session: CONNECT carries version, vhost, credentials and heart-
     s.on_bytes("CONNECTED\nversion:1.2\nserver:RabbitMQ/3.10.8\nsess");
     CHECK_FALSE(s.poll_event());
     s.on_bytes("ion:abc\nheart-beat:5000,8000\n\n\0"s);
-    auto c = next_as<connected_event>(s);
+    auto c = courier_test::next_event_as<connected_event>(s);
     CHECK(c.server == "RabbitMQ/3.10.8");
     CHECK(c.session == "abc");
     CHECK(c.send_every == std::chrono::milliseconds(8000));    // max(4000, 8000)
@@ -56,7 +48,7 @@ TEST_CASE("stomp session: heart-beats off on either side are off")
     session s({.heartbeat_send = std::chrono::milliseconds(0), .heartbeat_receive = std::chrono::milliseconds(1000)});
     s.connect();
     s.on_bytes("CONNECTED\nversion:1.2\nheart-beat:0,500\n\n\0"s);
-    auto c = next_as<connected_event>(s);
+    auto c = courier_test::next_event_as<connected_event>(s);
     CHECK(c.send_every.count() == 0);
     CHECK(c.receive_every.count() == 0);
 }
@@ -70,7 +62,7 @@ TEST_CASE("stomp session: SUBSCRIBE with client-individual and prefetch-count; M
     s.output().clear();
     s.on_bytes("MESSAGE\nsubscription:sub-1\ndestination:/queue/orders\nmessage-id:T_sub-1@@session-x@@1\n"
                "redelivered:true\nack:T_sub-1\\c1\namqp-message-id:m-1\ncontent-length:5\n\nhello\0\n"s);
-    auto m = next_as<message_event>(s);
+    auto m = courier_test::next_event_as<message_event>(s);
     CHECK(m.subscription == "sub-1");
     CHECK(m.ack_id == "T_sub-1:1");
     CHECK(m.redelivered);
@@ -94,15 +86,15 @@ TEST_CASE("stomp session: SEND asks for a receipt and RECEIPT confirms it; DISCO
              "SEND\ndestination:/queue/q\nreceipt:2\ncontent-length:0\n\n\0"s);
     s.output().clear();
     s.on_bytes("RECEIPT\nreceipt-id:2\n\n\0RECEIPT\nreceipt-id:1\n\n\0"s);
-    CHECK(next_as<receipt_event>(s).receipt == 2);
-    CHECK(next_as<receipt_event>(s).receipt == 1);
+    CHECK(courier_test::next_event_as<receipt_event>(s).receipt == 2);
+    CHECK(courier_test::next_event_as<receipt_event>(s).receipt == 1);
     s.disconnect();
     CHECK(s.output() == "DISCONNECT\nreceipt:3\n\n\0"s);
     CHECK(s.state() == session_state::disconnecting);
     // Messages still in flight may arrive before the receipt.
     s.on_bytes("MESSAGE\nsubscription:a\nmessage-id:1\nack:1\n\nx\0RECEIPT\nreceipt-id:3\n\n\0"s);
-    next_as<message_event>(s);
-    next_as<disconnected_event>(s);
+    courier_test::next_event_as<message_event>(s);
+    courier_test::next_event_as<disconnected_event>(s);
     CHECK(s.state() == session_state::closed);
 }
 
@@ -111,7 +103,7 @@ TEST_CASE("stomp session: an ERROR frame becomes a server_error with the server'
     session s({.login = "guest", .passcode = "wrong"});
     s.connect();
     s.on_bytes("ERROR\nmessage:Access refused\ncontent-type:text/plain\n\nAccess refused for user 'guest'\0"s);
-    auto e = next_as<error_event>(s);
+    auto e = courier_test::next_event_as<error_event>(s);
     CHECK(e.error.code() == courier::errc::server_error);
     CHECK(e.error.context().server_message == "Access refused");
     CHECK(courier_test::contains(e.error.what(), "refused the connection: Access refused for user 'guest'"));
@@ -122,7 +114,7 @@ TEST_CASE("stomp session: an ERROR frame becomes a server_error with the server'
     auto c = connected_session();
     c.send("/exchange/missing/x", "body");
     c.on_bytes("ERROR\nmessage:not_found\nreceipt-id:1\n\nNO_ROUTE\0"s);
-    auto e2 = next_as<error_event>(c);
+    auto e2 = courier_test::next_event_as<error_event>(c);
     CHECK(e2.receipt == 1);
     CHECK(courier_test::contains(e2.error.what(), "sent an ERROR frame: NO_ROUTE"));
     CHECK(e2.error.context().server_message == "not_found");
@@ -132,7 +124,7 @@ TEST_CASE("stomp session: protocol violations fail the session")
 {
     auto fails_with = [](session s, std::string wire, std::string_view reason) {
         s.on_bytes(wire);
-        auto e = next_as<error_event>(s);
+        auto e = courier_test::next_event_as<error_event>(s);
         CHECK(e.error.code() == courier::errc::bad_response);
         CHECK_MESSAGE(courier_test::contains(e.error.what(), reason), e.error.what());
         CHECK(s.state() == session_state::failed);
