@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -67,15 +68,28 @@ private:
     template <class F>
     static std::function<signature> checked(F&& f)
     {
-        static_assert(std::is_invocable_r_v<error_action, std::remove_cvref_t<F>&, const context&, std::exception_ptr>,
-                      "courier: an error handler must be callable as "
-                      "courier::error_action(const courier::context&, std::exception_ptr), and return what "
-                      "becomes of the message (error_action::retry_after(d), ack(), leave() or release())");
-        return std::function<signature>(std::forward<F>(f));
+        constexpr bool fits = std::is_invocable_r_v<error_action, std::remove_cvref_t<F>&, const context&,
+                                                    std::exception_ptr>;
+        static_assert(fits, "courier: an error handler must be callable as "
+                            "courier::error_action(const courier::context&, std::exception_ptr), and return what "
+                            "becomes of the message (error_action::retry_after(d), ack(), leave() or release())");
+        // Only then: std::function's own complaint would bury the one above.
+        if constexpr (fits)
+            return std::function<signature>(std::forward<F>(f));
+        else
+        {
+            (void)f;
+            return {};
+        }
     }
 
     std::function<signature> fn_;
 };
+
+/// The text of `error` for a line logged through `ctx` (which already names the route and
+/// the message): a `courier::error` without its route and message id, anything else as
+/// `error_text` gives it.
+std::string error_text(std::exception_ptr error, const context& ctx);
 
 /// True if `error` is a translation failure (the body could not be turned into the
 /// handler's type): retrying will not help, so error handlers usually ack it or leave it

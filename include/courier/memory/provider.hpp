@@ -11,8 +11,10 @@
 // and one receive may hand out several messages of a group, in order, as SQS does. All
 // waiting uses the injected `courier::clock`, so tests can run on simulated time.
 #ifndef COURIER_MEMORY_PROVIDER_HPP
+#define COURIER_MEMORY_PROVIDER_HPP
 
 #include <courier/clock.hpp>
+#include <courier/logger.hpp>
 #include <courier/provider.hpp>
 #include <courier/publisher.hpp>
 
@@ -48,6 +50,8 @@ struct memory_queue_options
     /// FIFO: a group is locked while any of its messages is in flight; groups keep their
     /// order.
     bool fifo = false;
+    /// Where moves to the dead-letter queue are logged (warning).
+    courier::logger log{};
     /// Time source; null means `courier::steady_clock()`.
     std::shared_ptr<courier::clock> clock{};
 };
