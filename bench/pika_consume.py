@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The peer of bench/compare-broker: what a Python service would run with pika, Debian's
-python3-pika (1.3), the RabbitMQ team's own Python client and the one its tutorials use.
+python3-pika (1.2), the RabbitMQ team's own Python client and the one its tutorials use.
 
 Consumes --messages messages from --queue with a prefetch of --prefetch on a
 BlockingConnection, decodes each JSON body as courier-load's handler does, acknowledges it

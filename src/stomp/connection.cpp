@@ -227,12 +227,8 @@ void connection::handle(session_event& e)
         if (it == subscriptions_.end())
             return; // not ours: the broker requeues it when the connection ends
         if (it->second->cancelled)
-        {
-            // Sent before the broker saw our UNSUBSCRIBE: nobody takes it here any more.
-            session_->nack(m->ack_id);
-            wake();
-            return;
-        }
+            return; // sent before the broker saw our UNSUBSCRIBE, which requeues it (a NACK
+                    // now would be an ERROR: RabbitMQ knows no such subscription any more)
         it->second->buffer.push_back(delivery{generation_, std::move(m->ack_id), m->redelivered, std::move(m->f)});
         it->second->arrived.notify();
     }

@@ -71,9 +71,15 @@ public:
     boost::asio::awaitable<void> ack(const delivery& d);
     /// `requeue` false: RabbitMQ dead-letters it (the queue's dead-letter exchange) or drops it.
     boost::asio::awaitable<void> nack(const delivery& d, bool requeue = true);
-    /// UNSUBSCRIBE, for good: not subscribed again after a reconnection. Buffered deliveries,
-    /// and those the broker still sends before it has seen the UNSUBSCRIBE, are NACKed at
-    /// once. Deliveries already taken can still be acknowledged. Idempotent.
+    /// NACKs at once what is buffered and keeps what the broker sends later buffered (for
+    /// `cancel`), while the subscription stays: RabbitMQ requeues a subscription's
+    /// unacknowledged messages at UNSUBSCRIBE, those whose handlers still run included, so a
+    /// graceful stop unsubscribes only once they are settled. Idempotent.
+    void give_back_buffered();
+    /// UNSUBSCRIBE, for good: not subscribed again after a reconnection. Buffered deliveries
+    /// are NACKed first; RabbitMQ requeues the rest of the subscription's unacknowledged
+    /// messages itself (those sent before it saw the UNSUBSCRIBE, and those taken and not yet
+    /// acknowledged, whose ACK it then refuses). Idempotent.
     void cancel();
     const std::string& id() const noexcept;
 

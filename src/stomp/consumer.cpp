@@ -105,6 +105,22 @@ asio::awaitable<void> subscription::nack(const delivery& d, bool requeue)
     return connection_->settle(d, requeue ? connection::settle_kind::requeue : connection::settle_kind::drop);
 }
 
+void subscription::give_back_buffered()
+{
+    auto& c = *connection_;
+    auto& s = *state_;
+    if (s.cancelled || s.buffer.empty())
+        return;
+    if (c.connected_ && c.session_ && c.session_->state() == session_state::connected)
+    {
+        for (const auto& d : s.buffer)
+            if (d.generation == c.generation_)
+                c.session_->nack(d.ack_id);
+        c.wake();
+    }
+    s.buffer.clear();
+}
+
 void subscription::cancel()
 {
     auto& c = *connection_;
@@ -114,10 +130,11 @@ void subscription::cancel()
     s.cancelled = true;
     if (c.connected_ && c.session_ && c.session_->state() == session_state::connected)
     {
-        c.session_->unsubscribe(s.id);
+        // NACKs first: after the UNSUBSCRIBE, RabbitMQ refuses them with an ERROR.
         for (const auto& d : s.buffer)
             if (d.generation == c.generation_)
                 c.session_->nack(d.ack_id);
+        c.session_->unsubscribe(s.id);
         c.wake();
     }
     s.buffer.clear();

@@ -110,14 +110,14 @@ public:
     asio::awaitable<void> ack(const message& msg) override
     {
         const auto d = parse_receipt(msg);
-        broker::on_exit forget([&] { held_.erase(msg.receipt); });
+        broker::on_exit forget([&] { settled(msg.receipt); });
         co_await subscription_->ack(d);
     }
 
     asio::awaitable<void> release(const message& msg) override
     {
         const auto d = parse_receipt(msg);
-        broker::on_exit forget([&] { held_.erase(msg.receipt); });
+        broker::on_exit forget([&] { settled(msg.receipt); });
         co_await subscription_->nack(d, true);
     }
 
@@ -138,15 +138,22 @@ public:
         co_await ack(msg);
     }
 
+    // Unlike AMQP's basic.cancel, UNSUBSCRIBE makes RabbitMQ requeue what the handlers still
+    // work on (their ACKs would then be refused): give back only what no handler took, and
+    // unsubscribe once the last taken message is settled.
     void stop_receiving() override
     {
+        stopping_ = true;
         if (subscription_)
-            subscription_->cancel();
+            subscription_->give_back_buffered();
+        unsubscribe_when_settled();
     }
 
     asio::awaitable<void> close() override
     {
-        stop_receiving();
+        stopping_ = true;
+        if (subscription_)
+            subscription_->cancel();
         watch_.stop();
         if (owns_client_ && client_)
             co_await client_->close();
@@ -159,6 +166,18 @@ public:
     }
 
 private:
+    void settled(const std::string& receipt)
+    {
+        held_.erase(receipt);
+        unsubscribe_when_settled();
+    }
+
+    void unsubscribe_when_settled()
+    {
+        if (stopping_ && held_.size() == 0 && subscription_)
+            subscription_->cancel();
+    }
+
     // "<generation>:<ack id>"; the ack id may hold colons of its own.
     static std::string make_receipt(const delivery& d) { return std::to_string(d.generation) + ":" + d.ack_id; }
 
@@ -227,7 +246,7 @@ private:
         {
             const auto d = parse_receipt(msg);
             {
-                broker::on_exit forget([&] { held_.erase(msg.receipt); });
+                broker::on_exit forget([&] { settled(msg.receipt); });
                 co_await subscription_->nack(d, false);
             }
             log.log(log_level::warning, "", msg.id, "{}: dead-lettered after {} deliveries (rejected to the "
@@ -263,6 +282,7 @@ private:
     std::shared_ptr<subscription> subscription_;
     broker::held_deliveries<header_list> held_;
     broker::ticker watch_;
+    bool stopping_ = false; // the route stopped receiving: unsubscribe once nothing is held
 };
 
 } // namespace

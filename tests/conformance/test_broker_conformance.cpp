@@ -11,7 +11,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Short waits: the suite polls, and a receive may wait only as long as a poll step.
+// Short waits: the suite counts its time in poll steps of 100 ms, so a receive must return
+// at once with what the broker pushed (1 ms) or each step would last longer than it counts.
 courier::broker::retry_policy short_retries()
 {
     courier::broker::retry_policy r;
@@ -30,7 +31,7 @@ struct broker_harness : courier_test::broker_fixture
         return broker_fixture::run(std::move(fn));
     }
 
-    asio::awaitable<void> pause(std::chrono::milliseconds d) { co_await courier_test::pause(d); }
+    boost::asio::awaitable<void> pause(std::chrono::milliseconds d) { co_await courier_test::pause(d); }
 
     courier_conformance::queue_pair make_queue(bool, std::chrono::seconds)
     {
@@ -39,7 +40,7 @@ struct broker_harness : courier_test::broker_fixture
         auto reader = [&self, name] { return self.make_provider(name); };
         auto another = [this, reader] {
             auto p = reader();
-            broker_fixture::run([&]() -> asio::awaitable<void> { co_await p->open(10); });
+            broker_fixture::run([&]() -> boost::asio::awaitable<void> { co_await p->open(10); });
             return p;
         };
         return {reader(), self.make_publisher(name), another};
@@ -62,7 +63,7 @@ struct amqp_harness : broker_harness<amqp_harness<type>>
     std::shared_ptr<courier::provider> make_provider(const std::string& queue)
     {
         return courier::make_amqp_provider(this->io.get_executor(), connection(),
-                                           {.queue = queue, .type = type, .wait_time = 100ms, .retry = short_retries()});
+                                           {.queue = queue, .type = type, .wait_time = 1ms, .retry = short_retries()});
     }
     std::shared_ptr<courier::publisher> make_publisher(const std::string& queue) { return client->publisher("", queue); }
 };
@@ -81,7 +82,7 @@ struct stomp_harness : broker_harness<stomp_harness>
     std::shared_ptr<courier::provider> make_provider(const std::string& queue)
     {
         return courier::make_stomp_provider(io.get_executor(), connection(),
-                                            {.queue = queue, .wait_time = 100ms, .retry = short_retries()});
+                                            {.queue = queue, .wait_time = 1ms, .retry = short_retries()});
     }
     std::shared_ptr<courier::publisher> make_publisher(const std::string& queue)
     {

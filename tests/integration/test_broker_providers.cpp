@@ -104,7 +104,8 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: retries count in a header
 {
     for (const auto t : {transport::amqp, transport::stomp})
     {
-        CAPTURE(t == transport::amqp ? "amqp" : "stomp");
+        const std::string transport_name = t == transport::amqp ? "amqp" : "stomp";
+        CAPTURE(transport_name);
         const auto queue = unique(t == transport::amqp ? "poison-amqp" : "poison-stomp");
         auto provider = make(t, queue, three_attempts(queue + ".dead"));
         amqp::client client(io.get_executor(), amqp_options());
@@ -177,7 +178,8 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: a quorum queue counts exa
         co_await client.connection_ptr()->declare_queue(std::move(q));
         courier::outgoing_message m;
         m.body = "bad";
-        co_await client.publisher("", queue)->publish(std::move(m));
+        auto publisher = client.publisher("", queue); // named: GCC 12 frees a temporary of a co_await expression twice
+        co_await publisher->publish(std::move(m));
     });
     auto policy = three_attempts("");
     policy.max_attempts = 4;
@@ -205,7 +207,8 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: per_process listeners eac
 {
     for (const auto t : {transport::amqp, transport::stomp})
     {
-        CAPTURE(t == transport::amqp ? "amqp" : "stomp");
+        const std::string transport_name = t == transport::amqp ? "amqp" : "stomp";
+        CAPTURE(transport_name);
         const auto event = unique(t == transport::amqp ? "order.created.amqp" : "order.created.stomp");
         // Two processes (server names s1, s2), each with a per_process "audit" listener and a
         // shared "billing" listener.
@@ -276,7 +279,8 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: a graceful stop cancels t
 {
     for (const auto t : {transport::amqp, transport::stomp})
     {
-        CAPTURE(t == transport::amqp ? "amqp" : "stomp");
+        const std::string transport_name = t == transport::amqp ? "amqp" : "stomp";
+        CAPTURE(transport_name);
         const auto queue = unique(t == transport::amqp ? "stop-amqp" : "stop-stomp");
         // A prefetch above the route's room: six deliveries wait unstarted in the provider.
         auto provider = make(t, queue, {}, std::nullopt, 10);
@@ -289,7 +293,8 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: a graceful stop cancels t
             {
                 courier::outgoing_message m;
                 m.body = std::to_string(i);
-                co_await client.publisher("", queue)->publish(std::move(m));
+                auto publisher = client.publisher("", queue); // named: GCC 12 frees a temporary of a co_await expression twice
+                co_await publisher->publish(std::move(m));
             }
         });
         std::set<std::string> started, finished;
@@ -312,7 +317,11 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: a graceful stop cancels t
                         for (auto& d : co_await other->receive(50, 10s))
                         {
                             // Given back at once: well before the route's handlers finished.
-                            CHECK(finished.empty());
+                            // On STOMP only what was buffered at the stop is (the broker may
+                            // push again into the freed prefetch slots until the handlers are
+                            // settled and the subscription goes; see stop_receiving).
+                            if (t == transport::amqp || taken_elsewhere.size() < 6)
+                                CHECK(finished.empty());
                             taken_elsewhere.insert(d.body);
                             co_await other->ack(d);
                         }
@@ -346,7 +355,8 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: a message held near the c
         co_await provider->open(1);
         courier::outgoing_message m;
         m.body = "slow";
-        co_await client.publisher("", queue)->publish(std::move(m));
+        auto publisher = client.publisher("", queue); // named: GCC 12 frees a temporary of a co_await expression twice
+        co_await publisher->publish(std::move(m));
         std::vector<courier::message> got;
         while (got.empty())
             got = co_await provider->receive(1);
