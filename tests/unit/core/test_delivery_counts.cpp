@@ -45,6 +45,10 @@ TEST_CASE("delivery counts: a redelivered flag means at least the second deliver
     message fresh{.id = "a", .redelivered = false}; // the broker says: first delivery
     counts.count(fresh, redelivery_info::flag);
     CHECK(fresh.receive_count == 1);
+    CHECK(counts.size() == 0); // a first delivery is not stored, and resets what was
+    message redelivered{.id = "a", .redelivered = true};
+    counts.count(redelivered, redelivery_info::flag);
+    CHECK(redelivered.receive_count == 2); // counted from the fresh copy, not from before it
 }
 
 TEST_CASE("delivery counts: only the most recently seen ids are remembered")
