@@ -87,7 +87,7 @@ struct reader
             return;
         dom::array array;
         if (value.get_array().get(array))
-            bad(std::string(list) + " is not an array");
+            bad_field({}, 0, list, " is not an array");
         std::size_t index = 0;
         for (dom::element item : array)
         {
