@@ -21,7 +21,7 @@
 //       figure above, which no client on this machine can go below.
 //
 // Both are `courier::tools::run_consume`, the code of `courier-load consume|bench`.
-#include "load/sqs_consume.hpp"
+#include "load/consume.hpp"
 #include "sqs_floor_client.hpp"
 
 #include <fmt/core.h>

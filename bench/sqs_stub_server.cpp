@@ -10,6 +10,7 @@
 //                                             per message, so every delivery is distinct;
 //   AmazonSQS.DeleteMessageBatch,
 //   AmazonSQS.ChangeMessageVisibilityBatch    all entries successful (their Ids echoed);
+//   AmazonSQS.GetQueueAttributes              a visibility timeout of 30 s (a consumer's check);
 //   anything else                             400 UnsupportedOperation.
 // Signatures are not checked and no message is ever redelivered: it is a load source, not
 // an emulator. Per request it does one read, a header scan and one write.
@@ -212,6 +213,9 @@ public:
             }
             payload += R"(],"Failed":[]})";
         }
+        else if (target == "AmazonSQS.GetQueueAttributes")
+            // What a consumer checks when it starts.
+            payload = R"({"Attributes":{"VisibilityTimeout":"30"}})";
         else
         {
             ++stats_.unsupported;

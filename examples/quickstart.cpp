@@ -50,7 +50,7 @@ int main_impl()
         },
         {.max_in_flight = 5,
          .on_error = [](const courier::context& ctx, std::exception_ptr e) {
-             ctx.log(courier::log_level::warning, "dropping malformed order: {}", courier::error_text(e));
+             ctx.log(courier::log_level::warning, "dropping malformed order: {}", courier::error_text(e, ctx));
              return courier::error_action::ack();
          }});
 

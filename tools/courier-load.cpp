@@ -1,6 +1,6 @@
-// courier-load: sends messages to an SQS queue (generated load, or bodies of your own) and
-// drains it with a real courier service, for trying a service, load tests, soak tests and
-// the peer benchmarks.
+// courier-load: sends messages to a queue (SQS, or RabbitMQ over AMQP 0-9-1 or STOMP;
+// generated load, or bodies of your own) and drains it with a real courier service, for
+// trying a service, load tests, soak tests and the peer benchmarks.
 //
 // `produce` sends numbered JSON messages, or the bodies given with --body/--body-file, with
 // SendMessageBatch; `consume` runs a `courier::manager` with one SQS route over them and
@@ -10,7 +10,7 @@
 // Flags are parsed by courier::command_line (Boost.Program_options, COURIER_* environment
 // fallbacks); endpoint, region and credentials otherwise come from the usual AWS chain, so
 // the same commands work against fauxqs and against AWS.
-#include "load/sqs_consume.hpp"
+#include "load/consume.hpp"
 
 #include <courier/command_line.hpp>
 #include <courier/courier.hpp>
@@ -51,7 +51,10 @@ commands:
   create-queue  creates a queue and prints its URL
 
 `courier-load COMMAND --help` lists the flags of a command. --queue-url takes a queue URL or
-a queue name (resolved with GetQueueUrl). --endpoint defaults to AWS_ENDPOINT_URL_SQS, then
+a queue name (resolved with GetQueueUrl). Instead of --queue-url, --broker-url
+amqp://user:pass@127.0.0.1:5672/VHOST or stomp://user:pass@127.0.0.1:61613/VHOST (a bare
+trailing / is the default vhost /) with --queue NAME: a durable classic queue, declared if
+missing or used as another client declared it (/queue/NAME on STOMP). --endpoint defaults to AWS_ENDPOINT_URL_SQS, then
 AWS_ENDPOINT_URL, then AWS itself; the region and credentials come from the AWS environment,
 files or roles, as in the SDKs.
 Exit status: 0 done, 1 runtime failure, 2 bad arguments.
@@ -129,6 +132,36 @@ void run_to_completion(asio::io_context& io, Work work)
         std::rethrow_exception(failure);
 }
 
+// The queue flags every command but create-queue has: an SQS queue, or a broker's.
+struct queue_flags
+{
+    std::string queue_url;
+    std::string broker_url;
+    std::string queue;
+
+    bool on_broker() const { return !broker_url.empty(); }
+};
+
+void add_queue(courier::command_line& cli, queue_flags& q)
+{
+    cli.add_options()
+        ("queue-url", po::value(&q.queue_url)->value_name("URL|NAME"), "the SQS queue")
+        ("broker-url", po::value(&q.broker_url)->value_name("URL"), "instead of SQS: amqp://... or stomp://...")
+        ("queue", po::value(&q.queue)->value_name("NAME"), "the queue on the broker (with --broker-url)");
+    cli.add_check([](const po::variables_map& v) {
+        if (v.count("broker-url") == v.count("queue-url"))
+            throw courier::usage_error("give either --queue-url (SQS) or --broker-url with --queue");
+        if (v.count("broker-url") != v.count("queue"))
+            throw courier::usage_error("--broker-url and --queue go together");
+        if (v.count("broker-url"))
+        {
+            const auto& url = v["broker-url"].as<std::string>();
+            if (!url.starts_with("amqp://") && !url.starts_with("stomp://"))
+                throw courier::usage_error(fmt::format("--broker-url: expected amqp://... or stomp://..., got '{}'", url));
+        }
+    });
+}
+
 // Parses `args` (after the command) into `cli`; returns the exit status to end with, if any.
 std::optional<int> parse(courier::command_line& cli, const std::vector<std::string>& args)
 {
@@ -174,17 +207,17 @@ int produce(const std::vector<std::string>& args)
         "in order, once each unless --messages asks for more (they are then repeated in turn).\n"
         "Prints {\"mode\":\"produce\",...} (body_bytes: the mean size).");
     common_flags common;
-    std::string queue;
+    queue_flags queue;
     std::int64_t total = 0, bytes = 256, concurrency = 8;
     std::vector<std::string> bodies;
     std::string body_file;
     cli.add_options()
-        ("queue-url", po::value(&queue)->value_name("URL|NAME")->required(), "the queue")
         ("messages", bounded(&total, "messages", 1), "messages to send (required without --body/--body-file)")
         ("body-bytes", bounded(&bytes, "body-bytes", 1, 1 << 20)->default_value(256), "size of generated bodies")
         ("body", po::value(&bodies)->value_name("TEXT"), "a message body of your own (repeatable)")
         ("body-file", po::value(&body_file)->value_name("FILE"), "message bodies, one per line")
         ("concurrency", bounded(&concurrency, "concurrency", 1, 1024)->default_value(8), "requests in flight");
+    add_queue(cli, queue);
     add_common(cli, common);
     cli.add_check([](const po::variables_map& v) {
         const bool own = v.count("body") || v.count("body-file");
@@ -206,13 +239,29 @@ int produce(const std::vector<std::string>& args)
                               : bodies[static_cast<std::size_t>(i) % bodies.size()];
     };
 
+    const auto print_produced = [&](double secs) {
+        std::uint64_t body_total = 0;
+        for (std::int64_t i = 0; i < total; ++i)
+            body_total += body_of(i).size();
+        fmt::print("{{\"mode\":\"produce\",\"messages\":{},\"seconds\":{:.4f},\"msgs_per_s\":{:.1f},"
+                   "\"body_bytes\":{},\"concurrency\":{}}}\n",
+                   total, secs, total / secs, body_total / static_cast<std::uint64_t>(total), concurrency);
+    };
+    if (queue.on_broker())
+    {
+        // Confirmed publishes (AMQP) or receipted SENDs (STOMP), C in flight.
+        print_produced(courier::tools::produce_to_broker(queue.broker_url, queue.queue, total,
+                                                         static_cast<std::size_t>(concurrency), body_of,
+                                                         log_level_named(common.log_level)));
+        return 0;
+    }
+
     asio::io_context io;
     courier::sqs_client client(io.get_executor(), client_options(common, static_cast<std::size_t>(concurrency)));
     std::string url;
-    run_to_completion(io, [&]() -> asio::awaitable<void> { url = co_await queue_url(client, queue); });
+    run_to_completion(io, [&]() -> asio::awaitable<void> { url = co_await queue_url(client, queue.queue_url); });
 
     std::int64_t next = 0; // the next message; the workers share it on the one io thread
-    std::uint64_t body_total = 0;
     std::exception_ptr failure;
     const auto worker = [&]() -> asio::awaitable<void> {
         while (next < total)
@@ -221,8 +270,6 @@ int produce(const std::vector<std::string>& args)
             for (; next < total && batch.size() < 10; ++next)
             {
                 batch.push_back({.body = body_of(next)});
-                body_total += batch.back().body.size();
-            }
             co_await client.send_batch(url, std::move(batch));
         }
     };
@@ -239,9 +286,7 @@ int produce(const std::vector<std::string>& args)
     const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
     if (failure)
         std::rethrow_exception(failure);
-    fmt::print("{{\"mode\":\"produce\",\"messages\":{},\"seconds\":{:.4f},\"msgs_per_s\":{:.1f},"
-               "\"body_bytes\":{},\"concurrency\":{}}}\n",
-               total, secs, total / secs, body_total / static_cast<std::uint64_t>(total), concurrency);
+    print_produced(secs);
     return 0;
 }
 
@@ -250,7 +295,7 @@ int produce(const std::vector<std::string>& args)
 int consume(const std::vector<std::string>& args)
 {
     courier::command_line cli("courier-load consume",
-        "Runs a courier manager with one SQS route (max_in_flight C) whose handler decodes the\n"
+        "Runs a courier manager with one route (SQS, or a broker's queue; max_in_flight C) whose handler decodes the\n"
         "body, appends its seq to FILE (one line per invocation, unbuffered, so a SIGKILL loses\n"
         "none), sleeps D ms (a timer) and throws on every K-th first delivery (retried after\n"
         "100-200 ms, which SQS rounds up to 1 s). Stops once N distinct seqs were handled and\n"
@@ -260,12 +305,12 @@ int consume(const std::vector<std::string>& args)
         "also peak_rss_kib (VmHWM) and in_flight_peak. Across restarts only FILE tells what was\n"
         "handled: give restarted runs --idle-exit-s.");
     common_flags common;
+    queue_flags queue;
     courier::tools::consume_options o;
     std::int64_t messages = 0, in_flight = 10, threads = 1, delay_ms = 0, fail_every = 0, idle_s = 0;
     std::int64_t wait_s = 20, visibility_s = 30, request_timeout_ms = 0;
     std::string ids_kind = "seq";
     cli.add_options()
-        ("queue-url", po::value(&o.queue_url)->value_name("URL|NAME")->required(), "the queue")
         ("messages", bounded(&messages, "messages", 1)->required(), "distinct messages to handle")
         ("concurrency", bounded(&in_flight, "concurrency", 1, 100000)->default_value(10), "messages in flight")
         ("threads", bounded(&threads, "threads", 1, 64)->default_value(1), "threads running the io_context")
@@ -285,15 +330,22 @@ int consume(const std::vector<std::string>& args)
          "bound of each SQS request (0: the client's 10000)")
         ("until-empty", po::bool_switch(&o.until_empty),
          "stop once the queue reports no message visible, in flight or delayed (checked every 500 ms), "
-         "however many were handled: for runs through faults and restarts");
+         "however many were handled: for runs through faults and restarts (SQS only: a broker gives back "
+         "what a dead consumer held at once, so --idle-exit-s serves)");
+    add_queue(cli, queue);
     add_common(cli, common);
     cli.add_check([](const po::variables_map& v) {
+        if (v.count("broker-url") && v["until-empty"].as<bool>())
+            throw courier::usage_error("--until-empty is for SQS; on a broker use --idle-exit-s");
         const auto& kind = v["ids-kind"].as<std::string>();
         if (kind != "seq" && kind != "message-id")
             throw courier::usage_error(fmt::format("--ids-kind: '{}' is neither seq nor message-id", kind));
     });
     if (const auto status = parse(cli, args))
         return *status;
+    o.queue_url = queue.queue_url;
+    o.broker_url = queue.broker_url;
+    o.queue = queue.queue;
     o.endpoint = common.endpoint;
     o.region = common.region;
     o.log = log_level_named(common.log_level);
@@ -308,7 +360,7 @@ int consume(const std::vector<std::string>& args)
     o.request_timeout = std::chrono::milliseconds(request_timeout_ms);
     // The peers' harness counts MessageIds; our own soak scripts count seqs.
     o.ids_are_message_ids = ids_kind == "message-id";
-    if (!courier::is_queue_url(o.queue_url))
+    if (!queue.on_broker() && !courier::is_queue_url(o.queue_url))
     {
         asio::io_context io;
         courier::sqs_client client(io.get_executor(), client_options(common, 1));

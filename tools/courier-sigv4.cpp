@@ -1,6 +1,6 @@
 // courier-sigv4: runs an AWS SigV4 test suite through courier's signer.
 //
-// The suite is the aws-c-auth `v4` layout (see shared/sigv4-vectors/README.md): one folder
+// The suite is the aws-c-auth `v4` layout (see tests/data/sigv4/README.md): one folder
 // per case with `request.txt`, `context.json` and, for each flavour (`header`: Authorization
 // header, `query`: presigned URL), the expected canonical request, string to sign, signature
 // and signed request. Every case folder is signed in both flavours and each step is compared

@@ -3,8 +3,9 @@
 //
 // It is an interface so that tests (ours and our users') can run hours of simulated
 // time in milliseconds with `courier::testing::simulated_clock`, deterministically.
-// Network timeouts inside the HTTP client are not routed through it: they guard real
-// sockets and must use real time.
+// The HTTP client's connect and request deadlines stay on the sockets' own timers with the
+// real clock, and run on the clock when given another one (a simulated clock over an
+// in-memory transport, in tests).
 #ifndef COURIER_CLOCK_HPP
 #define COURIER_CLOCK_HPP
 
@@ -28,6 +29,11 @@ public:
 
     /// The current time.
     virtual time_point now() const = 0;
+
+    /// The current calendar time: what is compared with times other machines send (the
+    /// expiration of temporary AWS credentials, the Date of a server's answer) and what
+    /// signatures carry. Moves with `now()`. Default: `std::chrono::system_clock::now()`.
+    virtual std::chrono::system_clock::time_point system_now() const;
 
     /// Suspends the calling coroutine until `deadline`, on the coroutine's executor.
     ///

@@ -2,6 +2,7 @@
 #ifndef COURIER_COURIER_HPP
 #define COURIER_COURIER_HPP
 
+#include <courier/amqp.hpp>
 #include <courier/backoff.hpp>
 #include <courier/clock.hpp>
 #include <courier/context.hpp>
@@ -23,6 +24,7 @@
 #include <courier/settlement.hpp>
 #include <courier/sns.hpp>
 #include <courier/sqs.hpp>
+#include <courier/stomp.hpp>
 #include <courier/translator.hpp>
 
 #endif

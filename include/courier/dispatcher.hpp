@@ -40,7 +40,7 @@ struct dispatcher_options
     /// Threads of the pool that runs plain (non-coroutine) handlers.
     std::size_t blocking_threads = 4;
     /// Time source for backoff, heartbeats and the shutdown deadline; null = real time.
-    std::shared_ptr<courier::clock> clock;
+    std::shared_ptr<courier::clock> clock{};
     /// Where processing steps are logged.
     courier::logger log{};
     /// Callbacks for what happens to messages (hooks.hpp).
@@ -72,7 +72,7 @@ struct readiness
 {
     bool ready = false;
     /// One line per route that is not ready: "orders: receive failed 75 s ago: ...".
-    std::vector<std::string> reasons;
+    std::vector<std::string> reasons{};
 };
 
 /// Runs routes.

@@ -69,13 +69,13 @@ inline std::error_code make_error_code(errc e) noexcept
 /// empty fields are left out of `what()`.
 struct error_context
 {
-    std::string route;        ///< route name
-    std::string message_id;   ///< provider message id
-    std::string action;       ///< provider action, e.g. "DeleteMessageBatch"
-    std::string queue;        ///< queue name or URL
-    std::string server_code;  ///< server error code, e.g. "AWS.SimpleQueueService.NonExistentQueue"
-    std::string server_message; ///< the server's own text (untrusted, shown as is)
-    int http_status = 0;      ///< HTTP status, 0 if none
+    std::string route{};        ///< route name
+    std::string message_id{};   ///< provider message id
+    std::string action{};       ///< provider action, e.g. "DeleteMessageBatch"
+    std::string queue{};        ///< queue name or URL
+    std::string server_code{};  ///< server error code, e.g. "AWS.SimpleQueueService.NonExistentQueue"
+    std::string server_message{}; ///< the server's own text (untrusted, shown as is)
+    int status = 0;               ///< the server's status code (HTTP status, STOMP or AMQP reply code), 0 if none
 };
 
 /// The exception courier throws: an error code, a description and its context.
@@ -94,6 +94,9 @@ public:
     const error_context& context() const noexcept { return context_; }
     /// The description without the context fields.
     const std::string& detail() const noexcept { return detail_; }
+    /// The description with the context fields other than route and message id, for a log
+    /// line that names those already.
+    std::string without_route_and_message() const;
 
 private:
     std::string rendered_;

@@ -34,18 +34,18 @@ std::string_view to_string(log_level level) noexcept;
 /// A named value attached to a log event, for structured sinks.
 struct log_field
 {
-    std::string_view name;
-    std::string_view value;
+    std::string_view name{};
+    std::string_view value{};
 };
 
 /// One log event as the sink receives it. `route` and `message_id` are empty for
 /// events that do not concern a route or a message.
 struct log_record
 {
-    log_level level;
-    std::string_view route;
-    std::string_view message_id;
-    std::string_view text;
+    log_level level{};
+    std::string_view route{};
+    std::string_view message_id{};
+    std::string_view text{};
     std::span<const log_field> fields{};
 };
 

@@ -42,7 +42,7 @@ struct manager_options
     /// Where to serve /metrics (Prometheus text format), /healthz and /readyz over HTTP, as
     /// "host:port" ("127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464" for every interface);
     /// empty: not served. Serving it turns `dispatch.record_metrics` on.
-    std::string metrics_address;
+    std::string metrics_address{};
     /// /readyz answers 200 when every route is running and its last receive succeeded (or
     /// came back empty) within this long, or it is full (every message in flight busy).
     std::chrono::milliseconds readiness_window{std::chrono::seconds(60)};

@@ -20,7 +20,7 @@ namespace courier {
 struct attribute
 {
     std::string data_type = "String";
-    std::string value;
+    std::string value{};
 
     friend bool operator==(const attribute&, const attribute&) = default;
 };
@@ -35,16 +35,16 @@ using attribute_map = std::map<std::string, attribute, std::less<>>;
 struct message
 {
     /// Provider-assigned id, stable across redeliveries (SQS MessageId).
-    std::string id;
+    std::string id{};
     /// Opaque token naming this delivery, for settling it (SQS ReceiptHandle, an AMQP
     /// delivery tag, a STOMP ack id). Every delivery gets a new one.
-    std::string receipt;
+    std::string receipt{};
     /// The payload, as bytes.
-    std::string body;
+    std::string body{};
     /// User attributes (SQS and SNS MessageAttributes, a broker's headers).
-    attribute_map attributes;
+    attribute_map attributes{};
     /// Provider metadata without a field of its own, by the provider's names.
-    std::map<std::string, std::string, std::less<>> system_attributes;
+    std::map<std::string, std::string, std::less<>> system_attributes{};
     /// How many times this message has been delivered, this delivery included (>= 1).
     /// Exact where the provider counts (`redelivery_info::exact_count`: SQS, the memory
     /// queue); otherwise the dispatcher's own count of the deliveries of this id that its
@@ -55,7 +55,7 @@ struct message
     bool redelivered = false;
     /// FIFO message group; empty for messages without ordering. Messages of one group are
     /// handled one at a time, in order (see the README's guarantees).
-    std::string group_id;
+    std::string group_id{};
     /// When the producer sent it (SQS SentTimestamp), if known.
     std::chrono::system_clock::time_point sent_at{};
 };

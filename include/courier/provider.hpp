@@ -185,6 +185,14 @@ public:
     /// Gives `msg` back unhandled, for immediate redelivery.
     virtual boost::asio::awaitable<void> release(const message& msg) = 0;
 
+    /// Called once when the route has stopped receiving for good (a stop began and no
+    /// receive is in flight any more), while its messages in flight may still be settled,
+    /// well before `close`. A provider whose broker pushes messages ahead of `receive` (a
+    /// subscription with a prefetch) stops them here and gives back at once what arrived
+    /// and no receive took, so another consumer can have it during the shutdown. Must not
+    /// throw. Default: nothing.
+    virtual void stop_receiving() {}
+
     /// Flushes what is buffered (acknowledgements) and frees resources.
     virtual boost::asio::awaitable<void> close() = 0;
 

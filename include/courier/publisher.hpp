@@ -18,12 +18,12 @@ namespace courier {
 /// A message to send.
 struct outgoing_message
 {
-    std::string body;
-    attribute_map attributes;
+    std::string body{};
+    attribute_map attributes{};
     /// FIFO message group (required by FIFO queues, ignored elsewhere).
-    std::string group_id;
+    std::string group_id{};
     /// FIFO deduplication id; empty lets the destination decide.
-    std::string deduplication_id;
+    std::string deduplication_id{};
     /// Delivery delay (SQS DelaySeconds).
     std::chrono::milliseconds delay{0};
 };

@@ -21,7 +21,7 @@ struct route_options
     /// most 10 per request).
     std::size_t receive_batch = 10;
     /// Decides what happens after a failure; empty = log the error and leave the message.
-    error_handler on_error;
+    error_handler on_error{};
     /// Keep a long-running handler's message hidden by extending its visibility every third
     /// of the provider's visibility timeout. Only on providers that have one.
     bool heartbeat = true;

@@ -348,6 +348,8 @@ asio::awaitable<void> connection::close()
             const auto deadline = clock_->now() + options_.connect_timeout;
             while (running_ && connected_ && session_->state() == session_state::closing && clock_->now() < deadline)
                 co_await wait_for(state_event_, deadline);
+            if (session_->state() == session_state::closed)
+                options_.log.log(log_level::info, "", "", "{}: closed (connection.close-ok)", name_);
         }
         if (running_)
             stop_.emit(asio::cancellation_type::terminal);

@@ -56,14 +56,31 @@ class connection;
 class subscription
 {
 public:
-    /// Up to `max` deliveries; waits up to `wait` for the first. Throws `courier::error`:
-    /// errc::provider_closed once closed; once, the broker's error when it closed the
-    /// consumer's channel or cancelled the consumer (the next call subscribes again).
+    /// Up to `max` deliveries; waits up to `wait` for the first. Any cancellation (total
+    /// too) ends the wait with `operation_aborted`; nothing is lost, what arrives stays
+    /// buffered. Throws `courier::error`: errc::provider_closed once closed or cancelled;
+    /// once, the broker's error when it closed the consumer's channel or cancelled the
+    /// consumer (the next call subscribes again).
     boost::asio::awaitable<std::vector<delivery>> receive(std::size_t max, std::chrono::milliseconds wait);
     /// basic.ack / basic.nack (requeue or not). Complete once written; errc::stale_receipt
     /// (nothing sent) when the delivery's channel is gone.
     boost::asio::awaitable<void> ack(const delivery& d);
     boost::asio::awaitable<void> nack(const delivery& d, bool requeue);
+    /// Stops consuming (basic.cancel) for good: not started again after a reconnection.
+    /// Buffered deliveries, and those the broker still sends before it has seen the cancel,
+    /// are given back at once (basic.nack with requeue). Deliveries already taken can still
+    /// be acknowledged. Idempotent.
+    void cancel();
+
+    /// A delivery's identity from its receipt fields (what ack and nack need).
+    static delivery settled(std::uint64_t epoch, std::uint16_t channel, std::uint64_t delivery_tag)
+    {
+        delivery d;
+        d.epoch = epoch;
+        d.channel = channel;
+        d.deliver.delivery_tag = delivery_tag;
+        return d;
+    }
 
 private:
     friend class connection;
@@ -101,6 +118,9 @@ public:
     /// arguments) is thrown as `courier::error` and the declaration is not kept.
     boost::asio::awaitable<void> declare_exchange(exchange_declare_args a);
     boost::asio::awaitable<void> declare_queue(queue_declare_args a);
+    /// declare_queue; but a queue that exists with other arguments (another client declared
+    /// it, 406 PRECONDITION_FAILED) is used as it is: logged, and checked passively.
+    boost::asio::awaitable<void> declare_or_use_queue(queue_declare_args a);
     boost::asio::awaitable<void> bind_queue(std::string queue, std::string exchange, std::string routing_key,
                                             field_table arguments = {});
 
@@ -122,6 +142,8 @@ public:
     bool blocked() const noexcept { return blocked_; }
     const std::string& blocked_reason() const noexcept { return blocked_reason_; }
     const std::string& name() const noexcept { return name_; }
+    const connection_options& options() const noexcept { return options_; }
+    const std::shared_ptr<courier::clock>& clock() const noexcept { return clock_; }
 
 private:
     friend class subscription;

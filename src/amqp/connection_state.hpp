@@ -17,6 +17,7 @@ struct subscription::state
     std::uint64_t epoch = 0;    // of the channel's current opening; 0 while not open
     bool opening = false;       // channel.open sent, open-ok not yet here
     bool consuming = false;     // basic.consume sent on the open channel
+    bool cancelled = false;     // subscription::cancel: never consume again
     std::deque<delivery> buffer;
     std::optional<courier::error> error; // thrown once by the next receive
     detail::async_event arrived;

@@ -3,6 +3,7 @@
 
 #include "broker/message_id.hpp"
 #include "broker/on_exit.hpp"
+#include "broker/wait.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -34,7 +35,7 @@ std::shared_ptr<subscription> connection::subscribe(subscription_options o)
 
 void connection::start_consuming(subscription::state& s)
 {
-    if (!connected_ || !session_ || session_->state() != session_state::open || s.opening)
+    if (!connected_ || !session_ || session_->state() != session_state::open || s.opening || s.cancelled)
         return;
     if (!session_->channel_open(s.channel))
     {
@@ -87,6 +88,8 @@ void connection::on_channel_opened(std::uint16_t channel)
         auto& s = *it->second;
         s.epoch = epoch_;
         s.opening = false;
+        if (s.cancelled)
+            return; // cancelled while its channel was opening
         session_->qos(channel, static_cast<std::uint16_t>(s.options.prefetch));
         session_->consume(channel, s.options.queue, s.consumer_tag, s.options.arguments);
         s.consuming = true;
@@ -174,6 +177,13 @@ void connection::on_delivery(delivery_event& e)
     if (it == consumers_.end())
         return;
     auto& s = *it->second;
+    if (s.cancelled)
+    {
+        // Sent before the broker saw our basic.cancel: nobody takes it here any more.
+        session_->nack(e.channel, e.deliver.delivery_tag, false, true);
+        wake();
+        return;
+    }
     s.buffer.push_back(delivery{s.epoch, e.channel, std::move(e.deliver), std::move(e.props), std::move(e.body)});
     s.arrived.notify();
 }
@@ -218,6 +228,25 @@ asio::awaitable<void> connection::declare_queue(queue_declare_args a)
     d.what = declaration::kind::queue;
     d.queue = std::move(a);
     co_await declare(std::move(d));
+}
+
+asio::awaitable<void> connection::declare_or_use_queue(queue_declare_args a)
+{
+    const auto name = a.queue;
+    try
+    {
+        co_await declare_queue(std::move(a));
+        co_return;
+    }
+    catch (const courier::error& e)
+    {
+        if (e.context().server_code != "406")
+            throw;
+        options_.log.log(log_level::warning, "", "", "{}: queue {} exists with other arguments; using it as it is ({})",
+                         name_, name, e.context().server_message);
+    }
+    queue_declare_args passive{.queue = name, .passive = true};
+    co_await declare_queue(std::move(passive));
 }
 
 asio::awaitable<void> connection::bind_queue(std::string queue, std::string exchange, std::string routing_key,
@@ -356,6 +385,8 @@ asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, st
     {
         if (c.closing_ || c.stopped_)
             throw error(errc::provider_closed, "AMQP connection " + c.name_ + " is closed");
+        if (s.cancelled)
+            throw error(errc::provider_closed, "the consumer of " + s.options.queue + " was cancelled");
         if (s.error)
         {
             auto e = std::move(*s.error);
@@ -365,7 +396,7 @@ asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, st
         c.start_consuming(s); // after a broker-side cancel or channel close
         if (c.clock_->now() >= deadline)
             co_return std::vector<delivery>{};
-        co_await c.wait_for(s.arrived, deadline);
+        co_await broker::wait_until(s.arrived, *c.clock_, deadline);
     }
     std::vector<delivery> out;
     while (!s.buffer.empty() && out.size() < max)
@@ -384,6 +415,26 @@ asio::awaitable<void> subscription::ack(const delivery& d)
 asio::awaitable<void> subscription::nack(const delivery& d, bool requeue)
 {
     return connection_->settle(d, requeue ? settle_requeue : settle_drop);
+}
+
+void subscription::cancel()
+{
+    auto& c = *connection_;
+    auto& s = *state_;
+    if (s.cancelled)
+        return;
+    s.cancelled = true;
+    const bool open = c.connected_ && c.session_ && c.session_->state() == session_state::open && s.epoch != 0
+                      && c.session_->channel_open(s.channel);
+    if (open && s.consuming)
+        c.session_->cancel(s.channel, s.consumer_tag);
+    s.consuming = false;
+    for (const auto& d : s.buffer)
+        if (open && d.epoch == s.epoch)
+            c.session_->nack(d.channel, d.deliver.delivery_tag, false, true);
+    s.buffer.clear();
+    c.wake();
+    s.arrived.notify();
 }
 
 } // namespace courier::amqp

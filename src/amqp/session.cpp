@@ -46,6 +46,10 @@ courier::error close_error(const method::close& c, bool connection)
         code = errc::no_credentials;
     else if (connection && c.reply_code == reply_code::connection_forced)
         code = errc::transport_failed;
+    else if (!connection && c.reply_code == reply_code::not_found)
+        code = errc::not_found; // a queue or exchange that does not exist
+    else if (!connection && c.reply_code == 403)
+        code = errc::access_denied; // ACCESS_REFUSED: the user may not use it
     return courier::error(code, connection ? "the AMQP broker closed the connection"
                                            : "the AMQP broker closed the channel",
                           std::move(context));

@@ -59,7 +59,7 @@ std::string read_token_file(const std::string& path, std::string_view what)
 [[noreturn]] void bad_status(std::string_view what, unsigned status)
 {
     error_context context;
-    context.http_status = static_cast<int>(status);
+    context.status = static_cast<int>(status);
     throw error(errc::server_error, fmt::format("{} answered HTTP {}", what, status),
                 std::move(context));
 }
@@ -69,8 +69,8 @@ std::string read_token_file(const std::string& path, std::string_view what)
 class web_identity_provider final : public refreshing_provider
 {
 public:
-    web_identity_provider(asio::any_io_executor ex, web_identity_settings settings, logger log)
-        : refreshing_provider(std::move(ex), std::move(log)), settings_(std::move(settings))
+    web_identity_provider(asio::any_io_executor ex, web_identity_settings settings, refresh_settings refresh)
+        : refreshing_provider(std::move(ex), std::move(refresh)), settings_(std::move(settings))
         , client_(strand(), http::endpoint::parse(settings_.sts_endpoint),
                   options_for(settings_.timeout))
     {
@@ -104,7 +104,7 @@ protected:
                 sent.message = "(withheld: it quotes the token)";
             error_context context;
             context.action = "AssumeRoleWithWebIdentity";
-            context.http_status = static_cast<int>(res.status);
+            context.status = static_cast<int>(res.status);
             context.server_code = std::move(sent.code);
             context.server_message = std::move(sent.message);
             throw error(errc::server_error,
@@ -125,8 +125,8 @@ class container_provider final : public refreshing_provider
 {
 public:
     container_provider(asio::any_io_executor ex, http::endpoint remote, std::string token_file,
-                       std::string token, milliseconds timeout, logger log)
-        : refreshing_provider(std::move(ex), std::move(log)), target_(remote.path)
+                       std::string token, milliseconds timeout, refresh_settings refresh)
+        : refreshing_provider(std::move(ex), std::move(refresh)), target_(remote.path)
         , token_file_(std::move(token_file)), token_(std::move(token)), timeout_(timeout)
         , client_(strand(), std::move(remote), options_for(timeout))
     {
@@ -171,8 +171,8 @@ class imds_provider final : public refreshing_provider
 {
 public:
     imds_provider(asio::any_io_executor ex, http::endpoint remote, milliseconds timeout,
-                  logger log)
-        : refreshing_provider(std::move(ex), std::move(log)), timeout_(timeout)
+                  refresh_settings refresh)
+        : refreshing_provider(std::move(ex), std::move(refresh)), timeout_(timeout)
         , client_(strand(), std::move(remote), options_for(timeout))
     {
     }
@@ -258,29 +258,31 @@ private:
 
 std::shared_ptr<credentials_provider> make_web_identity_provider(asio::any_io_executor ex,
                                                                  web_identity_settings settings,
-                                                                 logger log)
+                                                                 refresh_settings refresh)
 {
     return std::make_shared<web_identity_provider>(std::move(ex), std::move(settings),
-                                                   std::move(log));
+                                                   std::move(refresh));
 }
 
 std::shared_ptr<credentials_provider> make_container_provider(asio::any_io_executor ex,
                                                               const std::string& url,
                                                               std::string token_file,
                                                               std::string token,
-                                                              milliseconds timeout, logger log)
+                                                              milliseconds timeout,
+                                                              refresh_settings refresh)
 {
     return std::make_shared<container_provider>(std::move(ex), http::endpoint::parse(url),
                                                 std::move(token_file), std::move(token), timeout,
-                                                std::move(log));
+                                                std::move(refresh));
 }
 
 std::shared_ptr<credentials_provider> make_imds_provider(asio::any_io_executor ex,
                                                          const std::string& endpoint_url,
-                                                         milliseconds timeout, logger log)
+                                                         milliseconds timeout,
+                                                         refresh_settings refresh)
 {
     return std::make_shared<imds_provider>(std::move(ex), http::endpoint::parse(endpoint_url),
-                                           timeout, std::move(log));
+                                           timeout, std::move(refresh));
 }
 
 } // namespace courier::aws

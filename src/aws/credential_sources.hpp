@@ -4,8 +4,8 @@
 #ifndef COURIER_SRC_AWS_CREDENTIAL_SOURCES_HPP
 #define COURIER_SRC_AWS_CREDENTIAL_SOURCES_HPP
 
+#include "aws/refreshing_provider.hpp"
 #include "courier/aws/credentials_provider.hpp"
-#include "courier/logger.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -32,7 +32,7 @@ struct web_identity_settings
 /// (`errc::bad_configuration`) if the endpoint URL is invalid.
 std::shared_ptr<credentials_provider> make_web_identity_provider(boost::asio::any_io_executor ex,
                                                                  web_identity_settings settings,
-                                                                 logger log);
+                                                                 refresh_settings refresh);
 
 /// `GET url` on the container credentials endpoint. The Authorization header is the contents
 /// of `token_file` (read at every refresh) if set, else `token` if set. Throws
@@ -42,14 +42,14 @@ std::shared_ptr<credentials_provider> make_container_provider(boost::asio::any_i
                                                               std::string token_file,
                                                               std::string token,
                                                               std::chrono::milliseconds timeout,
-                                                              logger log);
+                                                              refresh_settings refresh);
 
 /// EC2 instance metadata, IMDSv2: a session token (PUT), the role name, then the role's
 /// credentials. Throws `courier::error` (`errc::bad_configuration`) if the URL is invalid.
 std::shared_ptr<credentials_provider> make_imds_provider(boost::asio::any_io_executor ex,
                                                          const std::string& endpoint_url,
                                                          std::chrono::milliseconds timeout,
-                                                         logger log);
+                                                         refresh_settings refresh);
 
 } // namespace courier::aws
 

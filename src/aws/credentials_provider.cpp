@@ -29,7 +29,17 @@ namespace asio = boost::asio;
 
 credentials_provider::~credentials_provider() = default;
 
+bool credentials_provider::invalidate(const credentials&)
+{
+    return false;
+}
+
 namespace {
+
+refresh_settings refresh_of(const credential_chain_options& options)
+{
+    return {.log = options.log, .clock = options.clock, .min_refresh_interval = options.min_refresh_interval};
+}
 
 bool iequals(std::string_view a, std::string_view b)
 {
@@ -111,7 +121,7 @@ std::shared_ptr<credentials_provider> web_identity(const asio::any_io_executor& 
     settings.sts_endpoint = sts_endpoint_for(options, profile);
     settings.timeout = std::max<std::chrono::milliseconds>(options.http_timeout,
                                                            std::chrono::seconds(5));
-    return make_web_identity_provider(ex, std::move(settings), options.log);
+    return make_web_identity_provider(ex, std::move(settings), refresh_of(options));
 }
 
 // Sources from the shared files; false if the profile offers none (reason added to `out`).
@@ -252,7 +262,8 @@ selection select_source(const asio::any_io_executor& ex, const credential_chain_
                 return false;
             out.provider = make_container_provider(
                 ex, url, env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
-                env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN"), options.http_timeout, log);
+                env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN"), options.http_timeout,
+                refresh_of(options));
             return true;
         }))
         return out;
@@ -269,7 +280,7 @@ selection select_source(const asio::any_io_executor& ex, const credential_chain_
             url = iequals(env_value("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"), "IPv6")
                       ? "http://[fd00:ec2::254]"
                       : "http://169.254.169.254";
-        out.provider = make_imds_provider(ex, url, options.http_timeout, log);
+        out.provider = make_imds_provider(ex, url, options.http_timeout, refresh_of(options));
         out.confirmed = false;
         return true;
     });
@@ -333,6 +344,16 @@ public:
     {
         std::lock_guard lock(mutex_);
         return source_ ? source_->name() : "default chain";
+    }
+
+    bool invalidate(const credentials& used) override
+    {
+        std::shared_ptr<credentials_provider> source;
+        {
+            std::lock_guard lock(mutex_);
+            source = source_;
+        }
+        return source && source->invalidate(used);
     }
 
 private:

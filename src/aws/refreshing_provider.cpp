@@ -15,6 +15,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <fmt/format.h>
+
 #include <exception>
 #include <utility>
 
@@ -39,10 +41,12 @@ std::string expiry_text(const credentials& creds)
 
 } // namespace
 
-refreshing_provider::refreshing_provider(asio::any_io_executor ex, logger log)
-    : strand_(detail::make_serial(ex)), log_(std::move(log))
+refreshing_provider::refreshing_provider(asio::any_io_executor ex, refresh_settings settings)
+    : strand_(detail::make_serial(ex)), settings_(std::move(settings))
     , refreshed_(strand_, std::chrono::steady_clock::time_point::max())
 {
+    if (!settings_.clock)
+        settings_.clock = courier::steady_clock();
 }
 
 std::optional<credentials> refreshing_provider::snapshot() const
@@ -51,41 +55,70 @@ std::optional<credentials> refreshing_provider::snapshot() const
     return cached_;
 }
 
+bool refreshing_provider::may_fetch(courier::clock::time_point now) const
+{
+    return !last_fetch_ || now - *last_fetch_ >= settings_.min_refresh_interval;
+}
+
 asio::awaitable<credentials> refreshing_provider::get()
 {
     // The common case: cached and not yet due, no strand hop.
     std::optional<credentials> current = snapshot();
-    if (current && !current->expires_within(refresh_margin, system_clock::now()))
+    if (current && !current->expires_within(refresh_margin, settings_.clock->system_now()))
         co_return std::move(*current);
     co_return co_await asio::co_spawn(strand_, get_on_strand(shared_from_this()),
                                       asio::use_awaitable);
+}
+
+bool refreshing_provider::invalidate(const credentials& used)
+{
+    std::lock_guard lock(mutex_);
+    // Compared in full: a source may rotate the secret or the token under the same key id.
+    const bool still_cached = cached_ && cached_->access_key_id == used.access_key_id &&
+                              cached_->secret_access_key == used.secret_access_key &&
+                              cached_->session_token == used.session_token;
+    if (!still_cached)
+        return true; // replaced meanwhile: the next get() returns the new set
+    if (!may_fetch(settings_.clock->now()))
+        return false;
+    cached_.reset();
+    return true;
 }
 
 asio::awaitable<credentials> refreshing_provider::get_on_strand(
     std::shared_ptr<refreshing_provider> self)
 {
     refreshing_provider& p = *self;
+    courier::clock& clock = *p.settings_.clock;
     std::optional<credentials> current = p.snapshot();
-    const auto now = system_clock::now();
+    const auto now = clock.system_now();
     if (current && !current->expires_within(refresh_margin, now))
         co_return std::move(*current);
     if (current && valid_at(*current, now)) {
         // Still valid: refresh behind the caller's back rather than stall its request.
-        if (!p.refreshing_ && std::chrono::steady_clock::now() >= p.next_background_)
+        if (!p.refreshing_ && p.may_fetch_now())
             p.start_refresh(true);
         co_return std::move(*current);
     }
 
-    // Nothing valid: wait for a fetch, joining the one in progress if there is one.
-    if (!p.refreshing_)
-        p.start_refresh(false);
+    // Nothing valid: wait for a fetch, joining the one in progress if there is one. Right
+    // after a failed fetch, the caller gets its failure instead of starting another. The
+    // generation is taken first: a fetch that never suspends completes inside start_refresh.
     const auto generation = p.generation_;
-    co_await p.refreshed_.async_wait(nothrow);
+    if (!p.refreshing_) {
+        if (!p.last_error_.empty() && !p.may_fetch_now())
+            throw error(errc::no_credentials,
+                        fmt::format("could not get credentials from {}: {} (fetches start at most every {} ms)",
+                                    p.name(), p.last_error_, p.settings_.min_refresh_interval.count()));
+        p.start_refresh(false);
+    }
+    if (p.generation_ == generation)
+        co_await p.refreshed_.async_wait(nothrow);
     if (p.generation_ == generation)
         throw boost::system::system_error(asio::error::operation_aborted);
 
     current = p.snapshot();
-    if (current && valid_at(*current, system_clock::now()))
+    if (current && valid_at(*current, clock.system_now()))
         co_return std::move(*current);
     throw error(errc::no_credentials,
                 "could not get credentials from " + std::string(p.name()) + ": " + p.last_error_);
@@ -93,6 +126,10 @@ asio::awaitable<credentials> refreshing_provider::get_on_strand(
 
 void refreshing_provider::start_refresh(bool background)
 {
+    {
+        std::lock_guard lock(mutex_);
+        last_fetch_ = settings_.clock->now();
+    }
     refreshing_ = true;
     asio::co_spawn(strand_, refresh(shared_from_this(), background), asio::detached);
 }
@@ -101,16 +138,17 @@ asio::awaitable<void> refreshing_provider::refresh(std::shared_ptr<refreshing_pr
                                                    bool background)
 {
     refreshing_provider& p = *self;
+    const logger& log = p.settings_.log;
     const std::string name(p.name());
     std::optional<credentials> fresh;
     std::string failure;
     try {
-        p.log_.log(log_level::debug, "", "", "credentials: fetching from {}{}", name,
-                   background ? " (background refresh)" : "");
+        log.log(log_level::debug, "", "", "credentials: fetching from {}{}", name,
+                background ? " (background refresh)" : "");
         credentials creds = co_await p.fetch();
         if (creds.access_key_id.empty() || creds.secret_access_key.empty())
             failure = "the source returned empty credentials";
-        else if (!valid_at(creds, system_clock::now()))
+        else if (!valid_at(creds, p.settings_.clock->system_now()))
             failure = "the source returned credentials that expired at " + expiry_text(creds);
         else
             fresh = std::move(creds);
@@ -120,28 +158,24 @@ asio::awaitable<void> refreshing_provider::refresh(std::shared_ptr<refreshing_pr
         failure = "unknown failure";
     }
 
-    const auto now = system_clock::now();
+    const auto now = p.settings_.clock->system_now();
     if (fresh) {
-        const bool due_soon = fresh->expires_within(refresh_margin, now);
-        p.log_.log(log_level::info, "", "", "credentials: got {} from {}, expiring {}",
-                   fresh->access_key_id, name, expiry_text(*fresh));
-        if (background && due_soon)
-            p.next_background_ = std::chrono::steady_clock::now() + retry_pause;
+        log.log(log_level::info, "", "", "credentials: got {} from {}, expiring {}",
+                fresh->access_key_id, name, expiry_text(*fresh));
         p.last_error_.clear();
         std::lock_guard lock(p.mutex_);
         p.cached_ = std::move(fresh);
     } else {
         p.last_error_ = failure;
-        p.next_background_ = std::chrono::steady_clock::now() + retry_pause;
         const std::optional<credentials> current = p.snapshot();
         if (current && valid_at(*current, now))
-            p.log_.log(log_level::warning, "", "",
-                       "credentials: refresh from {} failed, keeping the cached ones until "
-                       "they expire at {}: {}",
-                       name, expiry_text(*current), failure);
+            log.log(log_level::warning, "", "",
+                    "credentials: refresh from {} failed, keeping the cached ones until "
+                    "they expire at {}: {}",
+                    name, expiry_text(*current), failure);
         else
-            p.log_.log(log_level::warning, "", "", "credentials: fetching from {} failed: {}",
-                       name, failure);
+            log.log(log_level::warning, "", "", "credentials: fetching from {} failed: {}",
+                    name, failure);
     }
     ++p.generation_;
     p.refreshing_ = false;

@@ -1,11 +1,11 @@
 // The signed, retried call shared by courier's AWS clients.
 #include "aws/signed_client.hpp"
 #include "detail/cancellation.hpp"
+#include "metrics/request_metrics.hpp"
 
 #include <courier/error.hpp>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -85,6 +85,8 @@ signed_client::signed_client(asio::any_io_executor executor,
                              service_names service,
                              error_reader read_error)
     : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : courier::steady_clock()),
+      service_label_(service.env_suffix),
       strand_(detail::make_serial(executor)),
       region_(pick_region(options_, service)),
       endpoint_(resolve_endpoint(service.env_suffix, service.host_prefix, options_.endpoint, region_)),
@@ -94,7 +96,7 @@ signed_client::signed_client(asio::any_io_executor executor,
       read_error_(std::move(read_error))
 {
     if (!options_.credentials)
-        options_.credentials = default_credentials_chain(executor, {.log = options_.log});
+        options_.credentials = default_credentials_chain(executor, {.log = options_.log, .clock = clock_});
 }
 
 asio::awaitable<std::string> signed_client::call(service_request request, milliseconds timeout)
@@ -139,7 +141,11 @@ asio::awaitable<std::string> signed_client::call(service_request request, millis
 asio::awaitable<std::string> signed_client::attempt_loop(service_request request, milliseconds timeout)
 {
     http::retry_state attempts(retry_);
-    const error_context where{.action = std::string(request.action), .queue = std::string(request.resource)};
+    // Built only for a failure: every request passes here.
+    auto where = [&] { return error_context{.action = std::string(request.action), .queue = std::string(request.resource)}; };
+    auto& measured = request_series(request.action);
+    bool credentials_renewed = false;
+    bool clock_corrected = false;
     for (;;)
     {
         const credentials creds = co_await options_.credentials->get();
@@ -156,7 +162,7 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         const auto headers = signer_.sign(
             http_request{.method = "POST", .path = "/", .query = {},
                          .headers = std::span(to_sign, signed_count), .body = request.body},
-            creds, std::chrono::system_clock::now());
+            creds, skew_.signing_time(clock_->system_now()));
         req.headers.emplace_back("Content-Type", request.content_type);
         if (!request.target.empty())
             req.headers.emplace_back("X-Amz-Target", request.target);
@@ -167,6 +173,7 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         ++attempts_sent_;
         std::exception_ptr transport_failure;
         http::response resp;
+        const auto sent = clock_->now();
         try
         {
             // This coroutine already runs on the client's strand (see `call`).
@@ -176,6 +183,9 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         {
             transport_failure = std::current_exception();
         }
+        measured.duration.observe(std::chrono::duration<double>(clock_->now() - sent).count());
+        (!transport_failure && resp.status == 200 ? measured.succeeded : measured.failed)
+            .fetch_add(1, std::memory_order_relaxed);
         if (transport_failure && courier::detail::is_operation_aborted(transport_failure))
             std::rethrow_exception(transport_failure);
 
@@ -193,13 +203,13 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
             {
                 failure = {.retryable = true, .timeout = e.detail().find("timeout") != std::string::npos};
                 final_error = std::make_exception_ptr(
-                    error(e.code(), std::string(request.action) + " failed: " + e.detail(), where));
+                    error(e.code(), std::string(request.action) + " failed: " + e.detail(), where()));
             }
             catch (const std::exception& e)
             {
                 failure = {.retryable = true};
                 final_error = std::make_exception_ptr(
-                    error(errc::transport_failed, std::string(request.action) + " failed: " + e.what(), where));
+                    error(errc::transport_failed, std::string(request.action) + " failed: " + e.what(), where()));
             }
         }
         else if (resp.status == 200)
@@ -210,6 +220,8 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         else
         {
             auto answer = read_error_(resp, request);
+            if (sign_again(answer, resp, creds, request, credentials_renewed, clock_corrected))
+                continue;
             failure = {.retryable = answer.retryable, .timeout = false, .throttling = answer.throttling};
             final_error = std::make_exception_ptr(std::move(answer.error));
         }
@@ -217,11 +229,63 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
         const auto decision = attempts.on_failure(failure);
         if (!decision)
             std::rethrow_exception(final_error);
-        options_.log.log(log_level::debug, {}, {}, "{} attempt {} failed ({}); retrying in {} ms", request.action,
-                         attempts.attempts(), error_text(final_error), decision.delay.count());
-        asio::steady_timer pause(co_await asio::this_coro::executor, decision.delay);
-        co_await pause.async_wait(asio::use_awaitable);
+        // The first failure of a call is a warning, so that an endpoint that accepts and never
+        // answers shows within one request timeout; throttling and later attempts are routine
+        // for a retrying client and would flood the log.
+        const bool first_failure = attempts.attempts() == 1 && !failure.throttling;
+        options_.log.log(first_failure ? log_level::warning : log_level::debug, {}, {},
+                         "{} attempt {} failed ({}); retrying in {} ms", request.action, attempts.attempts(),
+                         error_text(final_error), decision.delay.count());
+        co_await clock_->sleep_for(decision.delay);
     }
+}
+
+courier::detail::metrics::request_series& signed_client::request_series(std::string_view action)
+{
+    // A client calls a handful of actions: a short list on the strand spares every request
+    // the registry's lock and lookups.
+    for (const auto& [name, series] : measured_actions_)
+        if (name == action)
+            return *series;
+    auto& series = courier::detail::metrics::request_registry::instance().series(service_label_, action);
+    measured_actions_.emplace_back(std::string(action), &series);
+    return series;
+}
+
+bool signed_client::sign_again(const failed_answer& answer, const http::response& response, const credentials& used,
+                               const service_request& request, bool& renewed, bool& corrected)
+{
+    const auto& context = answer.error.context();
+    switch (answer.auth)
+    {
+    case auth_refusal::none:
+        return false;
+    case auth_refusal::expired_credentials:
+    case auth_refusal::invalid_credentials:
+        if (renewed)
+            return false;
+        renewed = true;
+        if (!options_.credentials->invalidate(used))
+            return false;
+        options_.log.log(log_level::warning, {}, {},
+                         "{}: the server refused the credentials {} ({}: {}); signing again with fresh ones from {}",
+                         request.action, used.access_key_id, context.server_code, context.server_message,
+                         options_.credentials->name());
+        return true;
+    case auth_refusal::clock_skew:
+        if (corrected)
+            return false;
+        corrected = true;
+        if (!skew_.correct(response.header("date"), clock_->system_now()))
+            return false;
+        options_.log.log(log_level::warning, {}, {},
+                         "{}: the server says the request time is off ({}: {}); signing again with its time "
+                         "(its clock minus ours: {} s)",
+                         request.action, context.server_code, context.server_message,
+                         std::chrono::duration_cast<std::chrono::seconds>(skew_.offset()).count());
+        return true;
+    }
+    return false;
 }
 
 } // namespace courier::aws

@@ -1,16 +1,15 @@
-// The SigV4 signer declared in sigv4.hpp: OpenSSL plumbing (SHA-256, HMAC-SHA256), the pieces
-// of the canonical request (path, query, headers), the signing-key cache and the two
-// flavours, `sign` (Authorization header) and `presign` (query string).
+// The SigV4 signer declared in sigv4.hpp: the pieces of the canonical request (path, query,
+// headers), the signing-key cache and the two flavours, `sign` (Authorization header) and
+// `presign` (query string). The digests are in digests.cpp.
 #include "aws/sigv4.hpp"
+
+#include "aws/sigv4_encoding.hpp"
 
 #include "courier/error.hpp"
 
 #include <boost/container/small_vector.hpp>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <string>
@@ -20,151 +19,11 @@ namespace courier::aws {
 namespace {
 
 using namespace std::string_view_literals;
+using namespace sigv4_encoding;
 
 [[noreturn]] void fail(std::string detail)
 {
     throw error(errc::bad_configuration, std::move(detail));
-}
-
-std::span<const unsigned char> bytes_of(std::string_view s) noexcept
-{
-    return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};
-}
-
-// ---- OpenSSL ------------------------------------------------------------------------------
-
-// One digest and one MAC context per thread, reused: creating them costs several allocations,
-// which matters at thousands of requests a second. Thread-local destructors run before
-// OpenSSL's own cleanup at exit.
-struct thread_contexts
-{
-    EVP_MD_CTX* md = nullptr;
-    EVP_MAC_CTX* mac = nullptr;
-    ~thread_contexts()
-    {
-        EVP_MAC_CTX_free(mac);
-        EVP_MD_CTX_free(md);
-    }
-};
-thread_local thread_contexts contexts;
-
-// The algorithms are fetched once and never freed: a fetch is a lookup in OpenSSL's provider
-// store under a lock, and they live as long as the process.
-const EVP_MD* sha256_algorithm()
-{
-    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (md == nullptr)
-        fail("OpenSSL provides no SHA-256");
-    return md;
-}
-
-EVP_MAC_CTX* hmac_context()
-{
-    if (contexts.mac != nullptr)
-        return contexts.mac;
-    static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    EVP_MAC_CTX* ctx = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
-    // The digest is set once here; EVP_MAC_init then takes only the key, sparing a digest
-    // fetch per HMAC.
-    char digest_name[] = "SHA256";
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-        OSSL_PARAM_construct_end()};
-    if (ctx == nullptr || EVP_MAC_CTX_set_params(ctx, params) != 1) {
-        EVP_MAC_CTX_free(ctx);
-        fail("OpenSSL provides no HMAC-SHA256");
-    }
-    return contexts.mac = ctx;
-}
-
-// ---- Characters and encodings -------------------------------------------------------------
-
-void write_hex(char* out, std::span<const unsigned char> bytes) noexcept
-{
-    for (unsigned char b : bytes) {
-        *out++ = "0123456789abcdef"[b >> 4];
-        *out++ = "0123456789abcdef"[b & 15];
-    }
-}
-
-void write_digits(char* out, unsigned value, int width) noexcept
-{
-    for (int i = width - 1; i >= 0; --i, value /= 10)
-        out[i] = static_cast<char>('0' + value % 10);
-}
-
-bool is_alnum(unsigned char c) noexcept
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_unreserved(unsigned char c) noexcept
-{
-    return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-bool is_token(std::string_view s) noexcept // an HTTP token (RFC 9110): method, header name
-{
-    constexpr std::string_view symbols = "!#$%&'*+-.^_`|~";
-    return !s.empty() && std::all_of(s.begin(), s.end(), [symbols](unsigned char c) {
-        return is_alnum(c) || symbols.find(static_cast<char>(c)) != symbols.npos;
-    });
-}
-bool has_control(std::string_view s) noexcept // CR, LF, NUL... would split or end a header
-{
-    return std::any_of(s.begin(), s.end(),
-                       [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
-}
-char to_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return to_lower(x) == to_lower(y);
-           });
-}
-bool iless(std::string_view a, std::string_view b) noexcept
-{
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return static_cast<unsigned char>(to_lower(x)) < static_cast<unsigned char>(to_lower(y));
-    });
-}
-
-// Percent-encodes every byte but the unreserved characters and those in `keep`.
-void append_encoded(std::string& out, std::string_view s, std::string_view keep = {})
-{
-    for (unsigned char c : s) {
-        if (is_unreserved(c) || keep.find(static_cast<char>(c)) != keep.npos) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += "0123456789ABCDEF"[c >> 4];
-            out += "0123456789ABCDEF"[c & 15];
-        }
-    }
-}
-
-int hex_value(char c) noexcept
-{
-    c = to_lower(c);
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-// A query name or value is decoded, then encoded, so raw input ("ሴ") and already-encoded
-// input ("%E1%88%B4") give the same canonical form, as the receiving service computes it.
-// '+' is a literal plus (sent as %2B), not a space.
-void append_query_encoded(std::string& out, std::string_view s)
-{
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '%') {
-            const int hi = s.size() - i >= 3 ? hex_value(s[i + 1]) : -1;
-            const int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
-            if (lo < 0)
-                fail("query string has a malformed percent escape");
-            c = static_cast<char>(hi * 16 + lo);
-            i += 2;
-        }
-        append_encoded(out, std::string_view(&c, 1));
-    }
 }
 
 // ---- Canonical request pieces -------------------------------------------------------------
@@ -389,61 +248,6 @@ void fill_trace(signing_trace* trace, const scratch& s, const digest& signature)
 } // namespace
 
 // ---- Public functions -----------------------------------------------------------------------
-
-digest sha256(std::string_view data)
-{
-    if (contexts.md == nullptr && (contexts.md = EVP_MD_CTX_new()) == nullptr)
-        fail("OpenSSL could not allocate a digest context");
-    digest out;
-    unsigned int size = 0;
-    if (EVP_DigestInit_ex2(contexts.md, sha256_algorithm(), nullptr) != 1 ||
-        EVP_DigestUpdate(contexts.md, data.data(), data.size()) != 1 ||
-        EVP_DigestFinal_ex(contexts.md, out.data(), &size) != 1 || size != out.size())
-        fail("OpenSSL could not compute SHA-256");
-    return out;
-}
-
-digest hmac_sha256(std::span<const unsigned char> key, std::string_view data)
-{
-    EVP_MAC_CTX* ctx = hmac_context();
-    // A null key would make EVP_MAC_init reuse the previous key, so an empty key still gets a
-    // valid pointer.
-    static const unsigned char empty_key = 0;
-    digest out;
-    std::size_t size = 0;
-    const auto in = bytes_of(data);
-    if (EVP_MAC_init(ctx, key.empty() ? &empty_key : key.data(), key.size(), nullptr) != 1 ||
-        EVP_MAC_update(ctx, in.data(), in.size()) != 1 ||
-        EVP_MAC_final(ctx, out.data(), &size, out.size()) != 1 || size != out.size())
-        fail("OpenSSL could not compute HMAC-SHA256");
-    return out;
-}
-
-void append_hex(std::string& out, std::span<const unsigned char> bytes)
-{
-    const std::size_t size = out.size();
-    out.resize(size + 2 * bytes.size());
-    write_hex(out.data() + size, bytes);
-}
-
-std::string to_hex(std::span<const unsigned char> bytes)
-{
-    std::string out;
-    append_hex(out, bytes);
-    return out;
-}
-
-digest derive_signing_key(std::string_view secret_access_key, std::string_view date,
-                          std::string_view region, std::string_view service)
-{
-    std::string secret = "AWS4";
-    secret += secret_access_key;
-    digest key = hmac_sha256(bytes_of(secret), date);
-    OPENSSL_cleanse(secret.data(), secret.size());
-    key = hmac_sha256(key, region);
-    key = hmac_sha256(key, service);
-    return hmac_sha256(key, "aws4_request");
-}
 
 std::array<char, 16> format_amz_date(std::chrono::system_clock::time_point t)
 {

@@ -8,8 +8,9 @@
 // service but S3, query parameters sorted by encoded name then value, header names lowercased,
 // values trimmed with inner whitespace runs collapsed, repeated headers joined with commas.
 //
-// Hashing and HMAC use OpenSSL 3's EVP interfaces. The per-day signing key (four HMACs) is
-// cached in the `signer`, so signing one request costs two SHA-256 and one HMAC.
+// Hashing and HMAC (aws/digests.hpp) use OpenSSL 3's EVP interfaces. The per-day signing key
+// (four HMACs) is cached in the `signer`, so signing one request costs two SHA-256 and one
+// HMAC.
 //
 // Secrets (secret key, session token, signing key, signature) never appear in an exception.
 // `signed_headers` and `signing_trace` hold the signature and possibly the session token:
@@ -17,6 +18,7 @@
 #ifndef COURIER_SRC_AWS_SIGV4_HPP
 #define COURIER_SRC_AWS_SIGV4_HPP
 
+#include "aws/digests.hpp"
 #include "courier/aws/credentials.hpp"
 
 #include <array>
@@ -28,26 +30,6 @@
 #include <string_view>
 
 namespace courier::aws {
-
-/// A SHA-256 digest, an HMAC-SHA256 result or a SigV4 signing key: 32 bytes.
-using digest = std::array<unsigned char, 32>;
-
-/// SHA-256 of `data`. Throws `courier::error` only if OpenSSL cannot provide SHA-256.
-digest sha256(std::string_view data);
-
-/// HMAC-SHA256 of `data` under `key`.
-digest hmac_sha256(std::span<const unsigned char> key, std::string_view data);
-
-/// Appends `bytes` to `out` as lowercase hex.
-void append_hex(std::string& out, std::span<const unsigned char> bytes);
-
-/// `bytes` as lowercase hex.
-std::string to_hex(std::span<const unsigned char> bytes);
-
-/// The SigV4 signing key: HMAC("AWS4" + secret, date) chained with region, service and
-/// "aws4_request". `date` is the scope date, "YYYYMMDD". The result is a secret.
-digest derive_signing_key(std::string_view secret_access_key, std::string_view date,
-                          std::string_view region, std::string_view service);
 
 /// `t` in the SigV4 basic format, "YYYYMMDDTHHMMSSZ" (UTC, seconds truncated).
 /// Throws `courier::error` (`bad_configuration`) for years outside 0000-9999.

@@ -35,23 +35,19 @@ public:
     /// Takes the next item; the queue must not be empty.
     Item pop()
     {
-        Item item;
-        switch (type_)
+        if (type_ == queue_type::priority)
         {
-        case queue_type::fifo:
-            item = std::move(list_.front());
-            list_.pop_front();
-            break;
-        case queue_type::lifo:
-            item = std::move(list_.back());
-            list_.pop_back();
-            break;
-        case queue_type::priority:
             std::pop_heap(heap_.begin(), heap_.end(), later);
-            item = std::move(heap_.back().item);
+            Item item = std::move(heap_.back().item);
             heap_.pop_back();
-            break;
+            return item;
         }
+        const bool newest = type_ == queue_type::lifo;
+        Item item = std::move(newest ? list_.back() : list_.front());
+        if (newest)
+            list_.pop_back();
+        else
+            list_.pop_front();
         return item;
     }
 

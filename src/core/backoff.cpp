@@ -36,7 +36,7 @@ error_handler retry_with_backoff(backoff_options options)
     return [options](const context& ctx, std::exception_ptr error) {
         const auto delay = backoff_delay(options, ctx.raw().receive_count);
         ctx.log(log_level::warning, "failed (delivery {}): {}; retrying in {} ms", ctx.raw().receive_count,
-                error_text(error), delay.count());
+                error_text(error, ctx), delay.count());
         return error_action::retry_after(delay);
     };
 }

@@ -17,6 +17,11 @@ asio::awaitable<void> clock::sleep_for(duration d)
     return sleep_until(now() + d);
 }
 
+std::chrono::system_clock::time_point clock::system_now() const
+{
+    return std::chrono::system_clock::now();
+}
+
 namespace {
 
 class real_steady_clock final : public clock
@@ -51,12 +56,22 @@ struct simulated_clock::sleeper
     bool fired = false;
 };
 
-simulated_clock::simulated_clock() : now_(time_point() + std::chrono::hours(24 * 365)) {}
+simulated_clock::simulated_clock()
+    : start_(time_point() + std::chrono::hours(24 * 365)), system_start_(std::chrono::system_clock::now()),
+      now_(start_)
+{
+}
 
 clock::time_point simulated_clock::now() const
 {
     std::lock_guard lock(mutex_);
     return now_;
+}
+
+std::chrono::system_clock::time_point simulated_clock::system_now() const
+{
+    std::lock_guard lock(mutex_);
+    return system_start_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(now_ - start_);
 }
 
 asio::awaitable<void> simulated_clock::sleep_until(time_point deadline)

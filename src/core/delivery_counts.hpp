@@ -31,14 +31,25 @@ public:
             msg.redelivered = msg.receive_count > 1;
             return;
         }
+        // With `flag`, the provider's receive_count is a lower bound (a broker provider
+        // counts the copies its own retries made, in a header); 1 if it knows nothing.
+        const std::uint32_t known = std::max<std::uint32_t>(msg.receive_count, 1);
         if (info == redelivery_info::flag && !msg.redelivered)
         {
-            // The provider says first delivery: whatever this id did before is history.
-            remember(msg.id, 1);
-            msg.receive_count = 1;
+            // The provider says this copy is delivered for the first time: whatever this id
+            // did before, the provider's count covers it. A count of 1 is not stored: an id
+            // not remembered counts as 0, and a redelivery is at least the second, so the
+            // outcome is the same, and a broker's first deliveries (nearly all of them) cost
+            // one lookup in a table that stays small instead of an insertion and an eviction.
+            if (known == 1)
+                forget(msg.id);
+            else
+                remember(msg.id, known);
+            msg.receive_count = known;
+            msg.redelivered = known > 1;
             return;
         }
-        std::uint32_t n = seen(msg.id) + 1;
+        std::uint32_t n = std::max(seen(msg.id) + 1, info == redelivery_info::flag ? known : 1u);
         if (msg.redelivered)
             n = std::max<std::uint32_t>(n, 2);
         remember(msg.id, n);
@@ -55,6 +66,17 @@ private:
     {
         const auto it = counts_.find(id);
         return it == counts_.end() ? 0 : it->second.first;
+    }
+
+    void forget(const std::string& id)
+    {
+        if (counts_.empty())
+            return;
+        const auto it = counts_.find(id);
+        if (it == counts_.end())
+            return;
+        order_.erase(it->second.second);
+        counts_.erase(it);
     }
 
     void remember(const std::string& id, std::uint32_t n)

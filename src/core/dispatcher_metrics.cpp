@@ -2,6 +2,7 @@
 // whether it is ready.
 #include "core/dispatcher_impl.hpp"
 #include "metrics/exposition.hpp"
+#include "metrics/request_metrics.hpp"
 
 #include <fmt/format.h>
 
@@ -85,6 +86,7 @@ std::string dispatcher::metrics_text() const
             }
         }
     }
+    detail::metrics::request_registry::instance().write(out);
     return out.take();
 }
 

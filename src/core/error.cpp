@@ -34,7 +34,7 @@ public:
 };
 
 // Renders "detail [route=orders message=abc action=... status=503 server=Code: text]".
-std::string render(const std::string& detail, const error_context& c)
+std::string render(const std::string& detail, const error_context& c, bool with_route_and_message = true)
 {
     std::string out = detail;
     std::string extra;
@@ -47,12 +47,15 @@ std::string render(const std::string& detail, const error_context& c)
         extra += '=';
         extra += value;
     };
-    add("route", c.route);
-    add("message", c.message_id);
+    if (with_route_and_message)
+    {
+        add("route", c.route);
+        add("message", c.message_id);
+    }
     add("action", c.action);
     add("queue", c.queue);
-    if (c.http_status != 0)
-        add("status", std::to_string(c.http_status));
+    if (c.status != 0)
+        add("status", std::to_string(c.status));
     if (!c.server_code.empty() || !c.server_message.empty())
         add("server", c.server_code + (c.server_message.empty() ? "" : ": " + c.server_message));
     if (!extra.empty())
@@ -61,6 +64,11 @@ std::string render(const std::string& detail, const error_context& c)
 }
 
 } // namespace
+
+std::string error::without_route_and_message() const
+{
+    return render(detail_, context_, false);
+}
 
 std::string_view to_string(errc e) noexcept
 {

@@ -39,6 +39,26 @@ std::string_view to_string(settlement s) noexcept
     return "?";
 }
 
+std::string error_text(std::exception_ptr error, const context& ctx)
+{
+    try
+    {
+        if (error)
+            std::rethrow_exception(error);
+    }
+    catch (const courier::error& e)
+    {
+        if ((e.context().route.empty() || e.context().route == ctx.route()) &&
+            (e.context().message_id.empty() || e.context().message_id == ctx.message_id()))
+            return e.without_route_and_message();
+        return e.what();
+    }
+    catch (...)
+    {
+    }
+    return error_text(error);
+}
+
 bool is_translation_error(std::exception_ptr error)
 {
     if (!error)

@@ -29,8 +29,16 @@ asio::awaitable<stop_kind> route_runner::shut_down()
              std::chrono::ceil<std::chrono::seconds>(capabilities_.receive_wait_at_stop).count());
     const auto deadline = shared_.clock->now() + shared_.options.shutdown_deadline;
     auto kind = stop_kind::graceful;
+    bool told_provider = false;
+    const auto receiving_stopped = [&] {
+        if (receiving_ || told_provider)
+            return;
+        told_provider = true;
+        route_.provider().stop_receiving();
+    };
     while (receiving_ || !messages_.empty())
     {
+        receiving_stopped();
         if (terminal_ && kind == stop_kind::graceful)
         {
             log_(log_level::warning, "cancelling {} message(s) still in flight",
@@ -46,6 +54,7 @@ asio::awaitable<stop_kind> route_runner::shut_down()
             terminal_ = true;
         }
     }
+    receiving_stopped();
     workers_.close();
     heartbeat_cancel_.emit(asio::cancellation_type::terminal);
     while (heartbeating_ || workers_.live() != 0)

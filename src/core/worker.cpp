@@ -129,22 +129,22 @@ error_action route_runner::error_handler_decision(const context& ctx, std::excep
     if (!on_error)
     {
         ctx.log(log_level::error, "failed (delivery {}): {}; left for redelivery", ctx.raw().receive_count,
-                error_text(error));
+                error_text(error, ctx));
         return error_action::leave();
     }
     try
     {
+        // The error handler says what it decided (retry_with_backoff does): one line per
+        // failure, not two.
         const auto action = on_error(ctx, error);
-        if (action.what == settlement::ack)
-            ctx.log(log_level::warning, "failed, deleted by the error handler: {}", error_text(error));
-        else if (action.what == settlement::leave)
-            ctx.log(log_level::warning, "failed, left by the error handler: {}", error_text(error));
+        ctx.log(log_level::debug, "failed, {} decided by the error handler: {}", to_string(action.what),
+                error_text(error, ctx));
         return action;
     }
     catch (const std::exception& e)
     {
         ctx.log(log_level::error, "error handler threw ({}) while handling: {}; message left", e.what(),
-                error_text(error));
+                error_text(error, ctx));
     }
     return error_action::leave();
 }

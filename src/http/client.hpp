@@ -1,76 +1,29 @@
 // The HTTP/1.1 client courier uses to talk to SQS, SNS, STS and the credential endpoints.
 //
 // One `client` talks to one endpoint (scheme, host, port) through a bounded pool of
-// keep-alive connections, plain or TLS. Requests and responses are plain structs with the
-// whole body in a string: AWS query/JSON APIs exchange small documents, and keeping Beast out
-// of this header keeps it out of every file that sends a request (Beast and OpenSSL are
-// included by client.cpp only). Signing is the caller's job: `endpoint::host_header` is the
-// exact Host value the client sends, so SigV4 can sign what goes on the wire.
+// keep-alive connections, plain or TLS. Requests and responses are plain structs
+// (http/message.hpp); Beast and OpenSSL stay in the files that implement connections.
+// Signing is the caller's job: `endpoint::host_header` is the exact Host value the client
+// sends, so SigV4 can sign what goes on the wire.
 #ifndef COURIER_HTTP_CLIENT_HPP
 #define COURIER_HTTP_CLIENT_HPP
+
+#include "http/endpoint.hpp"
+#include "http/message.hpp"
+
+#include <courier/clock.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
 namespace courier::http {
 
-/// Header fields in the order they are sent or were received.
-using header_list = std::vector<std::pair<std::string, std::string>>;
-
-/// A request as the caller builds it. `Host` and `Content-Length` are added by the client
-/// (a `Host` given here is sent instead of the endpoint's).
-struct request
-{
-    // Declared so that `request` is not an aggregate: GCC 12 miscompiles a brace-initialized
-    // aggregate holding strings that is passed by value in a co_await expression
-    // (`co_await c.send(request{...})` frees a pointer into the caller's frame; see
-    // chriskohlhoff/asio#1073). A class with a constructor is copied correctly.
-    request() = default;
-
-    std::string method = "POST";
-    std::string target = "/"; ///< origin-form: path and query
-    header_list headers;
-    std::string body;
-};
-
-/// A complete response. Any status is a response; only transport and protocol failures
-/// are errors.
-struct response
-{
-    unsigned status = 0;
-    header_list headers;
-    std::string body;
-
-    /// The first field called `name` (compared case-insensitively), or empty.
-    std::string_view header(std::string_view name) const noexcept;
-};
-
-/// Where a client connects, parsed from a URL such as `https://sqs.us-east-1.amazonaws.com`,
-/// `http://127.0.0.1:4566` or `http://169.254.169.254/latest/api/token`.
-struct endpoint
-{
-    std::string scheme;       ///< "http" or "https"
-    std::string host;         ///< name (lower case) or address to connect to; IPv6 without brackets
-    std::uint16_t port = 0;   ///< explicit port, else 80 or 443
-    std::string host_header;  ///< Host value: host (IPv6 bracketed), ":port" unless the default
-    std::string path = "/";   ///< the URL's path and query, "/" if empty (not used by the client)
-
-    bool tls() const noexcept { return scheme == "https"; }
-
-    /// Parses an absolute http or https URL.
-    /// Throws `courier::error` (errc::bad_configuration) if the URL is malformed, has another
-    /// scheme, no host, user information, a fragment or an invalid port.
-    static endpoint parse(std::string_view url);
-};
+class connector;
 
 /// Settings of a client. Durations are milliseconds.
 struct client_options
@@ -99,6 +52,16 @@ struct client_options
     /// Verify the server's certificate chain and host name. Default true; turn off only for
     /// local test servers.
     bool verify_peer = true;
+    /// Where connections come from (http/connection.hpp). Null: TCP, or TLS for https, with
+    /// `ca_file` and `verify_peer` (http/network_connector.hpp). Tests put an in-memory
+    /// transport here.
+    std::shared_ptr<connector> transport;
+    /// The time of the connect and request deadlines and of `idle_timeout`. Null, or
+    /// courier::steady_clock(): real time, the deadlines kept by the sockets' own timers
+    /// (nothing per request beyond what a socket timeout costs). Any other clock (a
+    /// simulated_clock in tests): each deadline is a sleep on that clock raced against the
+    /// step, so timeouts happen in the clock's time.
+    std::shared_ptr<courier::clock> clock;
 };
 
 /// A keep-alive HTTP/1.1 client for one endpoint.
@@ -158,6 +121,7 @@ public:
     boost::asio::awaitable<response> send_on_executor(request req, std::chrono::milliseconds timeout);
 
     const endpoint& remote() const noexcept;
+    const client_options& options() const noexcept;
     const boost::asio::any_io_executor& get_executor() const noexcept;
 
     /// A snapshot of the pool, for tests and metrics.

@@ -94,18 +94,30 @@ asio::awaitable<std::vector<message>> memory_provider::receive(std::size_t max)
     {
         auto waiter = std::make_shared<receive_waiter>(co_await asio::this_coro::executor);
         clock::time_point wake_at = wait_until;
+        std::vector<std::pair<std::string, std::uint32_t>> dead_lettered;
+        std::vector<message> taken;
+        bool waiting = false;
         {
             std::lock_guard lock(s.mutex);
             const auto now = s.clock->now();
             s.promote(now);
-            auto taken = s.take(max, now);
-            if (!taken.empty() || now >= wait_until)
-                co_return taken;
-            // Also wake when the next hidden message becomes visible.
-            if (!s.hidden.empty() && s.hidden.begin()->visible_at < wake_at)
-                wake_at = s.hidden.begin()->visible_at;
-            s.waiters.push_back(waiter);
+            taken = s.take(max, now);
+            dead_lettered.swap(s.moved_to_dead_letters);
+            if (taken.empty() && now < wait_until)
+            {
+                // Also wake when the next hidden message becomes visible.
+                if (!s.hidden.empty() && s.hidden.begin()->visible_at < wake_at)
+                    wake_at = s.hidden.begin()->visible_at;
+                s.waiters.push_back(waiter);
+                waiting = true;
+            }
         }
+        // Logged outside the lock: a sink may take its time.
+        for (const auto& [id, receives] : dead_lettered)
+            s.options.log.log(log_level::warning, {}, id, "{}: moved to the dead-letter queue {} after {} receives",
+                              name(), s.options.dead_letter_queue->name(), receives);
+        if (!waiting)
+            co_return taken;
         co_await (wait_for_send(waiter) || sleep_until(*s.clock, wake_at));
         {
             std::lock_guard lock(s.mutex);

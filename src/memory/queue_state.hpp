@@ -141,6 +141,9 @@ struct memory_provider::state
     hidden_index hidden;
     std::unordered_map<std::string, std::size_t> groups_in_flight; // FIFO only
     std::list<std::shared_ptr<receive_waiter>> waiters;
+    // Ids moved to the dead-letter queue (with their receive counts), logged once the
+    // mutex is released.
+    std::vector<std::pair<std::string, std::uint32_t>> moved_to_dead_letters;
     memory_queue_counts totals;
 
     stored_message& allocate()
@@ -294,6 +297,7 @@ inline std::vector<message> memory_provider::state::take(std::size_t max, clock:
             // Redrive: the message has had its chances; move it to the dead-letter queue.
             outgoing_message dead{.body = std::move(m.body), .attributes = std::move(m.attributes), .group_id = m.group_id};
             ++totals.dead_lettered;
+            moved_to_dead_letters.emplace_back(m.id, m.receive_count);
             release(m);
             options.dead_letter_queue->send(std::move(dead));
             continue;

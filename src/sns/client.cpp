@@ -18,7 +18,7 @@ aws::failed_answer read_sns_error(const http::response& resp, const aws::service
 {
     const auto parsed = sns::parse_error_response(static_cast<int>(resp.status), resp.body);
     return {sns::make_error(parsed, request.action, request.resource), parsed.retryable,
-            parsed.throttling};
+            parsed.throttling, aws::classify_auth_refusal(parsed.code, parsed.message)};
 }
 
 } // namespace

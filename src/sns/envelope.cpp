@@ -6,7 +6,8 @@
 // the queue received a notification of the wrong shape, a subscription confirmation, or
 // something that never came from SNS. Errors quote member names and `Type` values (short,
 // sanitized), never the body: a message's content does not belong in logs.
-#include "sqs/protocol.hpp"
+#include "aws/binary_attributes.hpp"
+#include "aws/excerpt.hpp"
 
 #include <courier/error.hpp>
 #include <courier/sns.hpp>
@@ -43,7 +44,7 @@ bool optional_string(dom::object object, std::string_view key, std::string_view&
 
 attribute read_attribute(std::string_view name, dom::element entry)
 {
-    const auto quoted = sqs::detail::excerpt(name, 64);
+    const auto quoted = aws::excerpt(name, 64);
     dom::object object;
     if (entry.get_object().get(object) != simdjson::SUCCESS)
         fail(fmt::format("message attribute \"{}\" is not an object", quoted));
@@ -55,12 +56,12 @@ attribute read_attribute(std::string_view name, dom::element entry)
         fail(fmt::format("message attribute \"{}\" has no \"Value\"", quoted));
     attribute out;
     out.data_type = type;
-    if (sqs::detail::is_binary_type(type))
+    if (aws::is_binary_type(type))
     {
-        auto bytes = sqs::detail::decode_base64(value);
+        auto bytes = aws::decode_base64(value);
         if (!bytes)
             fail(fmt::format("message attribute \"{}\" ({}) is not valid base64", quoted,
-                             sqs::detail::excerpt(type, 32)));
+                             aws::excerpt(type, 32)));
         out.value = std::move(*bytes);
     }
     else
@@ -92,7 +93,7 @@ message sns_envelope::operator()(const message& delivery) const
                          type));
     if (type != "Notification")
         fail(fmt::format("\"Type\" is \"{}\", not \"Notification\"",
-                         sqs::detail::excerpt(type, 64)));
+                         aws::excerpt(type, 64)));
 
     std::string_view body;
     if (!optional_string(object, "Message", body))

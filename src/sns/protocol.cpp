@@ -1,13 +1,15 @@
 // SNS's query protocol: form bodies out (encoded as the STS credential source encodes its
-// request), XML answers in (read with the same small XML reader), and the error reader.
-//
-// The helpers for base64, UTF-8 checks and excerpts of untrusted text are SQS's, in
-// src/sqs/protocol_encoding.cpp: they are not SQS-specific, and a second copy would drift.
+// request), XML answers in (read with the same small XML reader), and the error reader. The
+// helpers it shares with SQS (base64, UTF-8 checks, excerpts of untrusted text, the error
+// classification) are in src/aws.
 #include "sns/protocol.hpp"
 
+#include "aws/binary_attributes.hpp"
+#include "aws/excerpt.hpp"
 #include "aws/form_encoding.hpp"
+#include "aws/service_error.hpp"
+#include "aws/utf8.hpp"
 #include "aws/xml.hpp"
-#include "sqs/protocol.hpp"
 
 #include <fmt/format.h>
 
@@ -17,8 +19,8 @@ namespace courier::sns {
 
 namespace {
 
-using sqs::detail::capped;
-using sqs::detail::excerpt;
+using aws::capped;
+using aws::excerpt;
 
 // SNS errors are a few hundred bytes; anything bigger is not one and is only excerpted.
 constexpr std::size_t max_error_body = 64 * 1024;
@@ -46,7 +48,7 @@ public:
     // Adds name=value; `what` names the value in errors ("Message", "attribute \"x\"").
     void add(std::string_view name, std::string_view value, std::string_view what = {})
     {
-        if (const auto bad = sqs::detail::first_invalid_utf8(value); bad != std::string_view::npos)
+        if (const auto bad = aws::first_invalid_utf8(value); bad != std::string_view::npos)
             invalid(
                 action_, topic_,
                 fmt::format("{} is not valid UTF-8 (byte {})", what.empty() ? name : what, bad));
@@ -127,12 +129,6 @@ std::string result_field(std::string_view body, std::string_view action, std::st
     return std::string(value);
 }
 
-// SNS's own throttling codes, beyond the standard retry mode's list.
-bool is_sns_throttling_code(std::string_view code) noexcept
-{
-    return code == "Throttled" || code == "KMSThrottling";
-}
-
 } // namespace
 
 std::string render(const publish_request& request)
@@ -158,10 +154,10 @@ std::string render(const publish_request& request)
                 invalid(publish_request::action, request.topic_arn, what + " has no data type");
             f.add(prefix + "Name", name, "a message attribute name");
             f.add(prefix + "Value.DataType", attr.data_type, what + "'s data type");
-            if (sqs::detail::is_binary_type(attr.data_type))
+            if (aws::is_binary_type(attr.data_type))
             {
                 base64.clear();
-                sqs::detail::append_base64(base64, attr.value);
+                aws::append_base64(base64, attr.value);
                 f.add(prefix + "Value.BinaryValue", base64);
             }
             else
@@ -242,38 +238,27 @@ error_response parse_error_response(int http_status, std::string_view body)
     if (!understood && !body.empty())
         response.message = excerpt(body, 200);
 
-    if (response.type == "Sender" || response.type == "Receiver")
-        response.sender_fault = response.type == "Sender";
-    else
-        response.sender_fault = http_status >= 400 && http_status < 500;
-
-    response.throttling = http_status == 429 || sqs::is_throttling_code(response.code) ||
-                          is_sns_throttling_code(response.code);
-    const bool transient = http_status == 500 || http_status == 502 || http_status == 503 ||
-                           http_status == 504 || sqs::is_transient_code(response.code);
-    response.retryable = response.throttling || transient;
+    // "Throttled" and "KMSThrottling" are SNS's own throttling codes, beyond the standard
+    // retry mode's list.
+    const aws::answer_class kind =
+        aws::classify_answer(http_status, response.type, {response.code}, {"Throttled", "KMSThrottling"});
+    response.sender_fault = kind.sender_fault;
+    response.throttling = kind.throttling;
+    response.retryable = kind.retryable;
     return response;
 }
 
 courier::error make_error(const error_response& response, std::string_view action,
                           std::string_view topic)
 {
-    error_context context;
-    context.action = action;
-    context.queue = topic;
-    context.server_code = response.code;
-    context.server_message = response.message;
-    context.http_status = response.http_status;
-
-    errc code = errc::server_error;
-    std::string detail = "SNS failed the request";
-    if (response.throttling)
-        code = errc::throttled, detail = "SNS throttled the request";
-    else if (response.retryable)
-        detail = "SNS failed the request (transient, retryable)";
-    else if (response.sender_fault)
-        detail = "SNS rejected the request";
-    return courier::error(code, std::move(detail), std::move(context));
+    return aws::make_service_error({.service = "SNS",
+                                    .code = response.code,
+                                    .message = response.message,
+                                    .http_status = response.http_status,
+                                    .kind = {.sender_fault = response.sender_fault,
+                                             .retryable = response.retryable,
+                                             .throttling = response.throttling}},
+                                   action, topic);
 }
 
 } // namespace courier::sns

@@ -4,7 +4,7 @@
 // out when it holds 10 entries (SQS's limit), when its window has passed since its first
 // entry (give or take the timer's latency), or when the owner says nothing more is coming
 // (`send_now`); `flush` sends the open batch at once and waits for every batch in flight
-// (used by `provider::close`).
+// (used by `provider::close`). The window runs on courier::clock.
 // Used on one strand only: the route's.
 #ifndef COURIER_SRC_SQS_BATCHER_HPP
 #define COURIER_SRC_SQS_BATCHER_HPP
@@ -12,10 +12,12 @@
 #include "detail/async_event.hpp"
 #include "detail/stored_handler.hpp"
 
+#include <courier/clock.hpp>
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
@@ -38,13 +40,17 @@ public:
     using send_fn = std::function<boost::asio::awaitable<void>(const std::vector<Entry>& entries,
                                                                std::vector<std::exception_ptr>& results)>;
 
-    batcher(boost::asio::any_io_executor executor, std::chrono::milliseconds window, send_fn send)
-        : executor_(std::move(executor)), window_(window), send_(std::move(send)), timer_(executor_)
+    batcher(boost::asio::any_io_executor executor,
+            std::shared_ptr<courier::clock> clock,
+            std::chrono::milliseconds window,
+            send_fn send)
+        : executor_(std::move(executor)), clock_(std::move(clock)), window_(window), send_(std::move(send))
     {
     }
     ~batcher()
     {
         *alive_ = false;
+        window_wake_.notify();
         // A batch never sent: its waiters are told so. (Its own destructor would not run
         // while they wait, since each waiting coroutine holds its ticket.) Callbacks are
         // dropped, see batch::~batch.
@@ -81,8 +87,8 @@ public:
         if (!open_)
         {
             open_ = std::make_shared<batch>();
-            open_->deadline = std::chrono::steady_clock::now() + window_;
-            if (!timer_armed_)
+            open_->deadline = clock_->now() + window_;
+            if (!window_waiting_)
                 arm(open_->deadline);
         }
         ticket t{open_, open_->entries.size()};
@@ -113,14 +119,14 @@ public:
     /// Sends the open batch now, without waiting for its window.
     void send_now() { close_open_batch(); }
 
-    /// Sends the open batch now and waits until no batch is in flight. The window timer
-    /// is cancelled too, so that it does not keep the io_context running after a stop.
+    /// Sends the open batch now and waits until no batch is in flight. The window's wait
+    /// is ended too, so that it does not keep the io_context running after a stop.
     boost::asio::awaitable<void> flush()
     {
         close_open_batch();
         while (in_flight_ > 0)
             co_await idle_.wait();
-        timer_.cancel();
+        window_wake_.notify();
     }
 
     using result_waiter = courier::detail::stored_handler<std::exception_ptr>;
@@ -149,31 +155,41 @@ public:
         std::vector<std::exception_ptr> results;
         std::array<result_waiter*, max_entries> waiters{};
         std::array<done_fn, max_entries> callbacks;
-        std::chrono::steady_clock::time_point deadline;
+        courier::clock::time_point deadline;
         bool sent = false;
     };
 
 private:
-    // One timer for all batches, armed only when none is pending: batches that fill up or
-    // are sent early (the common case under load) cost no timer operation of their own,
-    // where a timer per batch cost an arm and a cancel each (and a timerfd update when it
-    // was the earliest). When the timer fires it sends the open batch if its window has
-    // passed, and otherwise waits again for that batch's deadline.
-    void arm(std::chrono::steady_clock::time_point at)
+    // One window wait for all batches, started only when none is pending: batches that fill
+    // up or are sent early (the common case under load) cost no wait of their own, where a
+    // wait per batch cost a start and a cancel each. When the wait ends it sends the open
+    // batch if its window has passed, and otherwise waits again for that batch's deadline.
+    // `flush` and the destructor end it early through `window_wake_`; the coroutine then
+    // touches the batcher only if it is still alive.
+    void arm(courier::clock::time_point at)
     {
-        timer_armed_ = true;
-        timer_.expires_at(at);
-        timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
-            if (!*alive) // the batcher is gone
-                return;
-            timer_armed_ = false;
-            if (!open_)
-                return;
-            if (!ec && std::chrono::steady_clock::now() >= open_->deadline)
-                close_open_batch();
-            else
-                arm(open_->deadline);
-        });
+        window_waiting_ = true;
+        boost::asio::co_spawn(executor_, wait_window(alive_, clock_, at), boost::asio::detached);
+    }
+
+    // Holds the clock too: the batcher may go away while the wait is pending.
+    boost::asio::awaitable<void> wait_window(std::shared_ptr<bool> alive,
+                                             std::shared_ptr<courier::clock> clock,
+                                             courier::clock::time_point at)
+    {
+        using namespace boost::asio::experimental::awaitable_operators;
+        if (!*alive) // gone before this coroutine started
+            co_return;
+        co_await (window_wake_.wait() || clock->sleep_until(at));
+        if (!*alive) // the batcher is gone
+            co_return;
+        window_waiting_ = false;
+        if (!open_)
+            co_return;
+        if (clock->now() >= open_->deadline)
+            close_open_batch();
+        else
+            arm(open_->deadline);
     }
 
     void close_open_batch()
@@ -207,10 +223,11 @@ private:
     }
 
     boost::asio::any_io_executor executor_;
+    std::shared_ptr<courier::clock> clock_;
     std::chrono::milliseconds window_;
     send_fn send_;
-    boost::asio::steady_timer timer_;
-    bool timer_armed_ = false;
+    courier::detail::async_event window_wake_; // ends the window's wait early
+    bool window_waiting_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::shared_ptr<batch> open_;
     std::size_t in_flight_ = 0;

@@ -16,7 +16,11 @@ aws::failed_answer read_sqs_error(const http::response& resp, const aws::service
 {
     const auto parsed = sqs::parse_error_response(static_cast<int>(resp.status),
                                                   resp.header("x-amzn-query-error"), resp.body);
-    return {sqs::make_error(parsed, request.action, request.resource), parsed.retryable, parsed.throttling};
+    // The query code is read too: SQS in query-compatible mode may name the error there only.
+    auto auth = aws::classify_auth_refusal(parsed.code, parsed.message);
+    if (auth == aws::auth_refusal::none)
+        auth = aws::classify_auth_refusal(parsed.query_code, parsed.message);
+    return {sqs::make_error(parsed, request.action, request.resource), parsed.retryable, parsed.throttling, auth};
 }
 
 } // namespace

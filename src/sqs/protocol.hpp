@@ -363,10 +363,6 @@ error_response parse_error_response(int http_status, std::string_view query_erro
 courier::error make_error(const error_response& response, std::string_view action,
                           std::string_view queue);
 
-/// Standard retry mode's lists, by error code (short form).
-bool is_throttling_code(std::string_view code) noexcept;
-bool is_transient_code(std::string_view code) noexcept;
-
 /// Lowercase hex MD5 of a body, as SQS reports it in MD5OfBody / MD5OfMessageBody. The MD5
 /// functions keep one OpenSSL context per thread; they throw `courier::error`
 /// (errc::bad_configuration) if OpenSSL offers no MD5.
@@ -379,18 +375,6 @@ namespace detail {
 
 /// The shared escaper (see courier/detail/json_writer.hpp).
 using ::courier::detail::append_json_string;
-/// Offset of the first byte of the first invalid UTF-8 sequence, or npos if valid.
-std::size_t first_invalid_utf8(std::string_view value) noexcept;
-void append_base64(std::string& out, std::string_view bytes);
-/// "Binary" or "Binary.<custom>": sent as BinaryValue, transport type 2 in the attribute MD5.
-bool is_binary_type(std::string_view data_type) noexcept;
-/// Strict base64 (padding optional); nullopt on any character outside the alphabet.
-std::optional<std::string> decode_base64(std::string_view text);
-/// The first `limit` bytes of untrusted text for an error message, bytes outside printable
-/// ASCII replaced by '?', "..." appended if cut.
-std::string excerpt(std::string_view text, std::size_t limit = 48);
-/// Untrusted server text cut to `limit` bytes (plus "...") on a UTF-8 boundary.
-std::string capped(std::string_view text, std::size_t limit = 1024);
 /// Does the MD5 of `bytes` / of `attributes` equal `hex` (either case)?
 bool md5_matches(std::string_view bytes, std::string_view hex);
 bool attributes_md5_matches(const attribute_map& attributes, std::string_view hex);

@@ -1,5 +1,5 @@
 // The byte-level encodings of the SQS protocol: JSON string escaping with UTF-8 validation,
-// base64 for binary attributes, and the MD5 digests SQS reports for bodies and attributes.
+// and the MD5 digests SQS reports for bodies and attributes.
 //
 // Why our own escaper rather than Boost.JSON's serializer: rendering runs for every receive,
 // acknowledgement batch and heartbeat, thousands of times a second, and what it needs is small
@@ -12,6 +12,9 @@
 // few word operations, and any other byte is escaped or decoded as a UTF-8 sequence. The tests
 // compare it byte by byte with a naive escaper, and its validation with simdjson's.
 #include "protocol.hpp"
+
+#include "aws/binary_attributes.hpp"
+#include "aws/utf8.hpp"
 
 #include <openssl/evp.h>
 
@@ -41,37 +44,6 @@ bool plain_ascii(std::uint64_t w) noexcept
     const std::uint64_t is_quote = (quote - ones) & ~quote;
     const std::uint64_t is_backslash = (backslash - ones) & ~backslash;
     return ((w | below_space | is_quote | is_backslash) & highs) == 0;
-}
-
-// Length of the well-formed UTF-8 sequence starting at the non-ASCII byte `p`, or 0 if it is
-// not one (a stray continuation byte, a truncated or overlong form, a UTF-16 surrogate, a
-// value past U+10FFFF).
-std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end) noexcept
-{
-    const unsigned char c = *p;
-    std::size_t length;
-    std::uint32_t code_point;
-    std::uint32_t smallest;
-    if ((c & 0xe0) == 0xc0)
-        length = 2, code_point = c & 0x1f, smallest = 0x80;
-    else if ((c & 0xf0) == 0xe0)
-        length = 3, code_point = c & 0x0f, smallest = 0x800;
-    else if ((c & 0xf8) == 0xf0)
-        length = 4, code_point = c & 0x07, smallest = 0x10000;
-    else
-        return 0;
-    if (static_cast<std::size_t>(end - p) < length)
-        return 0;
-    for (std::size_t k = 1; k < length; ++k)
-    {
-        if ((p[k] & 0xc0) != 0x80)
-            return 0;
-        code_point = (code_point << 6) | (p[k] & 0x3f);
-    }
-    if (code_point < smallest || code_point > 0x10ffff ||
-        (code_point >= 0xd800 && code_point <= 0xdfff))
-        return 0;
-    return length;
 }
 
 void append_escape(std::string& out, unsigned char c)
@@ -167,7 +139,7 @@ md5_hasher::digest attributes_digest(const attribute_map& attributes)
     {
         append_prefixed(encoded, name);
         append_prefixed(encoded, attribute.data_type);
-        encoded += detail::is_binary_type(attribute.data_type) ? '\2' : '\1'; // transport type
+        encoded += aws::is_binary_type(attribute.data_type) ? '\2' : '\1'; // transport type
         append_prefixed(encoded, attribute.value);
     }
     return h.of(encoded);
@@ -216,134 +188,6 @@ std::string md5_of_attributes(const attribute_map& attributes)
 
 namespace detail {
 
-std::size_t first_invalid_utf8(std::string_view value) noexcept
-{
-    const auto* const begin = reinterpret_cast<const unsigned char*>(value.data());
-    const auto* const end = begin + value.size();
-    for (const auto* p = begin; p != end;)
-    {
-        if (*p < 0x80)
-        {
-            ++p;
-            continue;
-        }
-        const std::size_t length = utf8_sequence(p, end);
-        if (length == 0)
-            return static_cast<std::size_t>(p - begin);
-        p += length;
-    }
-    return std::string_view::npos;
-}
-
-bool is_binary_type(std::string_view data_type) noexcept
-{
-    return data_type.starts_with("Binary") && (data_type.size() == 6 || data_type[6] == '.');
-}
-
-void append_base64(std::string& out, std::string_view bytes)
-{
-    constexpr char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
-    const std::size_t n = bytes.size();
-    std::size_t at = out.size();
-    out.resize(at + (n + 2) / 3 * 4);
-    char* o = out.data() + at;
-    std::size_t i = 0;
-    for (; i + 3 <= n; i += 3)
-    {
-        const std::uint32_t v = (in[i] << 16) | (in[i + 1] << 8) | in[i + 2];
-        *o++ = alphabet[v >> 18];
-        *o++ = alphabet[(v >> 12) & 63];
-        *o++ = alphabet[(v >> 6) & 63];
-        *o++ = alphabet[v & 63];
-    }
-    if (n - i == 1)
-    {
-        const std::uint32_t v = in[i] << 16;
-        *o++ = alphabet[v >> 18];
-        *o++ = alphabet[(v >> 12) & 63];
-        *o++ = '=';
-        *o++ = '=';
-    }
-    else if (n - i == 2)
-    {
-        const std::uint32_t v = (in[i] << 16) | (in[i + 1] << 8);
-        *o++ = alphabet[v >> 18];
-        *o++ = alphabet[(v >> 12) & 63];
-        *o++ = alphabet[(v >> 6) & 63];
-        *o++ = '=';
-    }
-}
-
-std::optional<std::string> decode_base64(std::string_view text)
-{
-    constexpr auto table = [] {
-        std::array<signed char, 256> t{};
-        t.fill(-1);
-        constexpr std::string_view alphabet =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        for (std::size_t i = 0; i < alphabet.size(); ++i)
-            t[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
-        return t;
-    }();
-    if (text.size() % 4 == 0 && text.ends_with('='))
-        text.remove_suffix(text.ends_with("==") ? 2 : 1);
-    if (text.size() % 4 == 1)
-        return std::nullopt;
-    std::string out;
-    out.reserve(text.size() / 4 * 3 + 2);
-    std::uint32_t bits = 0;
-    int count = 0;
-    for (char c : text)
-    {
-        const signed char value = table[static_cast<unsigned char>(c)];
-        if (value < 0)
-            return std::nullopt;
-        bits = (bits << 6) | static_cast<std::uint32_t>(value);
-        if (++count == 4)
-        {
-            out += static_cast<char>(bits >> 16);
-            out += static_cast<char>(bits >> 8);
-            out += static_cast<char>(bits);
-            bits = 0;
-            count = 0;
-        }
-    }
-    if (count == 2)
-        out += static_cast<char>(bits >> 4);
-    else if (count == 3)
-        out += static_cast<char>(bits >> 10), out += static_cast<char>(bits >> 2);
-    return out;
-}
-
-// The start of a body, printable ASCII only, for error texts: enough to recognise an HTML
-// error page or a wrong document, short enough to keep message contents out of logs.
-std::string excerpt(std::string_view text, std::size_t limit)
-{
-    std::string out;
-    const std::size_t n = std::min(text.size(), limit);
-    out.reserve(n + 3);
-    for (std::size_t i = 0; i < n; ++i)
-    {
-        const auto c = static_cast<unsigned char>(text[i]);
-        out += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
-    }
-    if (text.size() > limit)
-        out += "...";
-    return out;
-}
-
-// Cuts untrusted server text to `limit` bytes without splitting a UTF-8 sequence.
-std::string capped(std::string_view text, std::size_t limit)
-{
-    if (text.size() <= limit)
-        return std::string(text);
-    while (limit > 0 && (static_cast<unsigned char>(text[limit]) & 0xc0) == 0x80)
-        --limit;
-    return std::string(text.substr(0, limit)) + "...";
-}
-
 bool md5_matches(std::string_view bytes, std::string_view hex)
 {
     return matches(hasher().of(bytes), hex);
@@ -383,7 +227,7 @@ std::size_t append_json_string(std::string& out, std::string_view value)
         const unsigned char c = *p;
         if (c >= 0x80)
         {
-            const std::size_t length = sqs::utf8_sequence(p, end);
+            const std::size_t length = aws::utf8_sequence(p, end);
             if (length == 0)
                 return static_cast<std::size_t>(p - begin);
             p += length;

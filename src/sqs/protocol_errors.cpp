@@ -5,18 +5,19 @@
 // keeps a sanitized excerpt, because failing to understand an error must not hide it.
 #include "protocol.hpp"
 
+#include "aws/excerpt.hpp"
+#include "aws/service_error.hpp"
+
 #include <simdjson.h>
 
-#include <algorithm>
-#include <iterator>
 
 namespace courier::sqs {
 
 namespace {
 
 namespace dom = simdjson::dom;
-using detail::capped;
-using detail::excerpt;
+using aws::capped;
+using aws::excerpt;
 
 // SQS errors are a few hundred bytes; anything bigger is not one and is only excerpted.
 constexpr std::size_t max_error_body = 64 * 1024;
@@ -81,85 +82,46 @@ error_response parse_error_response(int http_status, std::string_view query_erro
     if (!understood && !body.empty())
         response.message = excerpt(body, 200);
 
-    if (fault == "Sender" || fault == "Receiver")
-        response.sender_fault = fault == "Sender";
-    else
-        response.sender_fault = http_status >= 400 && http_status < 500;
-
     // The query code's last segment ("...RequestThrottled") is checked too, since SDKs in
     // query-compatible mode report that code instead of the JSON one.
     const std::string_view query = response.query_code;
     const std::string_view query_tail = query.substr(query.rfind('.') + 1);
-    response.throttling = http_status == 429 || is_throttling_code(response.code) ||
-                          is_throttling_code(query) || is_throttling_code(query_tail);
-    const bool transient = http_status == 500 || http_status == 502 || http_status == 503 ||
-                           http_status == 504 || is_transient_code(response.code) ||
-                           is_transient_code(query) || is_transient_code(query_tail);
-    response.retryable = response.throttling || transient;
+    const aws::answer_class kind = aws::classify_answer(http_status, fault, {response.code, query, query_tail});
+    response.sender_fault = kind.sender_fault;
+    response.throttling = kind.throttling;
+    response.retryable = kind.retryable;
     return response;
-}
-
-// The AWS SDKs' standard retry mode (boto3 "Retries" guide, JS v3 service-error-classification,
-// Java v2 AwsErrorCode). PriorRequestNotComplete is "transient" in boto3's table and
-// "throttling" in JS and Rust; it is retryable either way, and we back off as for throttling.
-bool is_throttling_code(std::string_view code) noexcept
-{
-    constexpr std::string_view codes[] = {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    };
-    return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
-}
-
-bool is_transient_code(std::string_view code) noexcept
-{
-    constexpr std::string_view codes[] = {"RequestTimeout", "RequestTimeoutException",
-                                          "InternalError"};
-    return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
 }
 
 courier::error make_error(const error_response& response, std::string_view action,
                           std::string_view queue)
 {
-    error_context context;
-    context.action = action;
-    context.queue = queue;
-    context.server_code = response.code.empty() ? response.query_code : response.code;
-    context.server_message = response.message;
-    context.http_status = response.http_status;
-
-    errc code = errc::server_error;
-    std::string detail = "SQS failed the request";
-    if (response.throttling)
-        code = errc::throttled, detail = "SQS throttled the request";
-    else if (response.code == "ReceiptHandleIsInvalid" ||
-             response.query_code == "ReceiptHandleIsInvalid")
-        code = errc::stale_receipt, detail = "SQS no longer accepts this receipt handle";
-    else if (response.code.find("MessageNotInflight") != std::string::npos ||
-             response.query_code.find("MessageNotInflight") != std::string::npos)
-        code = errc::stale_receipt, detail = "the message is no longer in flight";
+    const std::string_view code = response.code.empty() ? response.query_code : response.code;
+    courier::error e = aws::make_service_error({.service = "SQS",
+                                                .code = code,
+                                                .message = response.message,
+                                                .http_status = response.http_status,
+                                                .kind = {.sender_fault = response.sender_fault,
+                                                         .retryable = response.retryable,
+                                                         .throttling = response.throttling}},
+                                               action, queue);
+    auto names = [&](std::string_view what) {
+        return response.code.find(what) != std::string::npos || response.query_code.find(what) != std::string::npos;
+    };
+    errc kind = errc(e.code().value());
+    std::string detail = e.detail();
+    if (!response.throttling && names("ReceiptHandleIsInvalid"))
+        kind = errc::stale_receipt, detail = "SQS no longer accepts this receipt handle";
+    else if (!response.throttling && names("MessageNotInflight"))
+        kind = errc::stale_receipt, detail = "SQS says the message is no longer in flight";
     else if (response.code == "InvalidParameterValue" &&
              response.message.find("Total VisibilityTimeout") != std::string::npos)
-        code = errc::visibility_limit, detail = "SQS refuses to keep the message hidden longer";
-    else if (response.retryable)
-        detail = "SQS failed the request (transient, retryable)";
-    else if (response.sender_fault)
-        detail = "SQS rejected the request";
+        kind = errc::visibility_limit, detail = "SQS refuses to keep the message hidden longer (12 hours since receipt)";
+    else if (response.code.empty() || response.query_code.empty())
+        return e;
     if (!response.code.empty() && !response.query_code.empty())
         detail += " (" + response.query_code + ")";
-    return courier::error(code, std::move(detail), std::move(context));
+    return courier::error(kind, std::move(detail), e.context());
 }
 
 } // namespace courier::sqs

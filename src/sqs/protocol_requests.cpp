@@ -2,6 +2,8 @@
 // validating escaper of protocol_encoding.cpp.
 #include "protocol.hpp"
 
+#include "aws/binary_attributes.hpp"
+
 #include <charconv>
 #include <string>
 #include <system_error>
@@ -137,11 +139,11 @@ public:
             require(attribute.data_type, "MessageAttributes DataType");
             begin_object();
             member("DataType", attribute.data_type);
-            if (detail::is_binary_type(attribute.data_type))
+            if (aws::is_binary_type(attribute.data_type))
             {
                 key("BinaryValue");
                 out_ += '"';
-                detail::append_base64(out_, attribute.value);
+                aws::append_base64(out_, attribute.value);
                 out_ += '"';
                 comma_ = true;
             }

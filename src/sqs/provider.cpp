@@ -3,6 +3,7 @@
 // ChangeMessageVisibilityBatch. Plus the one-queue publisher.
 #include "sqs/batcher.hpp"
 #include "sqs/client_impl.hpp"
+#include "sqs/entry_retries.hpp"
 
 #include <courier/error.hpp>
 #include <courier/sqs.hpp>
@@ -10,6 +11,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
@@ -25,8 +28,6 @@ namespace {
 
 // SQS caps a message's visibility at 12 hours.
 constexpr int max_visibility_seconds = 12 * 60 * 60;
-// How often a batch entry that failed on the server's side (not the sender's) is retried.
-constexpr int entry_attempts = 3;
 
 struct delete_entry
 {
@@ -82,12 +83,18 @@ public:
 
     std::string name() const override { return options_.queue_url; }
 
-    // Checks the queue and, unless the options set one, learns its visibility timeout.
+    // Checks the queue before anything is received (a missing queue or permission fails
+    // here, within seconds of start) and learns its visibility timeout.
     asio::awaitable<void> open(std::size_t) override
     {
         if (!deletes_)
             make_batchers(co_await asio::this_coro::executor);
+        check_region();
         co_await read_queue_visibility();
+        client_->internals().aws.options().log.log(
+            log_level::info, {}, {}, "SQS queue {} at {} (region {}): visibility timeout {} s{}", options_.queue_url,
+            client_->endpoint(), client_->region(), std::chrono::duration_cast<seconds>(visibility_).count(),
+            options_.visibility_timeout ? " (set by the route)" : " (the queue's)");
     }
 
     asio::awaitable<std::vector<message>> receive(std::size_t max) override
@@ -196,11 +203,37 @@ private:
     milliseconds visibility_timeout() const override { return visibility_; }
     milliseconds max_visibility() const override { return seconds(max_visibility_seconds); }
 
+    // An AWS queue URL names its region; a client signing for another one is refused by
+    // SQS with a confusing answer, so say it plainly. (Emulators' URLs are left alone.)
+    void check_region() const
+    {
+        const auto host = queue_host(options_.queue_url);
+        const auto endpoint_host = queue_host(client_->endpoint());
+        constexpr std::string_view aws = ".amazonaws.com";
+        if (!host.ends_with(aws) || !endpoint_host.ends_with(aws) || !host.starts_with("sqs."))
+            return;
+        const auto region = host.substr(4, host.size() - 4 - aws.size());
+        if (region != client_->region())
+            throw error(errc::bad_configuration,
+                        fmt::format("the queue is in region {} but the client signs for {}: set AWS_REGION={} (or "
+                                    "aws::client_options::region)",
+                                    region, client_->region(), region),
+                        {.queue = options_.queue_url});
+    }
+
+    static std::string_view queue_host(std::string_view url)
+    {
+        const auto scheme = url.find("://");
+        if (scheme != std::string_view::npos)
+            url.remove_prefix(scheme + 3);
+        return url.substr(0, url.find_first_of(":/"));
+    }
+
     asio::awaitable<void> read_queue_visibility()
     {
-        if (options_.visibility_timeout)
-            co_return;
         const auto attributes = co_await client_->get_queue_attributes(options_.queue_url);
+        if (options_.visibility_timeout)
+            co_return; // checked; the route's own value applies
         const auto found = attributes.find("VisibilityTimeout");
         int value = 0;
         if (found == attributes.end() ||
@@ -255,11 +288,11 @@ private:
     void make_batchers(const asio::any_io_executor& strand)
     {
         strand_ = strand;
-        deletes_.emplace(strand, options_.batch_window,
+        deletes_.emplace(strand, client_->internals().aws.clock(), options_.batch_window,
                          [this](const std::vector<delete_entry>& e, std::vector<std::exception_ptr>& r) {
                              return send_deletes(e, r);
                          });
-        visibility_batch_.emplace(strand, options_.batch_window,
+        visibility_batch_.emplace(strand, client_->internals().aws.clock(), options_.batch_window,
                             [this](const std::vector<visibility_entry>& e, std::vector<std::exception_ptr>& r) {
                                 return send_visibility(e, r);
                             });
@@ -273,57 +306,11 @@ private:
         co_await settle();
     }
 
-    // Sends the entries still pending (results[i] == null and i in `pending`), retrying
-    // entries that failed on the server's side; sender faults are final.
-    template <class Entry, class Send>
-    asio::awaitable<void> send_with_entry_retries(const std::vector<Entry>& entries,
-                                                  std::vector<std::exception_ptr>& results,
-                                                  std::string_view action,
-                                                  Send send)
-    {
-        std::vector<std::size_t> pending(entries.size());
-        for (std::size_t i = 0; i < pending.size(); ++i)
-            pending[i] = i;
-        for (int attempt = 1; !pending.empty(); ++attempt)
-        {
-            const sqs::batch_result result = co_await send(pending);
-            std::vector<std::size_t> again;
-            for (const auto& f : result.failed)
-            {
-                // The Id comes from the server: an Id we never sent (not a number, or past
-                // the batch) is an unreadable answer, not a reason to throw std::stoul's
-                // invalid_argument out of the route, nor to guess which entry failed.
-                std::size_t slot = 0;
-                const auto [end, ec] = std::from_chars(f.id.data(), f.id.data() + f.id.size(), slot);
-                if (ec != std::errc() || end != f.id.data() + f.id.size() || f.id.empty() || slot >= pending.size())
-                    throw error(errc::bad_response,
-                                "Failed entry Id \"" + f.id.substr(0, 64) + "\" was not in the request",
-                                {.action = std::string(action), .queue = options_.queue_url});
-                const auto index = pending[slot];
-                if (!f.sender_fault && attempt < entry_attempts)
-                {
-                    again.push_back(index);
-                    continue;
-                }
-                sqs::error_response e;
-                e.code = f.code;
-                e.message = f.message;
-                e.http_status = 200;
-                e.sender_fault = f.sender_fault;
-                auto err = sqs::make_error(e, action, options_.queue_url);
-                error_context context = err.context();
-                context.message_id = entries[index].message_id;
-                results[index] = std::make_exception_ptr(error(err.code(), err.detail(), context));
-            }
-            pending = std::move(again);
-        }
-    }
-
     asio::awaitable<void> send_deletes(const std::vector<delete_entry>& entries,
                                        std::vector<std::exception_ptr>& results)
     {
-        co_await send_with_entry_retries(
-            entries, results, "DeleteMessageBatch",
+        co_await entry_retries_.send(
+            entries, results, "DeleteMessageBatch", options_.queue_url,
             [&](const std::vector<std::size_t>& pending) -> asio::awaitable<sqs::batch_result> {
                 std::vector<sqs::delete_message_entry> batch;
                 for (std::size_t i = 0; i < pending.size(); ++i)
@@ -339,8 +326,8 @@ private:
     asio::awaitable<void> send_visibility(const std::vector<visibility_entry>& entries,
                                           std::vector<std::exception_ptr>& results)
     {
-        co_await send_with_entry_retries(
-            entries, results, "ChangeMessageVisibilityBatch",
+        co_await entry_retries_.send(
+            entries, results, "ChangeMessageVisibilityBatch", options_.queue_url,
             [&](const std::vector<std::size_t>& pending) -> asio::awaitable<sqs::batch_result> {
                 std::vector<sqs::change_message_visibility_entry> batch;
                 for (std::size_t i = 0; i < pending.size(); ++i)
@@ -357,6 +344,7 @@ private:
     std::shared_ptr<sqs_client> client_;
     sqs_queue_options options_;
     sqs::response_parser parser_;
+    sqs::entry_retrier entry_retries_{client_->internals().aws};
     std::optional<sqs::batcher<delete_entry>> deletes_;
     std::optional<sqs::batcher<visibility_entry>> visibility_batch_;
     std::size_t unsettled_ = 0; // delivered, not yet acked, retried or left

@@ -167,7 +167,8 @@ asio::awaitable<void> connection::connect_once()
     disconnected_ = false;
     last_read_ = last_write_ = clock_->now();
     for (auto& [id, s] : subscriptions_)
-        session_->subscribe(id, s->options.destination, s->options.prefetch, s->options.headers);
+        if (!s->cancelled)
+            session_->subscribe(id, s->options.destination, s->options.prefetch, s->options.headers);
     state_event_.notify();
 }
 
@@ -224,7 +225,10 @@ void connection::handle(session_event& e)
     {
         auto it = subscriptions_.find(m->subscription);
         if (it == subscriptions_.end())
-            return; // unsubscribed meanwhile: the broker requeues it when the connection ends
+            return; // not ours: the broker requeues it when the connection ends
+        if (it->second->cancelled)
+            return; // sent before the broker saw our UNSUBSCRIBE, which requeues it (a NACK
+                    // now would be an ERROR: RabbitMQ knows no such subscription any more)
         it->second->buffer.push_back(delivery{generation_, std::move(m->ack_id), m->redelivered, std::move(m->f)});
         it->second->arrived.notify();
     }
@@ -371,6 +375,8 @@ asio::awaitable<void> connection::close()
         const auto deadline = clock_->now() + options_.connect_timeout;
         while (running_ && !disconnected_ && clock_->now() < deadline)
             co_await wait_for(state_event_, deadline);
+        if (disconnected_)
+            options_.log.log(log_level::info, "", "", "{}: closed (DISCONNECT receipted)", name_);
     }
     if (running_)
         stop_.emit(asio::cancellation_type::terminal);

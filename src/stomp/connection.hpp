@@ -61,13 +61,26 @@ class subscription
 {
 public:
     /// Up to `max` buffered deliveries; waits up to `wait` (on the connection's clock) for
-    /// the first. Throws `courier::error` (errc::provider_closed) once the connection is closed.
+    /// the first. Any cancellation (total too) ends the wait with `operation_aborted`.
+    /// Throws `courier::error` (errc::provider_closed) once the connection is closed or the
+    /// subscription cancelled.
     boost::asio::awaitable<std::vector<delivery>> receive(std::size_t max, std::chrono::milliseconds wait);
     /// ACK / NACK (the broker requeues a NACKed message). Complete once written to the socket.
     /// Throws errc::stale_receipt for a delivery of an earlier connection (nothing is sent),
     /// errc::transport_failed if the connection drops before the frame is written.
     boost::asio::awaitable<void> ack(const delivery& d);
-    boost::asio::awaitable<void> nack(const delivery& d);
+    /// `requeue` false: RabbitMQ dead-letters it (the queue's dead-letter exchange) or drops it.
+    boost::asio::awaitable<void> nack(const delivery& d, bool requeue = true);
+    /// NACKs at once what is buffered and keeps what the broker sends later buffered (for
+    /// `cancel`), while the subscription stays: RabbitMQ requeues a subscription's
+    /// unacknowledged messages at UNSUBSCRIBE, those whose handlers still run included, so a
+    /// graceful stop unsubscribes only once they are settled. Idempotent.
+    void give_back_buffered();
+    /// UNSUBSCRIBE, for good: not subscribed again after a reconnection. Buffered deliveries
+    /// are NACKed first; RabbitMQ requeues the rest of the subscription's unacknowledged
+    /// messages itself (those sent before it saw the UNSUBSCRIBE, and those taken and not yet
+    /// acknowledged, whose ACK it then refuses). Idempotent.
+    void cancel();
     const std::string& id() const noexcept;
 
 private:
@@ -110,6 +123,8 @@ public:
     std::uint64_t generation() const noexcept { return generation_; }
     /// For logs: stomp://user:***@host:port/vhost.
     const std::string& name() const noexcept { return name_; }
+    const connection_options& options() const noexcept { return options_; }
+    const std::shared_ptr<courier::clock>& clock() const noexcept { return clock_; }
 
 private:
     friend class subscription;
@@ -125,7 +140,8 @@ private:
     boost::asio::awaitable<void> heartbeats();
     void handle(session_event& e);
     void drop_connection(const std::exception_ptr& why);
-    boost::asio::awaitable<void> settle(const delivery& d, bool ack);
+    enum class settle_kind { ack, requeue, drop };
+    boost::asio::awaitable<void> settle(const delivery& d, settle_kind how);
     boost::asio::awaitable<void> wait_for(detail::async_event& event, courier::clock::time_point deadline);
     void wake() { write_event_.notify(); }
 

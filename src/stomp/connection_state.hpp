@@ -14,6 +14,7 @@ struct subscription::state
     std::string id;
     subscription_options options;
     std::deque<delivery> buffer;
+    bool cancelled = false; // subscription::cancel: never subscribed again
     detail::async_event arrived;
 };
 

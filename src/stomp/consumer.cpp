@@ -3,6 +3,7 @@
 #include "stomp/connection_state.hpp"
 
 #include "broker/on_exit.hpp"
+#include "broker/wait.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -48,12 +49,16 @@ asio::awaitable<void> connection::send(std::string destination, std::string body
     }
 }
 
-asio::awaitable<void> connection::settle(const delivery& d, bool positive)
+asio::awaitable<void> connection::settle(const delivery& d, settle_kind how)
 {
+    const bool positive = how == settle_kind::ack;
     if (d.generation != generation_ || !connected_ || session_->state() != session_state::connected)
         throw error(errc::stale_receipt, "the STOMP connection this message came on is gone; the broker delivers it "
                                          "again, so it is not " + std::string(positive ? "acknowledged" : "released"));
-    positive ? session_->ack(d.ack_id) : session_->nack(d.ack_id);
+    if (positive)
+        session_->ack(d.ack_id);
+    else
+        session_->nack(d.ack_id, how == settle_kind::requeue);
     const std::uint64_t mark = written_ + writing_ + session_->output().size();
     wake();
     const auto generation = generation_;
@@ -75,9 +80,11 @@ asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, st
     {
         if (c.closing_ || c.stopped_)
             throw error(errc::provider_closed, "STOMP connection " + c.name_ + " is closed");
+        if (state_->cancelled)
+            throw error(errc::provider_closed, "the subscription to " + state_->options.destination + " was cancelled");
         if (c.clock_->now() >= deadline)
             co_return std::vector<delivery>{};
-        co_await c.wait_for(state_->arrived, deadline);
+        co_await broker::wait_until(state_->arrived, *c.clock_, deadline);
     }
     std::vector<delivery> out;
     while (!state_->buffer.empty() && out.size() < max)
@@ -90,12 +97,48 @@ asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, st
 
 asio::awaitable<void> subscription::ack(const delivery& d)
 {
-    return connection_->settle(d, true);
+    return connection_->settle(d, connection::settle_kind::ack);
 }
 
-asio::awaitable<void> subscription::nack(const delivery& d)
+asio::awaitable<void> subscription::nack(const delivery& d, bool requeue)
 {
-    return connection_->settle(d, false);
+    return connection_->settle(d, requeue ? connection::settle_kind::requeue : connection::settle_kind::drop);
+}
+
+void subscription::give_back_buffered()
+{
+    auto& c = *connection_;
+    auto& s = *state_;
+    if (s.cancelled || s.buffer.empty())
+        return;
+    if (c.connected_ && c.session_ && c.session_->state() == session_state::connected)
+    {
+        for (const auto& d : s.buffer)
+            if (d.generation == c.generation_)
+                c.session_->nack(d.ack_id);
+        c.wake();
+    }
+    s.buffer.clear();
+}
+
+void subscription::cancel()
+{
+    auto& c = *connection_;
+    auto& s = *state_;
+    if (s.cancelled)
+        return;
+    s.cancelled = true;
+    if (c.connected_ && c.session_ && c.session_->state() == session_state::connected)
+    {
+        // NACKs first: after the UNSUBSCRIBE, RabbitMQ refuses them with an ERROR.
+        for (const auto& d : s.buffer)
+            if (d.generation == c.generation_)
+                c.session_->nack(d.ack_id);
+        c.session_->unsubscribe(s.id);
+        c.wake();
+    }
+    s.buffer.clear();
+    s.arrived.notify();
 }
 
 const std::string& subscription::id() const noexcept

@@ -115,11 +115,14 @@ void session::ack(std::string_view ack_id)
     encode(frame{.command = "ACK", .headers = {{"id", std::string(ack_id)}}, .body = {}}, output_);
 }
 
-void session::nack(std::string_view ack_id)
+void session::nack(std::string_view ack_id, bool requeue)
 {
     if (state_ != session_state::connected && state_ != session_state::disconnecting)
         require(session_state::connected, "nack");
-    encode(frame{.command = "NACK", .headers = {{"id", std::string(ack_id)}}, .body = {}}, output_);
+    frame f{.command = "NACK", .headers = {{"id", std::string(ack_id)}}, .body = {}};
+    if (!requeue)
+        f.headers.emplace_back("requeue", "false");
+    encode(f, output_);
 }
 
 std::uint64_t session::send(std::string_view destination, std::string body, header_list headers)

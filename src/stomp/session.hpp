@@ -119,7 +119,8 @@ public:
     void unsubscribe(std::string_view id);
     /// Queues ACK / NACK of one message (client-individual: only that one).
     void ack(std::string_view ack_id);
-    void nack(std::string_view ack_id);
+    /// `requeue` false adds RabbitMQ's `requeue:false` (dead-letter, or drop).
+    void nack(std::string_view ack_id, bool requeue = true);
     /// Queues SEND with a `receipt` header; returns the receipt number the matching
     /// `receipt_event` will carry. `headers` go first (a `receipt` among them is replaced).
     std::uint64_t send(std::string_view destination, std::string body, header_list headers = {});

@@ -44,8 +44,10 @@ struct fauxqs_options
     /// replaces inherited variables of the same name.
     std::vector<std::pair<std::string, std::string>> environment;
 
-    /// Limit on start-up: spawn, the `listening` line and the first `/health` answer.
-    std::chrono::milliseconds start_timeout = std::chrono::seconds(20);
+    /// Limit on start-up: spawn, the `listening` line and the first `/health` answer. About
+    /// a second on an idle machine; 60 s holds at a 20x slowdown, and only a failing start
+    /// waits that long.
+    std::chrono::milliseconds start_timeout = std::chrono::seconds(60);
 
     /// How long `stop()` waits after SIGTERM before it sends SIGKILL.
     std::chrono::milliseconds stop_timeout = std::chrono::seconds(5);

@@ -50,8 +50,9 @@ struct sqs_fixture
         return o;
     }
 
+    // Real time against a real server: the limit only catches a hang (see hang_guard).
     template <class Fn>
-    auto run(Fn fn, std::chrono::milliseconds limit = std::chrono::seconds(60))
+    auto run(Fn fn, std::chrono::milliseconds limit = hang_guard)
     {
         io.restart();
         return run_real(io, std::move(fn), limit);
@@ -103,7 +104,7 @@ struct sqs_fixture
     courier::stop_kind run_routes(std::vector<courier::route> routes,
                                   std::function<bool()> until,
                                   courier::dispatcher_options options = {},
-                                  std::chrono::milliseconds limit = std::chrono::seconds(60))
+                                  std::chrono::milliseconds limit = hang_guard)
     {
         options.log = logs.make(courier::log_level::debug);
         courier::dispatcher d(io.get_executor(), std::move(routes), std::move(options));

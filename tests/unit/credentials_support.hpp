@@ -1,6 +1,7 @@
 // Helpers for the credential tests: a scoped environment with every AWS variable the chain
 // reads cleared (and restored afterwards), a temporary directory for shared files and token
-// files, and a log sink that keeps every line.
+// files, and a source of temporary credentials scripted in memory (the refresh policy of
+// `refreshing_provider` without sockets, on simulated time).
 //
 // The scope points AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE into its empty directory
 // and sets AWS_EC2_METADATA_DISABLED=true, so no test reads the developer's ~/.aws or sends
@@ -9,16 +10,23 @@
 #ifndef COURIER_TESTS_CREDENTIALS_SUPPORT_HPP
 #define COURIER_TESTS_CREDENTIALS_SUPPORT_HPP
 
+#include "aws/refreshing_provider.hpp"
 #include "courier/logger.hpp"
 #include "test_support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -83,6 +91,56 @@ public:
 private:
     std::string dir_;
     std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+/// Temporary credentials from memory: fetch n (1-based) hands out "AKID-n" / "SECRET-n" /
+/// "TOKEN-n", valid for `lifetime` from the clock's calendar time, unless n is in `failing`
+/// (then it throws "injected failure n"). While `hold` is set, fetches wait for `release()`.
+class scripted_source final : public courier::aws::refreshing_provider
+{
+public:
+    scripted_source(boost::asio::any_io_executor ex, courier::aws::refresh_settings settings,
+                    std::chrono::milliseconds lifetime)
+        : refreshing_provider(ex, settings), clock_(settings.clock), lifetime_(lifetime),
+          gate_(ex, boost::asio::steady_timer::time_point::max())
+    {
+    }
+
+    std::string_view name() const override { return "scripted source"; }
+
+    void release()
+    {
+        hold = false;
+        gate_.cancel();
+    }
+
+    std::vector<int> failing;
+    bool hold = false;
+    int fetches = 0;
+    int waiting = 0; ///< fetches held right now
+
+private:
+    boost::asio::awaitable<courier::aws::credentials> fetch() override
+    {
+        const int n = ++fetches;
+        while (hold)
+        {
+            ++waiting;
+            co_await gate_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            --waiting;
+        }
+        if (std::find(failing.begin(), failing.end(), n) != failing.end())
+            throw std::runtime_error("injected failure " + std::to_string(n));
+        const std::string id = std::to_string(n);
+        co_return courier::aws::credentials{.access_key_id = "AKID-" + id,
+                                            .secret_access_key = "SECRET-" + id,
+                                            .session_token = "TOKEN-" + id,
+                                            .expiration = clock_->system_now() + lifetime_};
+    }
+
+    std::shared_ptr<courier::clock> clock_;
+    std::chrono::milliseconds lifetime_;
+    boost::asio::steady_timer gate_; // never expires; cancelled to release the held fetches
 };
 
 } // namespace courier_test

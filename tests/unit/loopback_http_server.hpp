@@ -1,12 +1,18 @@
 // A loopback HTTP/1.1 server for tests of code that fetches over HTTP: it listens on
-// 127.0.0.1 port 0, answers each request with what a handler returns (optionally after a
-// delay) and records every request it saw. The destructor closes the acceptor and every
-// connection, so nothing outlives the test. Also: run_test (a coroutine under a time limit),
-// sleep and eventually (poll a condition).
+// 127.0.0.1 port 0, answers each request with what a handler returns (optionally held back
+// until the test releases it) and records every request it saw. The destructor closes the
+// acceptor and every connection, so nothing outlives the test. Also: run_test (a coroutine
+// with a guard against hangs), sleep and eventually (poll a condition).
+//
+// Time limits here only catch hangs: they must hold when the machine is 20 times slower
+// than an idle one (a sanitizer build while another build runs), so they are far above what
+// the tests take (well under a second each on an idle machine). What a test asserts about
+// time it asserts on courier::testing::simulated_clock, or as an order of events.
 #ifndef COURIER_TESTS_LOOPBACK_HTTP_SERVER_HPP
 #define COURIER_TESTS_LOOPBACK_HTTP_SERVER_HPP
 
 #include "http/client.hpp"
+#include "scripted_http.hpp"
 #include "test_support.hpp"
 
 #include <courier/error.hpp>
@@ -29,11 +35,11 @@
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace courier_test {
@@ -48,21 +54,42 @@ inline constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 // Runs `body(io)` as a coroutine; fails the test if it has not finished within `limit`.
 template <class Body>
-void run_test(Body body, std::chrono::steady_clock::duration limit = std::chrono::seconds(8))
+void run_test(Body body, std::chrono::steady_clock::duration limit = hang_guard)
 {
     asio::io_context io;
-    bool done = false;
-    std::exception_ptr failure;
-    asio::co_spawn(io, body(io), [&](std::exception_ptr e) {
-        done = true;
-        failure = e;
-    });
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done && io.run_one_until(deadline) != 0) {
-    }
-    REQUIRE_MESSAGE(done, "the test coroutine did not finish in time");
-    if (failure)
-        std::rethrow_exception(failure);
+    run_coroutine(
+        io, [&] { return body(io); },
+        [&](const bool& done) {
+            const auto deadline = std::chrono::steady_clock::now() + limit;
+            while (!done && io.run_one_until(deadline) != 0) {
+            }
+        },
+        "the test coroutine did not finish before the hang guard");
+}
+
+// Runs `body(io)` as a coroutine whose sockets are real and whose courier waits (retry
+// pauses, batch windows) are on `clock`: whenever nothing is ready, simulated time jumps to
+// the next sleeper, as simulated_clock::run does; with no sleeper, it waits for the sockets.
+// Only for tests where no sleeper races a socket (a retry pause starts once an answer came),
+// since time jumps as soon as the io_context is idle.
+template <class Body>
+void run_test_simulated(courier::testing::simulated_clock& clock, Body body,
+                        std::chrono::steady_clock::duration limit = hang_guard)
+{
+    asio::io_context io;
+    run_coroutine(
+        io, [&] { return body(io); },
+        [&](const bool& done) {
+            const auto deadline = std::chrono::steady_clock::now() + limit;
+            while (!done && std::chrono::steady_clock::now() < deadline) {
+                clock.run(io);
+                if (!done) {
+                    io.restart();
+                    io.run_one_for(std::chrono::milliseconds(10));
+                }
+            }
+        },
+        "the test coroutine did not finish before the hang guard");
 }
 
 inline asio::awaitable<void> sleep(std::chrono::steady_clock::duration d)
@@ -89,9 +116,10 @@ inline asio::awaitable<courier::error> expect_error(courier::http::client& c,
     throw std::logic_error("unreachable");
 }
 
-// Polls `ready` every 10 ms for up to `limit`.
+// Polls `ready` every 10 ms until it holds (true), or `limit` passed (false). For events
+// that come over sockets; `limit` only catches hangs.
 inline asio::awaitable<bool> eventually(std::function<bool()> ready,
-                                        std::chrono::milliseconds limit = std::chrono::seconds(3))
+                                        std::chrono::milliseconds limit = hang_guard)
 {
     constexpr std::chrono::milliseconds step{10};
     for (std::chrono::milliseconds waited{0}; !ready(); waited += step) {
@@ -102,26 +130,8 @@ inline asio::awaitable<bool> eventually(std::function<bool()> ready,
     co_return true;
 }
 
-struct seen_request
-{
-    std::string method;
-    std::string target;
-    std::string body;
-    std::map<std::string, std::string> headers; // lower-case names
-    std::string header(const std::string& name) const
-    {
-        const auto it = headers.find(name);
-        return it == headers.end() ? std::string() : it->second;
-    }
-};
-
-struct reply
-{
-    unsigned status = 200;
-    std::string body;
-};
-
-// Answers each request with `handler(request, index)` after `delay`, recording the requests.
+// Answers each request with `handler(request, index)`, recording the requests. While `hold()`
+// is in force, answers wait (in the server, the request already recorded) until `release()`.
 class http_server
 {
 public:
@@ -135,6 +145,7 @@ public:
     http_server& operator=(const http_server&) = delete;
     ~http_server()
     {
+        release();
         boost::system::error_code ignored;
         s_->acceptor.close(ignored);
         for (auto& weak : s_->streams)
@@ -147,7 +158,16 @@ public:
         return "http://127.0.0.1:" + std::to_string(s_->acceptor.local_endpoint().port());
     }
     const std::vector<seen_request>& requests() const { return s_->requests; }
-    void set_delay(std::chrono::milliseconds d) { s_->delay = d; }
+    void hold() { s_->holding = true; }
+    void release()
+    {
+        s_->holding = false;
+        for (auto& t : s_->held)
+            t->cancel();
+        s_->held.clear();
+    }
+    /// Answers waiting for `release()`.
+    std::size_t held() const { return s_->held.size(); }
 
 private:
     struct state
@@ -158,7 +178,8 @@ private:
         }
         tcp::acceptor acceptor;
         handler on_request;
-        std::chrono::milliseconds delay{0};
+        bool holding = false;
+        std::vector<std::shared_ptr<asio::steady_timer>> held; // never expire; cancelled to release
         std::vector<seen_request> requests;
         std::vector<std::weak_ptr<beast::tcp_stream>> streams;
     };
@@ -197,9 +218,15 @@ private:
             const std::size_t index = s->requests.size();
             s->requests.push_back(seen);
             const reply r = s->on_request(seen, index);
-            if (s->delay.count() > 0)
-                co_await sleep(s->delay);
+            while (s->holding) {
+                auto gate = std::make_shared<asio::steady_timer>(stream->get_executor(),
+                                                                 asio::steady_timer::time_point::max());
+                s->held.push_back(gate);
+                co_await gate->async_wait(nothrow);
+            }
             bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
+            for (const auto& [name, value] : r.headers)
+                res.set(name, value);
             res.keep_alive(req.keep_alive());
             res.body() = r.body;
             res.prepare_payload();

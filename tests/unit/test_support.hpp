@@ -16,11 +16,13 @@
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace courier_test {
@@ -28,8 +30,15 @@ namespace courier_test {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-/// Spawns `fn()` (an awaitable) on `io`, lets `drive()` run the io_context, then checks
-/// that the coroutine finished, rethrows what it threw, and returns its result.
+/// A time limit that only catches a hang, for tests on real sockets or real servers: it must
+/// hold when the machine is 20 times slower than an idle one (a sanitizer build while another
+/// build runs), so it is far above what such a test takes (a few seconds at most on an idle
+/// machine), and under meson's 300 s per test binary.
+inline constexpr std::chrono::seconds hang_guard{120};
+
+/// Spawns `fn()` (an awaitable) on `io`, lets `drive(done)` run the io_context (`done` turns
+/// true when the coroutine completes), then checks that the coroutine finished, rethrows
+/// what it threw, and returns its result.
 template <class Fn, class Drive>
 auto run_coroutine(asio::io_context& io, Fn fn, Drive drive, const char* failure)
 {
@@ -43,7 +52,7 @@ auto run_coroutine(asio::io_context& io, Fn fn, Drive drive, const char* failure
             result.emplace(r...);
         done = true;
     });
-    drive();
+    drive(std::as_const(done));
     REQUIRE_MESSAGE(done, failure);
     if (error)
         std::rethrow_exception(error);
@@ -55,7 +64,7 @@ auto run_coroutine(asio::io_context& io, Fn fn, Drive drive, const char* failure
 template <class Fn>
 auto run_real(asio::io_context& io, Fn fn, std::chrono::milliseconds limit = 10s)
 {
-    return run_coroutine(io, std::move(fn), [&] { io.run_for(limit); },
+    return run_coroutine(io, std::move(fn), [&](const bool&) { io.run_for(limit); },
                          "coroutine did not finish within the time limit");
 }
 
@@ -64,8 +73,19 @@ template <class Fn>
 auto run_simulated(asio::io_context& io, courier::testing::simulated_clock& clock, Fn fn,
                    courier::clock::duration limit = 1000h)
 {
-    return run_coroutine(io, std::move(fn), [&] { clock.run(io, limit); },
+    return run_coroutine(io, std::move(fn), [&](const bool&) { clock.run(io, limit); },
                          "coroutine did not finish (deadlock or simulated time limit)");
+}
+
+/// The next event a sans-io session (STOMP, AMQP) has for its driver, which the test expects
+/// to be a `T`.
+template <class T, class Session>
+T next_event_as(Session& s)
+{
+    auto e = s.poll_event();
+    REQUIRE(e.has_value());
+    REQUIRE_MESSAGE(std::holds_alternative<T>(*e), "event index " << e->index());
+    return std::get<T>(std::move(*e));
 }
 
 inline bool contains(std::string_view text, std::string_view part)
@@ -146,6 +166,7 @@ struct simulated_fixture
     std::shared_ptr<courier::memory_provider> queue(courier::memory_queue_options o = {})
     {
         o.clock = clock;
+        o.log = logs.make();
         return std::make_shared<courier::memory_provider>(std::move(o));
     }
 };
@@ -233,6 +254,15 @@ public:
         std::lock_guard lock(mutex);
         released.push_back(m.id);
     }
+    void stop_receiving() override
+    {
+        ++stops_receiving;
+        receives_at_stop = receives.load();
+        closes_at_stop = closes.load();
+        std::lock_guard lock(mutex);
+        acked_at_stop = acked.size();
+        inner_->stop_receiving();
+    }
     asio::awaitable<void> close() override
     {
         ++closes;
@@ -256,6 +286,9 @@ public:
     std::atomic<int> extends{0};
     std::atomic<int> leaves{0};
     std::atomic<int> closes{0};
+    std::atomic<int> stops_receiving{0};
+    int receives_at_stop = 0, closes_at_stop = 0; ///< when stop_receiving was called
+    std::size_t acked_at_stop = 0;
     std::mutex mutex;
     std::vector<std::string> acked, retried, released;
     std::vector<std::chrono::milliseconds> extensions;

@@ -4,6 +4,7 @@
 #define COURIER_AWS_CLIENT_OPTIONS_HPP
 
 #include <courier/aws/credentials_provider.hpp>
+#include <courier/clock.hpp>
 #include <courier/logger.hpp>
 
 #include <chrono>
@@ -48,6 +49,11 @@ struct client_options
     std::size_t max_response_bytes = 32 * 1024 * 1024;
     /// Where retries are logged (never with secrets).
     courier::logger log{};
+    /// Time of every wait the client and its users do (retry pauses, the SQS batch window,
+    /// retries of batch entries) and the calendar time signatures carry and credential
+    /// expirations are compared with; also given to the default credential chain. Null: real
+    /// time. Tests inject `courier::testing::simulated_clock`.
+    std::shared_ptr<courier::clock> clock;
 };
 
 } // namespace courier::aws

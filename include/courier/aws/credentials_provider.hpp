@@ -13,6 +13,7 @@
 #define COURIER_AWS_CREDENTIALS_PROVIDER_HPP
 
 #include <courier/aws/credentials.hpp>
+#include <courier/clock.hpp>
 #include <courier/logger.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -35,6 +36,10 @@ namespace courier::aws {
 /// are kept and a warning is logged; the refresh is retried after a short pause. Only when no
 /// valid credentials are cached does `get()` wait for a fetch.
 ///
+/// When a server refuses credentials before their advertised expiry (revoked, rotated, or
+/// judged expired by a server whose clock differs), the signer calls `invalidate` with them,
+/// and signs the request once more if it returns true.
+///
 /// @par Errors
 /// `get()` throws `courier::error` with `errc::no_credentials` when it has no valid credentials
 /// to return (none found, expired and the refresh failed); the message says which source
@@ -54,6 +59,14 @@ public:
 
     /// Credentials valid now (see the class description).
     virtual boost::asio::awaitable<credentials> get() = 0;
+
+    /// A server refused `used` (ExpiredToken, InvalidClientTokenId): drops them if they are
+    /// still the cached ones, so that the next `get()` fetches new ones. Returns true if the
+    /// next `get()` will not return `used` again, false if signing again cannot help: the
+    /// provider has nothing else (long-term keys), or it fetched `used` less than its minimum
+    /// refresh interval ago, so that a server that keeps refusing cannot make it hammer its
+    /// source. The default does nothing and returns false. Safe from any thread.
+    virtual bool invalidate(const credentials& used);
 
     /// A short description of the source for logs and errors, e.g. "environment" or
     /// "container endpoint". Never holds a secret. The view stays valid for the provider's
@@ -88,6 +101,15 @@ struct credential_chain_options
     std::string sts_endpoint;
     /// Skip the EC2 instance metadata source (also when `AWS_EC2_METADATA_DISABLED=true`).
     bool imds_disabled = false;
+    /// Least time between the starts of two fetches from a source of temporary credentials
+    /// (web identity, container, EC2), unless the cached credentials expired: a background
+    /// refresh, a fetch after a failed one and a fetch after a server refused the cached
+    /// credentials (`invalidate`) wait for it. Meanwhile callers get the cached credentials, or
+    /// the last failure. Default 10 s.
+    std::chrono::milliseconds min_refresh_interval{std::chrono::seconds(10)};
+    /// Time of the refresh decisions: when cached credentials expire or are due, and the
+    /// interval above. Null: real time.
+    std::shared_ptr<courier::clock> clock;
 };
 
 /// The AWS SDKs' default credential chain. On the first `get()` it looks, in order, at:

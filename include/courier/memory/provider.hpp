@@ -14,6 +14,7 @@
 #define COURIER_MEMORY_PROVIDER_HPP
 
 #include <courier/clock.hpp>
+#include <courier/logger.hpp>
 #include <courier/provider.hpp>
 #include <courier/publisher.hpp>
 
@@ -45,12 +46,14 @@ struct memory_queue_options
     /// `dead_letter_queue` instead (SQS redrive policy). Zero disables.
     std::uint32_t max_receive_count = 0;
     /// Where messages go after `max_receive_count` receives.
-    std::shared_ptr<memory_provider> dead_letter_queue;
+    std::shared_ptr<memory_provider> dead_letter_queue{};
     /// FIFO: a group is locked while any of its messages is in flight; groups keep their
     /// order.
     bool fifo = false;
+    /// Where moves to the dead-letter queue are logged (warning).
+    courier::logger log{};
     /// Time source; null means `courier::steady_clock()`.
-    std::shared_ptr<courier::clock> clock;
+    std::shared_ptr<courier::clock> clock{};
 };
 
 /// Counters of an in-memory queue, for tests and examples.

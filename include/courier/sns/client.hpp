@@ -26,8 +26,8 @@ namespace courier {
 struct sns_message
 {
     sns_message() = default;
-    explicit sns_message(std::string body, attribute_map attributes = {}, std::string subject = {})
-        : body(std::move(body)), attributes(std::move(attributes)), subject(std::move(subject))
+    explicit sns_message(std::string text, attribute_map with_attributes = {}, std::string with_subject = {})
+        : body(std::move(text)), attributes(std::move(with_attributes)), subject(std::move(with_subject))
     {
     }
 

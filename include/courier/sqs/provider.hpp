@@ -26,14 +26,14 @@ namespace courier {
 struct sqs_queue_options
 {
     /// The queue's URL (as GetQueueUrl or CreateQueue return it).
-    std::string queue_url;
+    std::string queue_url{};
     /// Long-poll wait of ReceiveMessage (0..20 s).
     std::chrono::seconds wait_time{20};
     /// Visibility timeout requested with every receive, overriding the queue's. By default
     /// none is sent and the queue's own applies: the provider reads it once when the route
     /// starts (GetQueueAttributes), and again after an extension failed. Courier's heartbeat
     /// extends it for handlers that run longer.
-    std::optional<std::chrono::seconds> visibility_timeout;
+    std::optional<std::chrono::seconds> visibility_timeout{};
     /// Acknowledgements and visibility changes arriving within this window are sent as one
     /// batch request (of at most 10); a full batch goes at once.
     std::chrono::milliseconds batch_window{std::chrono::milliseconds(10)};

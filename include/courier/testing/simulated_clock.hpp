@@ -32,10 +32,12 @@ class simulated_clock final : public clock
 {
 public:
     /// Starts at an arbitrary, fixed epoch (not zero, so code that subtracts
-    /// durations from `now()` does not underflow).
+    /// durations from `now()` does not underflow); `system_now()` starts at the real
+    /// calendar time of the construction, so expirations computed from either agree.
     simulated_clock();
 
     time_point now() const override;
+    std::chrono::system_clock::time_point system_now() const override;
     boost::asio::awaitable<void> sleep_until(time_point deadline) override;
 
     /// Moves time forward by `d`, waking every sleeper whose deadline has passed.
@@ -54,6 +56,8 @@ private:
     void wake_until(time_point t, std::unique_lock<std::mutex>& lock);
 
     mutable std::mutex mutex_;
+    const time_point start_;
+    const std::chrono::system_clock::time_point system_start_;
     time_point now_;
     std::multimap<time_point, std::shared_ptr<sleeper>> sleepers_;
 };

@@ -82,3 +82,24 @@ TEST_CASE_FIXTURE(broker_fixture, "capabilities: a stop releases held messages a
     CHECK(broker->released.size() == 1);
     CHECK(q->counts().visible == 1);
 }
+
+TEST_CASE_FIXTURE(broker_fixture, "capabilities: a stopping route tells its provider once it stopped receiving, "
+                                  "before its handlers finished and before close")
+{
+    for (int i = 0; i < 6; ++i)
+        q->send("slow " + std::to_string(i));
+    int started = 0;
+    std::vector<courier::route> routes;
+    routes.emplace_back("broker", broker, [&](const courier::message&) -> asio::awaitable<void> {
+        ++started;
+        co_await work(*clock, 10s);
+    }, courier::route_options{.max_in_flight = 3});
+    courier::dispatcher d(io.get_executor(), std::move(routes), options());
+    run(d, [&] { return started == 3; });
+    CHECK(broker->stops_receiving == 1);
+    CHECK(broker->closes_at_stop == 0);
+    CHECK(broker->acked_at_stop == 0); // the three handlers were still running
+    CHECK(broker->receives_at_stop == broker->receives); // no receive after it
+    CHECK(broker->acked.size() == 3);
+    CHECK(broker->closes == 1);
+}

@@ -45,6 +45,10 @@ TEST_CASE("delivery counts: a redelivered flag means at least the second deliver
     message fresh{.id = "a", .redelivered = false}; // the broker says: first delivery
     counts.count(fresh, redelivery_info::flag);
     CHECK(fresh.receive_count == 1);
+    CHECK(counts.size() == 0); // a first delivery is not stored, and resets what was
+    message redelivered{.id = "a", .redelivered = true};
+    counts.count(redelivered, redelivery_info::flag);
+    CHECK(redelivered.receive_count == 2); // counted from the fresh copy, not from before it
 }
 
 TEST_CASE("delivery counts: only the most recently seen ids are remembered")
@@ -62,4 +66,25 @@ TEST_CASE("delivery counts: only the most recently seen ids are remembered")
     CHECK(counts.size() == 2);
     CHECK(deliver("b") == 1);
     CHECK(deliver("a") == 1); // forgotten when b came back
+}
+
+TEST_CASE("delivery counts: with a flag, the provider's own count is a lower bound")
+{
+    // A broker provider counts what its retries copied (x-courier-deliveries): the third copy
+    // of a message, delivered for the first time, counts 3; redelivered, at least 4.
+    delivery_counts counts(10);
+    message copy{.id = "a", .receive_count = 3};
+    counts.count(copy, redelivery_info::flag);
+    CHECK(copy.receive_count == 3);
+    CHECK(copy.redelivered);
+    message again{.id = "a", .receive_count = 4, .redelivered = true};
+    counts.count(again, redelivery_info::flag);
+    CHECK(again.receive_count == 4);
+    message once_more{.id = "a", .receive_count = 4, .redelivered = true};
+    counts.count(once_more, redelivery_info::flag);
+    CHECK(once_more.receive_count == 5); // the route saw it twice since: its own count wins
+    // Without a flag the provider knows nothing: its field is ignored.
+    message none{.id = "b", .receive_count = 9};
+    counts.count(none, redelivery_info::none);
+    CHECK(none.receive_count == 1);
 }
