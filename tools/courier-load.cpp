@@ -268,7 +268,6 @@ int produce(const std::vector<std::string>& args)
         {
             std::vector<courier::outgoing_message> batch;
             for (; next < total && batch.size() < 10; ++next)
-            {
                 batch.push_back({.body = body_of(next)});
             co_await client.send_batch(url, std::move(batch));
         }
