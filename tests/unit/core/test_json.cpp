@@ -87,3 +87,51 @@ TEST_CASE("json: the translator reads the message body")
     CHECK(item.sku == "z");
     CHECK(item.quantity == 3);
 }
+
+namespace {
+
+enum class shipping
+{
+    standard,
+    express,
+    pickup
+};
+BOOST_DESCRIBE_ENUM(shipping, standard, express, pickup)
+
+struct parcel
+{
+    std::string id;
+    shipping by = shipping::standard;
+    std::optional<shipping> fallback;
+    std::vector<shipping> allowed;
+};
+BOOST_DESCRIBE_STRUCT(parcel, (), (id, by, fallback, allowed))
+
+} // namespace
+
+TEST_CASE("json: a described enum is read from its enumerator's name, and an unknown name lists the allowed ones")
+{
+    const auto p = courier::json_decode<parcel>(
+        R"({"id":"p-1","by":"express","fallback":"pickup","allowed":["standard","pickup"]})");
+    CHECK(p.by == shipping::express);
+    CHECK(p.fallback == shipping::pickup);
+    CHECK(p.allowed == std::vector<shipping>{shipping::standard, shipping::pickup});
+
+    const auto detail_of = [](std::string_view text) {
+        try
+        {
+            courier::json_decode<parcel>(text);
+        }
+        catch (const courier::error& e)
+        {
+            CHECK(e.code() == courier::errc::translation_failed);
+            return e.detail();
+        }
+        return std::string("no error");
+    };
+    CHECK(detail_of(R"({"id":"p-1","by":"drone","allowed":[]})")
+          == "$.by: 'drone' is not one of: standard, express, pickup");
+    CHECK(detail_of(R"({"id":"p-1","by":"standard","allowed":["pickup","Express"]})")
+          == "$.allowed[1]: 'Express' is not one of: standard, express, pickup");
+    CHECK(courier_test::contains(detail_of(R"({"id":"p-1","by":2,"allowed":[]})"), "$.by: expected a string"));
+}
