@@ -11,13 +11,19 @@
 // described structs, enums declared with BOOST_DESCRIBE_ENUM (as the enumerator's name:
 // "status": "shipped"), and `courier::json_text` (the raw JSON of a member, undecoded).
 // A member of any other type is a compile error naming the struct, the member and its type.
-// Unknown members are ignored; a missing non-optional member is an error. Errors name
-// the path and what was expected: "$.items[1].quantity: expected an integer, got a string".
+// Unknown members are ignored, unless `json_rules<T>::reject_unknown_members` says otherwise;
+// a missing non-optional member is an error. A struct may check itself once read: a member
+// function `validate() const` returning a message (empty: valid) or throwing. Every error is
+// a translation error (so a redrive policy moves the message to the dead-letter queue, body
+// intact) naming the path and what was expected: "$.items[1].quantity: expected an integer,
+// got a string", "$.items[0]: quantity must be positive".
 #ifndef COURIER_JSON_HPP
 #define COURIER_JSON_HPP
 
-#include <courier/detail/json_reader.hpp>
+#include <courier/error.hpp>
 #include <courier/message.hpp>
+
+#include <courier/detail/json_reader.hpp>
 
 #include <boost/describe/class.hpp>
 #include <boost/describe/enum.hpp>
@@ -25,10 +31,12 @@
 #include <boost/describe/members.hpp>
 #include <boost/mp11/algorithm.hpp>
 
+#include <exception>
 #include <limits>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -38,6 +46,17 @@ namespace courier {
 struct json_text
 {
     std::string text;
+};
+
+/// Per-type decoding rules; specialise for a struct of yours:
+///
+///     template <> struct courier::json_rules<order> { static constexpr bool reject_unknown_members = true; };
+template <class T>
+struct json_rules
+{
+    /// A member the struct does not declare is an error ("$.colour: unknown member (known:
+    /// id, quantity)") instead of being ignored.
+    static constexpr bool reject_unknown_members = false;
 };
 
 namespace detail {
@@ -79,6 +98,50 @@ constexpr void json_check_member()
                   "are this function's template arguments). Supported: bool, integers, floating point, "
                   "std::string, json_text, enums declared with BOOST_DESCRIBE_ENUM, structs declared with "
                   "BOOST_DESCRIBE_STRUCT, and std::optional, std::vector and std::map<std::string, X> of those");
+}
+
+/// A struct's own check after it was read: `validate() const` returning a message (empty or
+/// `std::nullopt`: valid), or returning nothing and throwing.
+template <class T>
+concept self_validating = requires(const T& value) { value.validate(); };
+
+template <class T>
+void json_validate(const T& value, const json_path& path)
+{
+    using result = decltype(value.validate());
+    try
+    {
+        if constexpr (std::is_void_v<result>)
+            value.validate();
+        else if constexpr (is_optional<result>::value)
+        {
+            if (const auto problem = value.validate(); problem && !std::string_view(*problem).empty())
+                throw_json_error(path, std::string_view(*problem));
+        }
+        else if (const auto problem = value.validate(); !std::string_view(problem).empty())
+            throw_json_error(path, std::string_view(problem));
+    }
+    catch (const courier::error&)
+    {
+        throw;
+    }
+    catch (const std::exception& e)
+    {
+        throw_json_error(path, e.what());
+    }
+}
+
+/// The public members of a described struct, for an error message: "a, b, c".
+template <class T>
+std::string json_member_names()
+{
+    std::string names;
+    boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto m) {
+        if (!names.empty())
+            names += ", ";
+        names += m.name;
+    });
+    return names;
 }
 
 /// The enumerators of a described enum, for an error message: "a, b, c".
@@ -177,6 +240,18 @@ void json_read(const json_node& node, T& out, const json_path& path)
                     throw_json_error(member_path, "required member is missing");
             }
         });
+        if constexpr (json_rules<T>::reject_unknown_members)
+            node.for_each_field(path, [&](std::string_view key, json_node) {
+                bool known = false;
+                boost::mp11::mp_for_each<members>([&](auto member) { known = known || key == member.name; });
+                if (!known)
+                {
+                    const json_path member_path{&path, key};
+                    throw_json_error(member_path, "unknown member (known: " + json_member_names<T>() + ")");
+                }
+            });
+        if constexpr (self_validating<T>)
+            json_validate(out, path);
     }
 }
 
