@@ -9,8 +9,8 @@
 // Supported types are those `json_decode` reads: bool, integers, floating point (shortest
 // form that reads back exactly), std::string, std::optional<X> (an empty member is left
 // out; an empty element of an array or map is null), std::vector<X>,
-// std::map<std::string, X>, nested described structs, and `courier::json_text` (written
-// as is: it must already be JSON). So `json_decode<T>(json_encode(v))` gives `v` back.
+// std::map<std::string, X>, nested described structs, described enums (as the
+// enumerator's name), and `courier::json_text` (written as is: it must already be JSON). So `json_decode<T>(json_encode(v))` gives `v` back.
 //
 // Strings are escaped as RFC 8259 requires: `"` and `\`, and control characters as \n, \t
 // ... or \u00XX; everything else, non-ASCII included, is written as UTF-8. Errors: throws
@@ -79,6 +79,20 @@ template <class T> void json_write(std::string& out, const T& value, const json_
         json_write_string(out, value, path);
     else if constexpr (std::is_same_v<T, json_text>)
         out += value.text;
+    else if constexpr (described_enum<T>)
+    {
+        bool found = false;
+        boost::mp11::mp_for_each<boost::describe::describe_enumerators<T>>([&](auto e) {
+            if (!found && value == e.value)
+            {
+                json_write_string(out, e.name, path);
+                found = true;
+            }
+        });
+        if (!found) // a value cast from a number no enumerator has
+            throw_encode_error(path, "enum value " + std::to_string(static_cast<std::underlying_type_t<T>>(value))
+                                         + " has no name (one of: " + json_enum_names<T>() + ")");
+    }
     else if constexpr (is_optional<T>::value)
     {
         if (value)
@@ -124,17 +138,22 @@ template <class T> void json_write(std::string& out, const T& value, const json_
         boost::mp11::mp_for_each<members>(
             [&](auto member)
             {
-                const auto& field = value.*member.pointer;
-                if constexpr (is_optional<std::remove_cvref_t<decltype(field)>>::value)
-                    if (!field)
-                        return; // json_decode reads an absent member as empty
-                if (!first)
-                    out += ',';
-                first = false;
-                const json_path member_path{&path, member.name};
-                json_write_string(out, member.name, member_path);
-                out += ':';
-                json_write(out, field, member_path);
+                using member_type = std::remove_cvref_t<decltype(value.*member.pointer)>;
+                json_check_member<T, decltype(member)::pointer, member_type>();
+                if constexpr (json_supported<member_type>()) // else only the error above
+                {
+                    const auto& field = value.*member.pointer;
+                    if constexpr (is_optional<member_type>::value)
+                        if (!field)
+                            return; // json_decode reads an absent member as empty
+                    if (!first)
+                        out += ',';
+                    first = false;
+                    const json_path member_path{&path, member.name};
+                    json_write_string(out, member.name, member_path);
+                    out += ':';
+                    json_write(out, field, member_path);
+                }
             });
         out += '}';
     }

@@ -125,3 +125,38 @@ TEST_CASE("json_encode: text that is not UTF-8 and non-finite numbers are refuse
     CHECK(encode_error(std::numeric_limits<double>::infinity()) ==
           "$: NaN and infinity have no JSON form");
 }
+
+namespace {
+
+enum class tier
+{
+    bronze,
+    gold
+};
+BOOST_DESCRIBE_ENUM(tier, bronze, gold)
+
+struct member
+{
+    std::string name;
+    tier level = tier::bronze;
+};
+BOOST_DESCRIBE_STRUCT(member, (), (name, level))
+
+} // namespace
+
+TEST_CASE("json_encode: a described enum is written as its enumerator's name, and reads back")
+{
+    const member m{"ada", tier::gold};
+    CHECK(courier::json_encode(m) == R"({"name":"ada","level":"gold"})");
+    const auto back = courier::json_decode<member>(courier::json_encode(m));
+    CHECK(back.level == tier::gold);
+    try
+    {
+        courier::json_encode(member{"bob", static_cast<tier>(7)});
+        FAIL("encoded an enum value without a name");
+    }
+    catch (const courier::error& e)
+    {
+        CHECK(std::string(e.what()).find("$.level: enum value 7 has no name (one of: bronze, gold)") != std::string::npos);
+    }
+}
