@@ -119,10 +119,12 @@ void command_line::parse_or_throw(std::span<const std::string> args, const envir
     // No abbreviations: `--conc` silently meaning --concurrency today could mean another
     // flag tomorrow.
     const auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    const po::positional_options_description no_positional; // a bare word is an error, not dropped
     try
     {
         po::store(po::command_line_parser(std::vector<std::string>(args.begin(), args.end()))
                       .options(flags_)
+                      .positional(no_positional)
                       .style(style)
                       .run(),
                   values_);

@@ -49,6 +49,7 @@ struct address_flag
 
 void validate(boost::any& out, const std::vector<std::string>& tokens, concurrency_flag*, int)
 {
+    po::validators::check_first_occurrence(out); // a custom validate must say so itself
     const auto& text = po::validators::get_single_string(tokens);
     std::size_t n = 0;
     // from_chars, not lexical_cast, which reads "-1" as a huge unsigned number.
@@ -60,6 +61,7 @@ void validate(boost::any& out, const std::vector<std::string>& tokens, concurren
 
 void validate(boost::any& out, const std::vector<std::string>& tokens, log_format_flag*, int)
 {
+    po::validators::check_first_occurrence(out); // a custom validate must say so itself
     const auto& text = po::validators::get_single_string(tokens);
     if (text != "text" && text != "json")
         throw bad_value(fmt::format("'{}' is neither text nor json", text));
@@ -68,6 +70,7 @@ void validate(boost::any& out, const std::vector<std::string>& tokens, log_forma
 
 void validate(boost::any& out, const std::vector<std::string>& tokens, address_flag*, int)
 {
+    po::validators::check_first_occurrence(out); // a custom validate must say so itself
     const auto& text = po::validators::get_single_string(tokens);
     try
     {

@@ -226,7 +226,7 @@ TEST_CASE("daemon: --testing alone gives one memory queue; with queues, one memo
     REQUIRE(queues.size() == 2);
     CHECK(queues[0].name == "orders");
     CHECK(queues[1].name == "refunds");
-    CHECK(queues[1].memory->name() == "refunds");
+    CHECK(queues[1].memory->name() == "memory:refunds"); // a provider's name says what it is
     CHECK(queues[0].memory != queues[1].memory);
 }
 
