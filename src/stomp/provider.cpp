@@ -140,7 +140,8 @@ public:
 
     // Unlike AMQP's basic.cancel, UNSUBSCRIBE makes RabbitMQ requeue what the handlers still
     // work on (their ACKs would then be refused): give back only what no handler took, and
-    // unsubscribe once the last taken message is settled.
+    // end the subscription once the last taken message is settled (on a shared connection by
+    // UNSUBSCRIBE, on an own one by close's DISCONNECT).
     void stop_receiving() override
     {
         stopping_ = true;
@@ -152,7 +153,12 @@ public:
     asio::awaitable<void> close() override
     {
         stopping_ = true;
-        if (subscription_)
+        // With a connection of its own, DISCONNECT ends the subscription (RabbitMQ requeues
+        // what was not acknowledged); an UNSUBSCRIBE first has been seen refused under load
+        // ("no current subscription"), an ERROR that ends the connection before its receipt.
+        if (subscription_ && owns_client_)
+            subscription_->give_back_buffered();
+        else if (subscription_)
             subscription_->cancel();
         watch_.stop();
         if (owns_client_ && client_)
@@ -174,8 +180,8 @@ private:
 
     void unsubscribe_when_settled()
     {
-        if (stopping_ && held_.size() == 0 && subscription_)
-            subscription_->cancel();
+        if (stopping_ && held_.size() == 0 && subscription_ && !owns_client_)
+            subscription_->cancel(); // an own connection's DISCONNECT does it (see close)
     }
 
     // "<generation>:<ack id>"; the ack id may hold colons of its own.
