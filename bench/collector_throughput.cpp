@@ -22,12 +22,11 @@
 
 #include <fmt/core.h>
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <random>
 #include <string_view>
+#include <sys/resource.h>
 
 namespace asio = boost::asio;
 namespace ec = courier::event_collector;
@@ -49,9 +48,10 @@ double cpu_seconds()
 void report(std::string_view variant, std::size_t n, std::chrono::steady_clock::duration wall, double cpu)
 {
     const double seconds = std::chrono::duration<double>(wall).count();
-    fmt::print(R"({{"variant":"{}","payloads":{},"seconds":{:.4f},"payloads_per_s":{:.0f},"cpu_ns_per_payload":{:.1f}}})"
-               "\n",
-               variant, n, seconds, n / seconds, cpu * 1e9 / n);
+    fmt::print(
+        R"({{"variant":"{}","payloads":{},"seconds":{:.4f},"payloads_per_s":{:.0f},"cpu_ns_per_payload":{:.1f}}})"
+        "\n",
+        variant, n, seconds, n / seconds, cpu * 1e9 / n);
     std::fflush(stdout);
 }
 
@@ -90,29 +90,32 @@ void run_queue(std::string_view variant, std::size_t n, case_options c)
     const bool prioritised = c.type == ec::queue_type::priority;
     std::chrono::steady_clock::time_point t0;
     double cpu0 = 0;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await queue.start();
-        auto publisher = queue.get_publisher();
-        if (prioritised)
-        {
-            // Fill to the capacity first: the timed part runs with 10,000 waiting.
-            for (std::size_t i = 0; i < c.capacity; ++i)
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await queue.start();
+            auto publisher = queue.get_publisher();
+            if (prioritised)
             {
-                ec::payload<int> p{.value = -1, .priority = priorities(random)};
+                // Fill to the capacity first: the timed part runs with 10,000 waiting.
+                for (std::size_t i = 0; i < c.capacity; ++i)
+                {
+                    ec::payload<int> p{.value = -1, .priority = priorities(random)};
+                    co_await publisher.send(std::move(p));
+                }
+            }
+            cpu0 = cpu_seconds();
+            t0 = std::chrono::steady_clock::now();
+            for (std::size_t i = 0; i < n; ++i)
+            {
+                ec::payload<int> p{.value = static_cast<int>(i)};
+                if (prioritised)
+                    p.priority = priorities(random);
                 co_await publisher.send(std::move(p));
             }
-        }
-        cpu0 = cpu_seconds();
-        t0 = std::chrono::steady_clock::now();
-        for (std::size_t i = 0; i < n; ++i)
-        {
-            ec::payload<int> p{.value = static_cast<int>(i)};
-            if (prioritised)
-                p.priority = priorities(random);
-            co_await publisher.send(std::move(p));
-        }
-        co_await queue.stop();
-    }, asio::detached);
+            co_await queue.stop();
+        },
+        asio::detached);
     io.run();
     report(variant, n, std::chrono::steady_clock::now() - t0, cpu_seconds() - cpu0);
     const auto expected = (n + (prioritised ? c.capacity : 0)) * c.collectors;
@@ -131,24 +134,30 @@ void run_bare(std::size_t n)
     asio::io_context io(one_thread);
     channel ch(io, 1024);
     std::size_t processed = 0;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        for (std::size_t i = 0; i < n; ++i)
-        {
-            ec::payload<int> p{.value = static_cast<int>(i)};
-            co_await ch.async_send(boost::system::error_code{}, std::move(p), asio::use_awaitable);
-        }
-        ch.close();
-    }, asio::detached);
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        for (;;)
-        {
-            auto [ec, p] = co_await ch.async_receive(asio::as_tuple(asio::use_awaitable));
-            if (ec)
-                break;
-            auto r = co_await process(p);
-            processed += r.is_ok();
-        }
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            for (std::size_t i = 0; i < n; ++i)
+            {
+                ec::payload<int> p{.value = static_cast<int>(i)};
+                co_await ch.async_send(boost::system::error_code{}, std::move(p), asio::use_awaitable);
+            }
+            ch.close();
+        },
+        asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            for (;;)
+            {
+                auto [ec, p] = co_await ch.async_receive(asio::as_tuple(asio::use_awaitable));
+                if (ec)
+                    break;
+                auto r = co_await process(p);
+                processed += r.is_ok();
+            }
+        },
+        asio::detached);
     const auto cpu0 = cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     io.run();

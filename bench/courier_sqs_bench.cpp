@@ -30,14 +30,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <signal.h>
+#include <spawn.h>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

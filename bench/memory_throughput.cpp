@@ -12,11 +12,10 @@
 
 #include <fmt/core.h>
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <sys/resource.h>
 
 namespace asio = boost::asio;
 
@@ -37,9 +36,10 @@ double cpu_seconds()
 void report(const char* variant, std::size_t n, std::chrono::steady_clock::duration wall, double cpu)
 {
     const double seconds = std::chrono::duration<double>(wall).count();
-    fmt::print(R"({{"variant":"{}","messages":{},"seconds":{:.4f},"msgs_per_s":{:.0f},"ns_per_msg":{:.1f},"cpu_ns_per_msg":{:.1f}}})"
-               "\n",
-               variant, n, seconds, n / seconds, seconds * 1e9 / n, cpu * 1e9 / n);
+    fmt::print(
+        R"({{"variant":"{}","messages":{},"seconds":{:.4f},"msgs_per_s":{:.0f},"ns_per_msg":{:.1f},"cpu_ns_per_msg":{:.1f}}})"
+        "\n",
+        variant, n, seconds, n / seconds, seconds * 1e9 / n, cpu * 1e9 / n);
 }
 
 // courier: a dispatcher with one route on the in-memory queue.
@@ -53,15 +53,15 @@ void run_courier(std::size_t n)
     std::size_t handled = 0;
     std::vector<courier::route> routes;
     courier::dispatcher* d_ptr = nullptr;
-    routes.emplace_back("bench", queue,
-                        [&](const courier::message&) -> asio::awaitable<void> {
-                            if (++handled == n)
-                                d_ptr->stop();
-                            co_return;
-                        },
-                        courier::route_options{.max_in_flight = 100, .receive_batch = 100, .heartbeat = false});
-    courier::dispatcher d(io.get_executor(), std::move(routes),
-                          {.log = courier::logger(courier::log_level::off)});
+    routes.emplace_back(
+        "bench", queue,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            if (++handled == n)
+                d_ptr->stop();
+            co_return;
+        },
+        courier::route_options{.max_in_flight = 100, .receive_batch = 100, .heartbeat = false});
+    courier::dispatcher d(io.get_executor(), std::move(routes), {.log = courier::logger(courier::log_level::off)});
     d_ptr = &d;
     const auto cpu0 = cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();

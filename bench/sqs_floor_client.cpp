@@ -3,21 +3,20 @@
 
 #include <fmt/core.h>
 
+#include <arpa/inet.h>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace courier::bench {
@@ -74,8 +73,7 @@ public:
     // Writes head and body with one system call, as courier does.
     void send(std::string_view head, std::string_view body)
     {
-        iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
-                          {const_cast<char*>(body.data()), body.size()}};
+        iovec parts[2] = {{const_cast<char*>(head.data()), head.size()}, {const_cast<char*>(body.data()), body.size()}};
         msghdr m{};
         m.msg_iov = parts;
         m.msg_iovlen = 2;

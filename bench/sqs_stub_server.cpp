@@ -45,9 +45,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -65,8 +64,8 @@ struct counters
     std::uint64_t requests = 0;
     std::uint64_t receives = 0;
     std::uint64_t messages = 0;
-    std::uint64_t deletes = 0;     // entries
-    std::uint64_t visibility = 0;  // entries
+    std::uint64_t deletes = 0;    // entries
+    std::uint64_t visibility = 0; // entries
     std::uint64_t unsupported = 0;
 };
 
@@ -133,9 +132,9 @@ std::string_view header(std::string_view head, std::string_view name)
         const auto line_end = std::min(head.find("\r\n", line_start), head.size());
         const auto line = head.substr(line_start, line_end - line_start);
         const auto colon = line.find(':');
-        if (colon == name.size() &&
-            std::equal(name.begin(), name.end(), line.begin(),
-                       [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b); }))
+        if (colon == name.size() && std::equal(name.begin(), name.end(), line.begin(), [](char a, char b) {
+                return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+            }))
         {
             auto value = line.substr(colon + 1);
             while (!value.empty() && value.front() == ' ')
@@ -156,7 +155,10 @@ void write_counter(std::string& out, std::size_t at, std::size_t digits, std::ui
 class stub
 {
 public:
-    explicit stub(std::size_t body_bytes) : messages_(build_messages(body_bytes)) {}
+    explicit stub(std::size_t body_bytes)
+        : messages_(build_messages(body_bytes))
+    {
+    }
 
     // Appends the whole HTTP response for one request to `out`.
     void answer(std::string_view head, std::string_view body, std::string& out)
@@ -324,10 +326,10 @@ int main(int argc, char** argv)
             else if (arg == "--exit-on-stdin-eof")
                 exit_on_stdin_eof = true;
             else
-                throw std::invalid_argument(fmt::format(
-                    "unknown argument '{}'\nusage: sqs_stub_server [--port P] [--body-bytes B] "
-                    "[--max-seconds S] [--exit-on-stdin-eof]",
-                    arg));
+                throw std::invalid_argument(
+                    fmt::format("unknown argument '{}'\nusage: sqs_stub_server [--port P] [--body-bytes B] "
+                                "[--max-seconds S] [--exit-on-stdin-eof]",
+                                arg));
         }
 
         asio::io_context io(1);

@@ -50,30 +50,28 @@ struct reading_file
 
 ec::collector<reading> file_appender(std::filesystem::path path)
 {
-    ec::lifecycle life{
-        .setup = [path](ec::context& ctx) -> asio::awaitable<void> {
-            auto& file = ctx.emplace<reading_file>();
-            file.out.open(path, std::ios::app);
-            if (!file.out)
-                throw std::runtime_error("cannot open " + path.string());
-            co_return;
-        },
-        .teardown = [path](ec::context& ctx) -> asio::awaitable<void> {
-            auto& file = ctx.get<reading_file>();
-            file.out.close();
-            fmt::print("file-appender: closed {} after {} line(s)\n", path.string(), file.lines);
-            co_return;
-        }};
-    return ec::collector<reading>(
-        "file-appender",
-        [](const ec::payload<reading>& p, ec::context& ctx) -> asio::awaitable<ec::result> {
-            auto& file = ctx.get<reading_file>();
-            file.out << p.value.sensor << ',' << p.value.celsius << '\n' << std::flush;
-            if (!file.out)
-                co_return ec::error(std::runtime_error("writing the readings file failed"));
-            co_return ec::ok(++file.lines);
-        },
-        {.topics = {"sensor-readings"}, .lifecycle = std::move(life)});
+    ec::lifecycle life{.setup = [path](ec::context& ctx) -> asio::awaitable<void> {
+                           auto& file = ctx.emplace<reading_file>();
+                           file.out.open(path, std::ios::app);
+                           if (!file.out)
+                               throw std::runtime_error("cannot open " + path.string());
+                           co_return;
+                       },
+                       .teardown = [path](ec::context& ctx) -> asio::awaitable<void> {
+                           auto& file = ctx.get<reading_file>();
+                           file.out.close();
+                           fmt::print("file-appender: closed {} after {} line(s)\n", path.string(), file.lines);
+                           co_return;
+                       }};
+    return ec::collector<reading>("file-appender",
+                                  [](const ec::payload<reading>& p, ec::context& ctx) -> asio::awaitable<ec::result> {
+                                      auto& file = ctx.get<reading_file>();
+                                      file.out << p.value.sensor << ',' << p.value.celsius << '\n' << std::flush;
+                                      if (!file.out)
+                                          co_return ec::error(std::runtime_error("writing the readings file failed"));
+                                      co_return ec::ok(++file.lines);
+                                  },
+                                  {.topics = {"sensor-readings"}, .lifecycle = std::move(life)});
 }
 
 struct per_sensor
@@ -85,16 +83,15 @@ ec::collector<reading> running_average()
 {
     auto ctx = std::make_shared<ec::context>();
     ctx->emplace<per_sensor>();
-    return ec::collector<reading>(
-        "running-average",
-        [](const ec::payload<reading>& p, ec::context& ctx) -> asio::awaitable<ec::result> {
-            if (!plausible(p.value))
-                co_return ec::ok(); // range-check reports it; it must not skew the average
-            auto& [sum, count] = ctx.get<per_sensor>().sums[p.value.sensor];
-            sum += p.value.celsius;
-            co_return ec::ok(sum / ++count);
-        },
-        {.topics = {"sensor-readings"}, .context = ctx});
+    return ec::collector<reading>("running-average",
+                                  [](const ec::payload<reading>& p, ec::context& ctx) -> asio::awaitable<ec::result> {
+                                      if (!plausible(p.value))
+                                          co_return ec::ok(); // range-check reports it; it must not skew the average
+                                      auto& [sum, count] = ctx.get<per_sensor>().sums[p.value.sensor];
+                                      sum += p.value.celsius;
+                                      co_return ec::ok(sum / ++count);
+                                  },
+                                  {.topics = {"sensor-readings"}, .context = ctx});
 }
 
 ec::collector<reading> range_check()
@@ -179,63 +176,65 @@ int main_impl(int argc, char** argv)
     }
 
     const std::vector<std::string> bodies = {
-        R"({"sensor":"s-1","celsius":21.5})", R"({"sensor":"s-2","celsius":19.0})",
-        R"({"sensor":"s-1","celsius":22.5})", R"({"sensor":"s-3","celsius":140.0})",
-        R"({"sensor":"s-2","celsius":19.5})", R"({"sensor":"s-1","celsius":23.0})",
+        R"({"sensor":"s-1","celsius":21.5})",  R"({"sensor":"s-2","celsius":19.0})",
+        R"({"sensor":"s-1","celsius":22.5})",  R"({"sensor":"s-3","celsius":140.0})",
+        R"({"sensor":"s-2","celsius":19.5})",  R"({"sensor":"s-1","celsius":23.0})",
         R"({"sensor":"s-3","celsius":-7.25})", R"({"sensor":"s-2","celsius":"warm"})",
         R"({"sensor":"s-3","celsius":-6.75})", R"({"sensor":"s-1","celsius":-55.0})",
-        R"({"sensor":"s-2","celsius":20.5})", R"({"sensor":"s-3","celsius":-7.0})"};
+        R"({"sensor":"s-2","celsius":20.5})",  R"({"sensor":"s-3","celsius":-7.0})"};
     std::size_t settled = 0;
 
-    mgr.add_route(
-        "readings", source, courier::json<reading>{},
-        ec::feed_collectors(
-            collectors.get_publisher(),
-            [](reading r, const courier::context&) {
-                return ec::payload<reading>{
-                    .value = std::move(r), .delivery = ec::delivery::topic, .topics = {"sensor-readings"}};
-            },
-            [&](const courier::context& ctx, const ec::result_list& results) {
-                std::string line;
-                for (const auto& r : results)
-                    line += (line.empty() ? "" : " | ") + show(r);
-                fmt::print("{:<34} {}\n", ctx.raw().body, line);
-                if (results.all_ok())
-                    ++settled;
-            }),
-        {.on_error = [&](const courier::context& ctx, std::exception_ptr e) {
-            // Retrying cannot fix a malformed body or an impossible reading: drop them. Anything
-            // else (the file could not be written) is retried.
-            const auto* failed = ec::find_collectors_failed(e);
-            const bool rejected = failed != nullptr && failed->failures().size() == 1 &&
-                                  failed->failures().front().key() == "range-check";
-            if (rejected || courier::is_translation_error(e))
-            {
-                fmt::print("{:<34} dropped: {}\n", ctx.raw().body, courier::error_text(e));
-                ++settled;
-                return courier::error_action::ack();
-            }
-            return courier::retry_with_backoff()(ctx, e);
-        }});
+    mgr.add_route("readings", source, courier::json<reading>{},
+                  ec::feed_collectors(
+                      collectors.get_publisher(),
+                      [](reading r, const courier::context&) {
+                          return ec::payload<reading>{
+                              .value = std::move(r), .delivery = ec::delivery::topic, .topics = {"sensor-readings"}};
+                      },
+                      [&](const courier::context& ctx, const ec::result_list& results) {
+                          std::string line;
+                          for (const auto& r : results)
+                              line += (line.empty() ? "" : " | ") + show(r);
+                          fmt::print("{:<34} {}\n", ctx.raw().body, line);
+                          if (results.all_ok())
+                              ++settled;
+                      }),
+                  {.on_error = [&](const courier::context& ctx, std::exception_ptr e) {
+                      // Retrying cannot fix a malformed body or an impossible reading: drop them. Anything
+                      // else (the file could not be written) is retried.
+                      const auto* failed = ec::find_collectors_failed(e);
+                      const bool rejected = failed != nullptr && failed->failures().size() == 1 &&
+                                            failed->failures().front().key() == "range-check";
+                      if (rejected || courier::is_translation_error(e))
+                      {
+                          fmt::print("{:<34} dropped: {}\n", ctx.raw().body, courier::error_text(e));
+                          ++settled;
+                          return courier::error_action::ack();
+                      }
+                      return courier::retry_with_backoff()(ctx, e);
+                  }});
 
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await collectors.start(); // the file is open before the first reading is taken
-        for (const auto& body : bodies)
-        {
-            courier::outgoing_message m{.body = body};
-            co_await producer->publish(std::move(m));
-        }
-        courier::memory_provider* memory = dynamic_cast<courier::memory_provider*>(source.get());
-        while (settled < bodies.size() || (memory != nullptr && !memory->empty()))
-            co_await courier::steady_clock()->sleep_for(std::chrono::milliseconds(20));
-        mgr.stop(); // as SIGTERM would: the route stops, its handlers finish
-    }, [&](std::exception_ptr e) {
-        if (e)
-        {
-            std::cerr << "collector: " << courier::error_text(e) << '\n';
-            mgr.stop_now();
-        }
-    });
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await collectors.start(); // the file is open before the first reading is taken
+            for (const auto& body : bodies)
+            {
+                courier::outgoing_message m{.body = body};
+                co_await producer->publish(std::move(m));
+            }
+            courier::memory_provider* memory = dynamic_cast<courier::memory_provider*>(source.get());
+            while (settled < bodies.size() || (memory != nullptr && !memory->empty()))
+                co_await courier::steady_clock()->sleep_for(std::chrono::milliseconds(20));
+            mgr.stop(); // as SIGTERM would: the route stops, its handlers finish
+        },
+        [&](std::exception_ptr e) {
+            if (e)
+            {
+                std::cerr << "collector: " << courier::error_text(e) << '\n';
+                mgr.stop_now();
+            }
+        });
 
     int code = mgr.run();
     // The route has stopped: stop the collectors (what is left drains, teardowns run).

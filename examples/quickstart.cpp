@@ -42,54 +42,56 @@ int main_impl()
 
     // Route 1: typed JSON. A body that does not match `order` goes to the error
     // handler, which deletes it: retrying cannot fix a malformed message.
-    mgr.add_route(
-        "orders", orders, courier::json<order>{},
-        [](order o, courier::context& ctx) -> asio::awaitable<void> {
-            co_await pretend_io(20ms);
-            ctx.log(courier::log_level::info, "order {}: {} x {}", o.id, o.quantity, o.item);
-        },
-        {.max_in_flight = 5,
-         .on_error = [](const courier::context& ctx, std::exception_ptr e) {
-             ctx.log(courier::log_level::warning, "dropping malformed order: {}", courier::error_text(e, ctx));
-             return courier::error_action::ack();
-         }});
+    mgr.add_route("orders", orders, courier::json<order>{},
+                  [](order o, courier::context& ctx) -> asio::awaitable<void> {
+                      co_await pretend_io(20ms);
+                      ctx.log(courier::log_level::info, "order {}: {} x {}", o.id, o.quantity, o.item);
+                  },
+                  {.max_in_flight = 5, .on_error = [](const courier::context& ctx, std::exception_ptr e) {
+                       ctx.log(courier::log_level::warning, "dropping malformed order: {}",
+                               courier::error_text(e, ctx));
+                       return courier::error_action::ack();
+                   }});
 
     // Route 2: every third payment fails on its first delivery; retry_with_backoff makes
     // it visible again after a short, growing delay.
-    mgr.add_route(
-        "payments", payments,
-        [](const courier::message& m, courier::context& ctx) -> asio::awaitable<void> {
-            co_await pretend_io(10ms);
-            if (std::stoi(m.body) % 3 == 0 && m.receive_count == 1)
-                throw std::runtime_error("payment gateway timed out");
-            ctx.log(courier::log_level::info, "payment {} captured (delivery {})", m.body, m.receive_count);
-        },
-        {.on_error = courier::retry_with_backoff({.base = 100ms, .max = 1s})});
+    mgr.add_route("payments", payments,
+                  [](const courier::message& m, courier::context& ctx) -> asio::awaitable<void> {
+                      co_await pretend_io(10ms);
+                      if (std::stoi(m.body) % 3 == 0 && m.receive_count == 1)
+                          throw std::runtime_error("payment gateway timed out");
+                      ctx.log(courier::log_level::info, "payment {} captured (delivery {})", m.body, m.receive_count);
+                  },
+                  {.on_error = courier::retry_with_backoff({.base = 100ms, .max = 1s})});
 
     // The producer: what another service would do, here in the same process.
-    asio::co_spawn(mgr.get_executor(), [&]() -> asio::awaitable<void> {
-        for (int i = 1; i <= order_count; ++i)
-        {
-            orders->send(fmt::format(R"({{"id":"o-{}","item":"widget","quantity":{}}})", i, i));
-            if (i <= payment_count)
-                payments->send(std::to_string(i));
-            co_await pretend_io(5ms);
-        }
-        orders->send(R"({"id":"o-bad","quantity":"lots"})");
-        // Stop once everything is settled (a real service runs until SIGTERM).
-        while (!(orders->empty() && payments->empty()))
-            co_await pretend_io(20ms);
-        mgr.stop();
-    }, asio::detached);
+    asio::co_spawn(
+        mgr.get_executor(),
+        [&]() -> asio::awaitable<void> {
+            for (int i = 1; i <= order_count; ++i)
+            {
+                orders->send(fmt::format(R"({{"id":"o-{}","item":"widget","quantity":{}}})", i, i));
+                if (i <= payment_count)
+                    payments->send(std::to_string(i));
+                co_await pretend_io(5ms);
+            }
+            orders->send(R"({"id":"o-bad","quantity":"lots"})");
+            // Stop once everything is settled (a real service runs until SIGTERM).
+            while (!(orders->empty() && payments->empty()))
+                co_await pretend_io(20ms);
+            mgr.stop();
+        },
+        asio::detached);
 
     const int code = mgr.run();
 
-    fmt::print("\n{:<10} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "route", "received", "handled", "failed", "retried", "acked");
+    fmt::print("\n{:<10} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "route", "received", "handled", "failed", "retried",
+               "acked");
     for (const auto& r : mgr.routes())
     {
         const auto& s = r.stats();
-        fmt::print("{:<10} {:>8} {:>8} {:>8} {:>8} {:>8}\n", r.name(), s.received, s.handled,
-                   s.failed, s.retried, s.acked);
+        fmt::print("{:<10} {:>8} {:>8} {:>8} {:>8} {:>8}\n", r.name(), s.received, s.handled, s.failed, s.retried,
+                   s.acked);
     }
     fmt::print("exit code {}\n", code);
     return code;

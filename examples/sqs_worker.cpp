@@ -45,8 +45,8 @@ BOOST_DESCRIBE_STRUCT(order, (), (id, customer, sku, quantity, note))
 // The business logic. Returning acks the message; throwing hands it to `on_failure`.
 asio::awaitable<void> handle_order(order o, courier::context& ctx)
 {
-    ctx.log(courier::log_level::info, "order {} for {}: {} x {}{}{} (delivery {})", o.id, o.customer, o.quantity,
-            o.sku, o.note ? ", note: " : "", o.note.value_or(""), ctx.raw().receive_count);
+    ctx.log(courier::log_level::info, "order {} for {}: {} x {}{}{} (delivery {})", o.id, o.customer, o.quantity, o.sku,
+            o.note ? ", note: " : "", o.note.value_or(""), ctx.raw().receive_count);
     co_return;
 }
 
@@ -70,13 +70,13 @@ int main_impl(int argc, char** argv)
     int wait_seconds = 20;
     std::uint64_t stop_after = 0;
     std::vector<std::string> sends;
-    daemon.add_options()
-        ("visibility-timeout", po::value(&visibility_seconds)->value_name("S"),
-         "keep received messages hidden S seconds (default: the queue's own)")
-        ("wait-time", po::value(&wait_seconds)->value_name("S")->default_value(20), "long-poll S seconds (0-20)")
-        ("stop-after", po::value(&stop_after)->value_name("N"), "stop gracefully after N orders were handled")
-        ("send", po::value(&sends)->value_name("BODY"), "with --testing: put BODY on every memory queue at start "
-                                                         "(repeatable)");
+    daemon.add_options()("visibility-timeout", po::value(&visibility_seconds)->value_name("S"),
+                         "keep received messages hidden S seconds (default: the queue's own)")(
+        "wait-time", po::value(&wait_seconds)->value_name("S")->default_value(20), "long-poll S seconds (0-20)")(
+        "stop-after", po::value(&stop_after)->value_name("N"),
+        "stop gracefully after N orders were handled")("send", po::value(&sends)->value_name("BODY"),
+                                                       "with --testing: put BODY on every memory queue at start "
+                                                       "(repeatable)");
     daemon.command_line().add_check([](const po::variables_map& v) {
         if (v["wait-time"].as<int>() < 0 || v["wait-time"].as<int>() > 20)
             throw courier::usage_error("--wait-time: SQS waits 0 to 20 seconds");

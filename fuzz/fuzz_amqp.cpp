@@ -25,8 +25,7 @@ using namespace courier::amqp;
 
 namespace {
 
-template <class F>
-void expect_bad_response_only(F&& f)
+template <class F> void expect_bad_response_only(F&& f)
 {
     try
     {

@@ -24,29 +24,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     {
         switch (selector % 4)
         {
-        case 0: {
+        case 0:
+        {
             const auto c = aws::parse_credentials_json(body);
             if (c.access_key_id.empty() || c.secret_access_key.empty())
                 std::abort();
             break;
         }
-        case 1: {
+        case 1:
+        {
             const auto c = aws::parse_sts_credentials(body);
             if (c.access_key_id.empty() || c.secret_access_key.empty())
                 std::abort();
             break;
         }
-        case 2:
-            (void)aws::parse_sts_error(body);
-            break;
+        case 2: (void)aws::parse_sts_error(body); break;
         default:
             // A time that parses must print and parse back to the same second.
             if (const auto t = aws::parse_iso8601(body))
             {
                 const auto again = aws::parse_iso8601(aws::format_iso8601(*t));
                 if (!again ||
-                    std::chrono::floor<std::chrono::seconds>(*again) !=
-                        std::chrono::floor<std::chrono::seconds>(*t))
+                    std::chrono::floor<std::chrono::seconds>(*again) != std::chrono::floor<std::chrono::seconds>(*t))
                     std::abort();
             }
             break;

@@ -53,8 +53,7 @@ struct order
     std::map<std::string, std::vector<money>> ledgers;
     courier::json_text extra;
 };
-BOOST_DESCRIBE_STRUCT(order, (), (id, express, sequence, priority, lines, note, codes, tags,
-                                  ledgers, extra))
+BOOST_DESCRIBE_STRUCT(order, (), (id, express, sequence, priority, lines, note, codes, tags, ledgers, extra))
 
 } // namespace fuzz_events
 

@@ -11,12 +11,11 @@
 
 #include <courier/error.hpp>
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <fuzzer/FuzzedDataProvider.h>
 #include <string>
 #include <vector>
 
@@ -53,12 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                     : in.ConsumeRandomLengthString(80);
     const auto body = in.ConsumeRemainingBytesAsString();
 
-    const aws::http_request request{.method = method,
-                                    .path = path,
-                                    .query = query,
-                                    .headers = headers,
-                                    .body = body,
-                                    .payload_hash = payload_hash};
+    const aws::http_request request{
+        .method = method, .path = path, .query = query, .headers = headers, .body = body, .payload_hash = payload_hash};
     aws::credentials creds{.access_key_id = "AKIDEXAMPLE",
                            .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"};
     if (with_token)
@@ -83,8 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (a.authorization() != b.authorization())
                 std::abort();
         }
-        if (first.canonical_request != second.canonical_request ||
-            first.signature != second.signature || first.signature.size() != 64)
+        if (first.canonical_request != second.canonical_request || first.signature != second.signature ||
+            first.signature.size() != 64)
             std::abort();
     }
     catch (const courier::error& e)

@@ -35,18 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     {
         switch (selector % 5)
         {
-        case 0:
-            sns::parse_publish(body);
-            break;
-        case 1:
-            sns::parse_create_topic(body);
-            break;
-        case 2:
-            sns::parse_subscribe(body);
-            break;
-        default:
-            courier::aws::xml_leaf_children(body, "Error");
-            break;
+        case 0: sns::parse_publish(body); break;
+        case 1: sns::parse_create_topic(body); break;
+        case 2: sns::parse_subscribe(body); break;
+        default: courier::aws::xml_leaf_children(body, "Error"); break;
         }
     }
     catch (const courier::error& e)

@@ -30,8 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (response.throttling && !response.retryable)
         std::abort();
     // The texts go to logs: they are capped, whatever the body's size.
-    if (response.message.size() > 4096 || response.code.size() > 4096 ||
-        response.query_code.size() > 4096)
+    if (response.message.size() > 4096 || response.code.size() > 4096 || response.query_code.size() > 4096)
         std::abort();
     const auto e = courier::sqs::make_error(response, "ReceiveMessage", "https://q/1/q");
     (void)e.what();

@@ -54,44 +54,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     {
         switch (selector % 8)
         {
-        case 0: {
+        case 0:
+        {
             const auto result = parser.parse_receive_message(body);
             for (const auto& m : result.messages)
                 check(m.receive_count >= 1);
             break;
         }
-        case 1:
-            parser.parse_delete_message_batch(body);
-            break;
-        case 2:
-            parser.parse_change_message_visibility_batch(body);
-            break;
-        case 3: {
-            const sqs::send_message_request sent{.queue_url = "https://q/1/q",
-                                                 .body = "hello",
-                                                 .attributes = &sent_attributes()};
+        case 1: parser.parse_delete_message_batch(body); break;
+        case 2: parser.parse_change_message_visibility_batch(body); break;
+        case 3:
+        {
+            const sqs::send_message_request sent{
+                .queue_url = "https://q/1/q", .body = "hello", .attributes = &sent_attributes()};
             parser.parse_send_message(body, sent);
             break;
         }
-        case 4: {
+        case 4:
+        {
             const sqs::send_message_entry entries[] = {
                 {.id = "0", .body = "hello", .attributes = &sent_attributes()},
                 {.id = "1", .body = "world"},
             };
-            const sqs::send_message_batch_request sent{.queue_url = "https://q/1/q",
-                                                       .entries = entries};
+            const sqs::send_message_batch_request sent{.queue_url = "https://q/1/q", .entries = entries};
             parser.parse_send_message_batch(body, sent);
             break;
         }
-        case 5:
-            parser.parse_get_queue_url(body);
-            break;
-        case 6:
-            parser.parse_create_queue(body);
-            break;
-        default:
-            parser.parse_get_queue_attributes(body);
-            break;
+        case 5: parser.parse_get_queue_url(body); break;
+        case 6: parser.parse_create_queue(body); break;
+        default: parser.parse_get_queue_attributes(body); break;
         }
     }
     catch (const courier::error& e)

@@ -81,11 +81,10 @@ courier::log_level log_level_named(const std::string& name)
 
 void add_common(courier::command_line& cli, common_flags& c)
 {
-    cli.add_options()
-        ("endpoint", po::value(&c.endpoint)->value_name("URL"), "SQS endpoint (default: the AWS chain)")
-        ("region", po::value(&c.region)->value_name("R"), "AWS region (default: the AWS chain)")
-        ("log-level", po::value(&c.log_level)->value_name("LEVEL")->default_value("warning"),
-         "trace, debug, info, warning, error or off");
+    cli.add_options()("endpoint", po::value(&c.endpoint)->value_name("URL"), "SQS endpoint (default: the AWS chain)")(
+        "region", po::value(&c.region)->value_name("R"), "AWS region (default: the AWS chain)")(
+        "log-level", po::value(&c.log_level)->value_name("LEVEL")->default_value("warning"),
+        "trace, debug, info, warning, error or off");
     cli.add_check([](const po::variables_map& v) { log_level_named(v["log-level"].as<std::string>()); });
 }
 
@@ -122,8 +121,7 @@ asio::awaitable<std::string> queue_url(courier::sqs_client& client, std::string 
 }
 
 // Runs `work` on a fresh io_context to completion; rethrows what it threw.
-template <class Work>
-void run_to_completion(asio::io_context& io, Work work)
+template <class Work> void run_to_completion(asio::io_context& io, Work work)
 {
     std::exception_ptr failure;
     asio::co_spawn(io, std::move(work), [&](std::exception_ptr e) { failure = e; });
@@ -144,10 +142,9 @@ struct queue_flags
 
 void add_queue(courier::command_line& cli, queue_flags& q)
 {
-    cli.add_options()
-        ("queue-url", po::value(&q.queue_url)->value_name("URL|NAME"), "the SQS queue")
-        ("broker-url", po::value(&q.broker_url)->value_name("URL"), "instead of SQS: amqp://... or stomp://...")
-        ("queue", po::value(&q.queue)->value_name("NAME"), "the queue on the broker (with --broker-url)");
+    cli.add_options()("queue-url", po::value(&q.queue_url)->value_name("URL|NAME"), "the SQS queue")(
+        "broker-url", po::value(&q.broker_url)->value_name("URL"), "instead of SQS: amqp://... or stomp://...")(
+        "queue", po::value(&q.queue)->value_name("NAME"), "the queue on the broker (with --broker-url)");
     cli.add_check([](const po::variables_map& v) {
         if (v.count("broker-url") == v.count("queue-url"))
             throw courier::usage_error("give either --queue-url (SQS) or --broker-url with --queue");
@@ -157,7 +154,8 @@ void add_queue(courier::command_line& cli, queue_flags& q)
         {
             const auto& url = v["broker-url"].as<std::string>();
             if (!url.starts_with("amqp://") && !url.starts_with("stomp://"))
-                throw courier::usage_error(fmt::format("--broker-url: expected amqp://... or stomp://..., got '{}'", url));
+                throw courier::usage_error(
+                    fmt::format("--broker-url: expected amqp://... or stomp://..., got '{}'", url));
         }
     });
 }
@@ -200,7 +198,8 @@ std::vector<std::string> read_bodies(const std::string& path)
 
 int produce(const std::vector<std::string>& args)
 {
-    courier::command_line cli("courier-load produce",
+    courier::command_line cli(
+        "courier-load produce",
         "Sends messages to a queue, 10 per SendMessageBatch, C requests in flight. Bodies are\n"
         "{\"seq\":i,\"pad\":\"xxx...\"} of exactly B bytes, or your own: --body (repeatable) and\n"
         "--body-file (one message per line, empty lines skipped; - reads standard input), sent\n"
@@ -211,12 +210,12 @@ int produce(const std::vector<std::string>& args)
     std::int64_t total = 0, bytes = 256, concurrency = 8;
     std::vector<std::string> bodies;
     std::string body_file;
-    cli.add_options()
-        ("messages", bounded(&total, "messages", 1), "messages to send (required without --body/--body-file)")
-        ("body-bytes", bounded(&bytes, "body-bytes", 1, 1 << 20)->default_value(256), "size of generated bodies")
-        ("body", po::value(&bodies)->value_name("TEXT"), "a message body of your own (repeatable)")
-        ("body-file", po::value(&body_file)->value_name("FILE"), "message bodies, one per line")
-        ("concurrency", bounded(&concurrency, "concurrency", 1, 1024)->default_value(8), "requests in flight");
+    cli.add_options()("messages", bounded(&total, "messages", 1),
+                      "messages to send (required without --body/--body-file)")(
+        "body-bytes", bounded(&bytes, "body-bytes", 1, 1 << 20)->default_value(256), "size of generated bodies")(
+        "body", po::value(&bodies)->value_name("TEXT"), "a message body of your own (repeatable)")(
+        "body-file", po::value(&body_file)->value_name("FILE"), "message bodies, one per line")(
+        "concurrency", bounded(&concurrency, "concurrency", 1, 1024)->default_value(8), "requests in flight");
     add_queue(cli, queue);
     add_common(cli, common);
     cli.add_check([](const po::variables_map& v) {
@@ -293,7 +292,8 @@ int produce(const std::vector<std::string>& args)
 
 int consume(const std::vector<std::string>& args)
 {
-    courier::command_line cli("courier-load consume",
+    courier::command_line cli(
+        "courier-load consume",
         "Runs a courier manager with one route (SQS, or a broker's queue; max_in_flight C) whose handler decodes the\n"
         "body, appends its seq to FILE (one line per invocation, unbuffered, so a SIGKILL loses\n"
         "none), sleeps D ms (a timer) and throws on every K-th first delivery (retried after\n"
@@ -309,28 +309,26 @@ int consume(const std::vector<std::string>& args)
     std::int64_t messages = 0, in_flight = 10, threads = 1, delay_ms = 0, fail_every = 0, idle_s = 0;
     std::int64_t wait_s = 20, visibility_s = 30, request_timeout_ms = 0;
     std::string ids_kind = "seq";
-    cli.add_options()
-        ("messages", bounded(&messages, "messages", 1)->required(), "distinct messages to handle")
-        ("concurrency", bounded(&in_flight, "concurrency", 1, 100000)->default_value(10), "messages in flight")
-        ("threads", bounded(&threads, "threads", 1, 64)->default_value(1), "threads running the io_context")
-        ("handler-delay-ms", bounded(&delay_ms, "handler-delay-ms", 0)->default_value(0), "handler time (a timer)")
-        ("fail-every", bounded(&fail_every, "fail-every", 0)->default_value(0), "throw on every K-th first delivery")
-        ("ids-out", po::value(&o.ids_path)->value_name("FILE"), "one line per handler invocation")
-        ("ids-kind", po::value(&ids_kind)->value_name("seq|message-id")->default_value("seq"),
-         "what --ids-out lines hold")
-        ("done-out", po::value(&o.done_path)->value_name("FILE"),
-         "a seq when its handler returned (a graceful stop must have acked it)")
-        ("idle-exit-s", bounded(&idle_s, "idle-exit-s", 0)->default_value(0), "stop after S s without a message")
-        ("wait-time", bounded(&wait_s, "wait-time", 0, 20)->default_value(20),
-         "long-poll seconds (a stop waits for the poll in flight)")
-        ("visibility-timeout", bounded(&visibility_s, "visibility-timeout", 1, 43200)->default_value(30),
-         "seconds deliveries stay hidden (how long a killed run's messages take to come back)")
-        ("request-timeout-ms", bounded(&request_timeout_ms, "request-timeout-ms", 0, 600000)->default_value(0),
-         "bound of each SQS request (0: the client's 10000)")
-        ("until-empty", po::bool_switch(&o.until_empty),
-         "stop once the queue reports no message visible, in flight or delayed (checked every 500 ms), "
-         "however many were handled: for runs through faults and restarts (SQS only: a broker gives back "
-         "what a dead consumer held at once, so --idle-exit-s serves)");
+    cli.add_options()("messages", bounded(&messages, "messages", 1)->required(), "distinct messages to handle")(
+        "concurrency", bounded(&in_flight, "concurrency", 1, 100000)->default_value(10), "messages in flight")(
+        "threads", bounded(&threads, "threads", 1, 64)->default_value(1), "threads running the io_context")(
+        "handler-delay-ms", bounded(&delay_ms, "handler-delay-ms", 0)->default_value(0), "handler time (a timer)")(
+        "fail-every", bounded(&fail_every, "fail-every", 0)->default_value(0), "throw on every K-th first delivery")(
+        "ids-out", po::value(&o.ids_path)->value_name("FILE"), "one line per handler invocation")(
+        "ids-kind", po::value(&ids_kind)->value_name("seq|message-id")->default_value("seq"),
+        "what --ids-out lines hold")("done-out", po::value(&o.done_path)->value_name("FILE"),
+                                     "a seq when its handler returned (a graceful stop must have acked it)")(
+        "idle-exit-s", bounded(&idle_s, "idle-exit-s", 0)->default_value(0),
+        "stop after S s without a message")("wait-time", bounded(&wait_s, "wait-time", 0, 20)->default_value(20),
+                                            "long-poll seconds (a stop waits for the poll in flight)")(
+        "visibility-timeout", bounded(&visibility_s, "visibility-timeout", 1, 43200)->default_value(30),
+        "seconds deliveries stay hidden (how long a killed run's messages take to come back)")(
+        "request-timeout-ms", bounded(&request_timeout_ms, "request-timeout-ms", 0, 600000)->default_value(0),
+        "bound of each SQS request (0: the client's 10000)")(
+        "until-empty", po::bool_switch(&o.until_empty),
+        "stop once the queue reports no message visible, in flight or delayed (checked every 500 ms), "
+        "however many were handled: for runs through faults and restarts (SQS only: a broker gives back "
+        "what a dead consumer held at once, so --idle-exit-s serves)");
     add_queue(cli, queue);
     add_common(cli, common);
     cli.add_check([](const po::variables_map& v) {
@@ -363,7 +361,8 @@ int consume(const std::vector<std::string>& args)
     {
         asio::io_context io;
         courier::sqs_client client(io.get_executor(), client_options(common, 1));
-        run_to_completion(io, [&]() -> asio::awaitable<void> { o.queue_url = co_await queue_url(client, o.queue_url); });
+        run_to_completion(io,
+                          [&]() -> asio::awaitable<void> { o.queue_url = co_await queue_url(client, o.queue_url); });
     }
     return courier::tools::run_consume(o);
 }
@@ -372,21 +371,21 @@ int consume(const std::vector<std::string>& args)
 
 int create_queue(const std::vector<std::string>& args)
 {
-    courier::command_line cli("courier-load create-queue",
+    courier::command_line cli(
+        "courier-load create-queue",
         "Creates a queue (\".fifo\" appended for --fifo) and prints its URL, and then its ARN with\n"
         "--print-arn. Creating a queue that exists with the same attributes prints its URL.");
     common_flags common;
     std::string name, dlq_arn;
     bool fifo = false, print_arn = false;
     std::int64_t visibility_s = 0, max_receive_count = 0;
-    cli.add_options()
-        ("name", po::value(&name)->value_name("NAME")->required(), "the queue's name")
-        ("fifo", po::bool_switch(&fifo), "a FIFO queue")
-        ("visibility-timeout", bounded(&visibility_s, "visibility-timeout", 0, 43200), "its VisibilityTimeout")
-        ("dlq-arn", po::value(&dlq_arn)->value_name("ARN"), "its dead-letter queue (with --max-receive-count)")
-        ("max-receive-count", bounded(&max_receive_count, "max-receive-count", 1, 1000),
-         "deliveries before a message moves to the dead-letter queue")
-        ("print-arn", po::bool_switch(&print_arn), "also print the queue's ARN");
+    cli.add_options()("name", po::value(&name)->value_name("NAME")->required(),
+                      "the queue's name")("fifo", po::bool_switch(&fifo), "a FIFO queue")(
+        "visibility-timeout", bounded(&visibility_s, "visibility-timeout", 0, 43200), "its VisibilityTimeout")(
+        "dlq-arn", po::value(&dlq_arn)->value_name("ARN"), "its dead-letter queue (with --max-receive-count)")(
+        "max-receive-count", bounded(&max_receive_count, "max-receive-count", 1, 1000),
+        "deliveries before a message moves to the dead-letter queue")("print-arn", po::bool_switch(&print_arn),
+                                                                      "also print the queue's ARN");
     add_common(cli, common);
     cli.add_check([](const po::variables_map& v) {
         if (v.count("dlq-arn") != v.count("max-receive-count"))
@@ -405,8 +404,8 @@ int create_queue(const std::vector<std::string>& args)
     if (cli.given("visibility-timeout"))
         attributes["VisibilityTimeout"] = std::to_string(visibility_s);
     if (!dlq_arn.empty())
-        attributes["RedrivePolicy"] = fmt::format(R"({{"deadLetterTargetArn":"{}","maxReceiveCount":"{}"}})",
-                                                  dlq_arn, max_receive_count);
+        attributes["RedrivePolicy"] =
+            fmt::format(R"({{"deadLetterTargetArn":"{}","maxReceiveCount":"{}"}})", dlq_arn, max_receive_count);
 
     asio::io_context io;
     courier::sqs_client client(io.get_executor(), client_options(common, 1));

@@ -11,7 +11,6 @@
 // case passes when both flavours do). Exit status: 0 if none failed, 1 if some did, 2 for bad
 // arguments or an unusable suite folder.
 #include "aws/sigv4.hpp"
-
 #include "courier/error.hpp"
 
 #include <fmt/core.h>
@@ -69,9 +68,8 @@ std::string read_expected(const fs::path& path)
 
 std::string lowercase(std::string s)
 {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-        return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
     return s;
 }
 
@@ -106,8 +104,10 @@ parsed_request parse_request(std::string_view text)
     const std::size_t question = std::min(target.find('?'), target.size());
     r.path = target.substr(0, question);
     r.query = target.substr(std::min(question + 1, target.size()));
-    for (std::string_view line = next_line(); !line.empty(); line = next_line()) {
-        if (line.front() == ' ' || line.front() == '\t') {
+    for (std::string_view line = next_line(); !line.empty(); line = next_line())
+    {
+        if (line.front() == ' ' || line.front() == '\t')
+        {
             if (r.headers.empty())
                 throw std::runtime_error("continuation line before any header");
             r.headers.back().second.append(" ").append(line);
@@ -146,8 +146,7 @@ context parse_context(const fs::path& file)
     c.options.normalize_path = bool(doc["normalize"]);
     bool flag = false;
     c.options.add_content_sha256 = doc["sign_body"].get(flag) == simdjson::SUCCESS && flag;
-    c.options.sign_session_token =
-        !(doc["omit_session_token"].get(flag) == simdjson::SUCCESS && flag);
+    c.options.sign_session_token = !(doc["omit_session_token"].get(flag) == simdjson::SUCCESS && flag);
     c.expires = std::chrono::seconds(int64_t(doc["expiration_in_seconds"]));
 
     const std::string stamp{std::string_view(doc["timestamp"])};
@@ -155,8 +154,7 @@ context parse_context(const fs::path& file)
     if (std::sscanf(stamp.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &s) != 6)
         throw std::runtime_error("timestamp is not YYYY-MM-DDTHH:MM:SSZ");
     using namespace std::chrono;
-    c.time = sys_days(year(y) / month(unsigned(mo)) / day(unsigned(d))) + hours(h) +
-             minutes(mi) + seconds(s);
+    c.time = sys_days(year(y) / month(unsigned(mo)) / day(unsigned(d))) + hours(h) + minutes(mi) + seconds(s);
     return c;
 }
 
@@ -173,7 +171,8 @@ header_pairs normalized(header_pairs headers)
 std::vector<std::string> query_params(std::string_view query)
 {
     std::vector<std::string> params;
-    while (!query.empty()) {
+    while (!query.empty())
+    {
         const std::size_t amp = std::min(query.find('&'), query.size());
         params.emplace_back(query.substr(0, amp));
         query.remove_prefix(std::min(amp + 1, query.size()));
@@ -187,7 +186,9 @@ class flavour_check
 {
 public:
     flavour_check(const fs::path& dir, std::string_view prefix, bool verbose)
-        : dir_(dir), prefix_(prefix), verbose_(verbose)
+        : dir_(dir),
+          prefix_(prefix),
+          verbose_(verbose)
     {
     }
 
@@ -241,13 +242,10 @@ void check_header_flavour(flavour_check& check, const fs::path& dir, const parse
     if (check.failure())
         return;
     header_pairs headers = req.headers;
-    added.for_each([&](std::string_view name, std::string_view value) {
-        headers.emplace_back(name, value);
-    });
+    added.for_each([&](std::string_view name, std::string_view value) { headers.emplace_back(name, value); });
     const parsed_request expected = parse_request(read_file(dir / "header-signed-request.txt"));
-    if (expected.method != req.method || expected.path != req.path ||
-        expected.query != req.query || expected.body != req.body ||
-        normalized(expected.headers) != normalized(headers))
+    if (expected.method != req.method || expected.path != req.path || expected.query != req.query ||
+        expected.body != req.body || normalized(expected.headers) != normalized(headers))
         check.fail("signed request differs");
 }
 
@@ -275,65 +273,88 @@ std::string run_case(const fs::path& dir, bool verbose)
     parsed_request req;
     context ctx;
     const char* file = "request.txt";
-    try {
+    try
+    {
         req = parse_request(read_file(dir / file));
         file = "context.json";
         ctx = parse_context(dir / file);
-    } catch (const std::exception& e) {
+    }
+    catch (const std::exception& e)
+    {
         return fmt::format("{}: cannot read {}: {}", dir.filename().string(), file, e.what());
     }
     const std::vector<aws::header_field> fields = fields_of(req.headers);
-    const aws::http_request request{
-        .method = req.method, .path = req.path, .query = req.query, .headers = fields,
-        .body = req.body, .payload_hash = {}};
+    const aws::http_request request{.method = req.method,
+                                    .path = req.path,
+                                    .query = req.query,
+                                    .headers = fields,
+                                    .body = req.body,
+                                    .payload_hash = {}};
 
     std::string line;
     std::string details;
-    for (const char* flavour : {"header", "query"}) {
+    for (const char* flavour : {"header", "query"})
+    {
         flavour_check check(dir, flavour, verbose);
-        try {
+        try
+        {
             if (flavour == std::string_view("header"))
                 check_header_flavour(check, dir, req, request, ctx);
             else
                 check_query_flavour(check, dir, req, request, ctx);
-        } catch (const courier::error& e) {
+        }
+        catch (const courier::error& e)
+        {
             check.fail("signing failed: " + e.detail());
-        } catch (const std::exception& e) {
+        }
+        catch (const std::exception& e)
+        {
             check.fail(std::string("signing failed: ") + e.what());
         }
-        if (check.failure()) {
+        if (check.failure())
+        {
             line += fmt::format("{}{}: {}", line.empty() ? "" : "; ", flavour, *check.failure());
             details += check.details();
         }
     }
     if (line.empty())
         return {};
-    return fmt::format("{}: {}{}{}", dir.filename().string(), line, details.empty() ? "" : "\n",
-                       details);
+    return fmt::format("{}: {}{}{}", dir.filename().string(), line, details.empty() ? "" : "\n", details);
 }
 
 int main_impl(int argc, char** argv)
 {
     std::optional<fs::path> suite;
     bool verbose = false;
-    for (int i = 1; i < argc; ++i) {
+    for (int i = 1; i < argc; ++i)
+    {
         const std::string_view arg = argv[i];
-        if (arg == "--help" || arg == "-h") {
+        if (arg == "--help" || arg == "-h")
+        {
             fmt::print("{}", usage);
             return 0;
-        } else if (arg == "--verbose" || arg == "-v") {
+        }
+        else if (arg == "--verbose" || arg == "-v")
+        {
             verbose = true;
-        } else if (arg == "--suite" && i + 1 < argc) {
+        }
+        else if (arg == "--suite" && i + 1 < argc)
+        {
             suite = argv[++i];
-        } else if (arg.starts_with("--suite=")) {
+        }
+        else if (arg.starts_with("--suite="))
+        {
             suite = arg.substr(8);
-        } else {
+        }
+        else
+        {
             fmt::print(stderr, "courier-sigv4: {} '{}' (try --help)\n",
                        arg == "--suite" ? "missing folder after" : "unknown argument", arg);
             return 2;
         }
     }
-    if (!suite) {
+    if (!suite)
+    {
         fmt::print(stderr, "courier-sigv4: --suite DIR is required (try --help)\n");
         return 2;
     }
@@ -342,7 +363,8 @@ int main_impl(int argc, char** argv)
     for (const auto& entry : fs::directory_iterator(*suite, ec))
         if (entry.is_directory())
             cases.push_back(entry.path());
-    if (ec || cases.empty()) {
+    if (ec || cases.empty())
+    {
         fmt::print(stderr, "courier-sigv4: {} is not a folder of test cases{}\n", suite->string(),
                    ec ? ": " + ec.message() : std::string());
         return 2;
@@ -351,11 +373,15 @@ int main_impl(int argc, char** argv)
 
     int passed = 0;
     int failed = 0;
-    for (const fs::path& dir : cases) {
+    for (const fs::path& dir : cases)
+    {
         const std::string failure = run_case(dir, verbose);
-        if (failure.empty()) {
+        if (failure.empty())
+        {
             ++passed;
-        } else {
+        }
+        else
+        {
             ++failed;
             fmt::print("{}\n", failure);
         }
@@ -368,9 +394,12 @@ int main_impl(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    try {
+    try
+    {
         return main_impl(argc, argv);
-    } catch (const std::exception& e) {
+    }
+    catch (const std::exception& e)
+    {
         fmt::print(stderr, "courier-sigv4: {}\n", e.what());
         return 2;
     }

@@ -23,8 +23,7 @@ struct backoff_options
 
 /// The delay before delivery number `receive_count + 1`: base * 2^(receive_count - 1),
 /// capped at `max`, jittered as configured. `random01` yields values in [0, 1).
-std::chrono::milliseconds backoff_delay(const backoff_options& options,
-                                        std::uint32_t receive_count,
+std::chrono::milliseconds backoff_delay(const backoff_options& options, std::uint32_t receive_count,
                                         const std::function<double()>& random01 = {});
 
 /// An error handler that retries every failure after `backoff_delay` of the message's

@@ -18,11 +18,12 @@ namespace courier {
 class context
 {
 public:
-    context(const message& raw,
-            std::string_view route,
-            const courier::logger& log,
+    context(const message& raw, std::string_view route, const courier::logger& log,
             const boost::asio::any_io_executor& blocking_executor) noexcept
-        : raw_(raw), route_(route), log_(log), blocking_executor_(blocking_executor)
+        : raw_(raw),
+          route_(route),
+          log_(log),
+          blocking_executor_(blocking_executor)
     {
     }
 
@@ -35,18 +36,14 @@ public:
     std::string_view route() const noexcept { return route_; }
 
     /// Logs a line tagged with this route and message id.
-    template <class... Args>
-    void log(log_level level, fmt::format_string<Args...> format, Args&&... args) const
+    template <class... Args> void log(log_level level, fmt::format_string<Args...> format, Args&&... args) const
     {
         log_.log(level, route_, raw_.id, format, std::forward<Args>(args)...);
     }
     const courier::logger& logger() const noexcept { return log_; }
 
     /// The bounded thread pool that runs plain (non-coroutine) handlers.
-    const boost::asio::any_io_executor& blocking_executor() const noexcept
-    {
-        return blocking_executor_;
-    }
+    const boost::asio::any_io_executor& blocking_executor() const noexcept { return blocking_executor_; }
 
 private:
     const message& raw_;

@@ -82,9 +82,7 @@ struct readiness
 class dispatcher
 {
 public:
-    dispatcher(boost::asio::any_io_executor executor,
-               std::vector<route> routes,
-               dispatcher_options options = {});
+    dispatcher(boost::asio::any_io_executor executor, std::vector<route> routes, dispatcher_options options = {});
     ~dispatcher();
     dispatcher(const dispatcher&) = delete;
     dispatcher& operator=(const dispatcher&) = delete;

@@ -69,11 +69,11 @@ inline std::error_code make_error_code(errc e) noexcept
 /// empty fields are left out of `what()`.
 struct error_context
 {
-    std::string route{};        ///< route name
-    std::string message_id{};   ///< provider message id
-    std::string action{};       ///< provider action, e.g. "DeleteMessageBatch"
-    std::string queue{};        ///< queue name or URL
-    std::string server_code{};  ///< server error code, e.g. "AWS.SimpleQueueService.NonExistentQueue"
+    std::string route{};          ///< route name
+    std::string message_id{};     ///< provider message id
+    std::string action{};         ///< provider action, e.g. "DeleteMessageBatch"
+    std::string queue{};          ///< queue name or URL
+    std::string server_code{};    ///< server error code, e.g. "AWS.SimpleQueueService.NonExistentQueue"
     std::string server_message{}; ///< the server's own text (untrusted, shown as is)
     int status = 0;               ///< the server's status code (HTTP status, STOMP or AMQP reply code), 0 if none
 };
@@ -110,8 +110,7 @@ std::string error_text(std::exception_ptr error);
 
 } // namespace courier
 
-template <>
-struct std::is_error_code_enum<courier::errc> : std::true_type
+template <> struct std::is_error_code_enum<courier::errc> : std::true_type
 {
 };
 

@@ -55,9 +55,9 @@ public:
     error_handler(std::nullptr_t) noexcept {}
 
     template <class F>
-        requires(!std::same_as<std::remove_cvref_t<F>, error_handler> &&
-                 !std::same_as<std::remove_cvref_t<F>, std::nullptr_t>)
-    error_handler(F&& f) : fn_(checked(std::forward<F>(f)))
+    requires(!std::same_as<std::remove_cvref_t<F>, error_handler> &&
+             !std::same_as<std::remove_cvref_t<F>, std::nullptr_t>) error_handler(F&& f)
+        : fn_(checked(std::forward<F>(f)))
     {
     }
 
@@ -65,11 +65,10 @@ public:
     error_action operator()(const context& ctx, std::exception_ptr error) const { return fn_(ctx, std::move(error)); }
 
 private:
-    template <class F>
-    static std::function<signature> checked(F&& f)
+    template <class F> static std::function<signature> checked(F&& f)
     {
-        constexpr bool fits = std::is_invocable_r_v<error_action, std::remove_cvref_t<F>&, const context&,
-                                                    std::exception_ptr>;
+        constexpr bool fits =
+            std::is_invocable_r_v<error_action, std::remove_cvref_t<F>&, const context&, std::exception_ptr>;
         static_assert(fits, "courier: an error handler must be callable as "
                             "courier::error_action(const courier::context&, std::exception_ptr), and return what "
                             "becomes of the message (error_action::retry_after(d), ack(), leave() or release())");

@@ -23,12 +23,11 @@
 namespace courier {
 
 template <class H, class T>
-concept coroutine_handler_with_context =
-    std::invocable<H&, T&&, context&> &&
+concept coroutine_handler_with_context = std::invocable<H&, T&&, context&> &&
     std::same_as<std::invoke_result_t<H&, T&&, context&>, boost::asio::awaitable<void>>;
 template <class H, class T>
-concept coroutine_handler = std::invocable<H&, T&&> &&
-    std::same_as<std::invoke_result_t<H&, T&&>, boost::asio::awaitable<void>>;
+concept coroutine_handler =
+    std::invocable<H&, T&&> && std::same_as<std::invoke_result_t<H&, T&&>, boost::asio::awaitable<void>>;
 template <class H, class T>
 concept plain_handler_with_context =
     std::invocable<H&, T&&, context&> && std::is_void_v<std::invoke_result_t<H&, T&&, context&>>;
@@ -38,15 +37,14 @@ concept plain_handler = std::invocable<H&, T&&> && std::is_void_v<std::invoke_re
 /// Satisfied by every accepted handler shape for values of type T.
 template <class H, class T>
 concept handler_for = coroutine_handler_with_context<H, T> || coroutine_handler<H, T> ||
-                      plain_handler_with_context<H, T> || plain_handler<H, T>;
+    plain_handler_with_context<H, T> || plain_handler<H, T>;
 
 namespace detail {
 
 /// The type-erased body of a route: translate, then handle.
 using invoke_fn = std::function<boost::asio::awaitable<void>(context&)>;
 
-template <class Handler, class T>
-constexpr void check_handler_shape()
+template <class Handler, class T> constexpr void check_handler_shape()
 {
     static_assert(handler_for<Handler, T>,
                   "courier: a handler must be callable as one of "
@@ -85,8 +83,7 @@ boost::asio::awaitable<void> call_handler(Handler& handle, Value&& value, contex
     }
 }
 
-template <class Translator, class Handler>
-invoke_fn make_invoke(Translator translate, Handler handle)
+template <class Translator, class Handler> invoke_fn make_invoke(Translator translate, Handler handle)
 {
     using value_type = translated_t<Translator>;
     return [translate = std::move(translate),
@@ -107,13 +104,10 @@ invoke_fn make_invoke(Translator translate, Handler handle)
 
 /// A handler of the raw message gets the delivered message itself, not a copy (unless it
 /// takes one by value or by rvalue reference).
-template <class Handler>
-invoke_fn make_raw_invoke(Handler handle)
+template <class Handler> invoke_fn make_raw_invoke(Handler handle)
 {
     if constexpr (handler_for<Handler, const message&>)
-        return [handle = std::move(handle)](context& ctx) mutable {
-            return call_handler(handle, ctx.raw(), ctx);
-        };
+        return [handle = std::move(handle)](context& ctx) mutable { return call_handler(handle, ctx.raw(), ctx); };
     else
         return make_invoke([](const message& msg) { return msg; }, std::move(handle));
 }

@@ -51,8 +51,7 @@ struct json_text
 /// Per-type decoding rules; specialise for a struct of yours:
 ///
 ///     template <> struct courier::json_rules<order> { static constexpr bool reject_unknown_members = true; };
-template <class T>
-struct json_rules
+template <class T> struct json_rules
 {
     /// A member the struct does not declare is an error ("$.colour: unknown member (known:
     /// id, quantity)") instead of being ignored.
@@ -61,24 +60,34 @@ struct json_rules
 
 namespace detail {
 
-template <class T> struct is_optional : std::false_type {};
-template <class T> struct is_optional<std::optional<T>> : std::true_type {};
-template <class T> struct is_vector : std::false_type {};
-template <class T, class A> struct is_vector<std::vector<T, A>> : std::true_type {};
-template <class T> struct is_string_map : std::false_type {};
-template <class T, class C, class A>
-struct is_string_map<std::map<std::string, T, C, A>> : std::true_type {};
+template <class T> struct is_optional : std::false_type
+{
+};
+template <class T> struct is_optional<std::optional<T>> : std::true_type
+{
+};
+template <class T> struct is_vector : std::false_type
+{
+};
+template <class T, class A> struct is_vector<std::vector<T, A>> : std::true_type
+{
+};
+template <class T> struct is_string_map : std::false_type
+{
+};
+template <class T, class C, class A> struct is_string_map<std::map<std::string, T, C, A>> : std::true_type
+{
+};
 
 template <class T>
 concept described_enum = std::is_enum_v<T> && boost::describe::has_describe_enumerators<T>::value;
 
 /// Whether json<T> can read (and json_encode write) a T: a described struct counts as
 /// readable here, its own members are checked where it is read.
-template <class T>
-constexpr bool json_supported()
+template <class T> constexpr bool json_supported()
 {
-    if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, std::string> || std::is_same_v<T, json_text>
-                  || described_enum<T>)
+    if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, std::string> || std::is_same_v<T, json_text> ||
+                  described_enum<T>)
         return true;
     else if constexpr (is_optional<T>::value || is_vector<T>::value)
         return json_supported<typename T::value_type>();
@@ -90,8 +99,7 @@ constexpr bool json_supported()
 
 // The error a member of an unsupported type gets. The compiler prints this template's
 // arguments with it: the struct, `&struct::member` and the member's type.
-template <class Struct, auto Member, class Type>
-constexpr void json_check_member()
+template <class Struct, auto Member, class Type> constexpr void json_check_member()
 {
     static_assert(json_supported<Type>(),
                   "courier::json: a member's type is not supported (the struct, &struct::member and the type "
@@ -103,10 +111,12 @@ constexpr void json_check_member()
 /// A struct's own check after it was read: `validate() const` returning a message (empty or
 /// `std::nullopt`: valid), or returning nothing and throwing.
 template <class T>
-concept self_validating = requires(const T& value) { value.validate(); };
+concept self_validating = requires(const T& value)
+{
+    value.validate();
+};
 
-template <class T>
-void json_validate(const T& value, const json_path& path)
+template <class T> void json_validate(const T& value, const json_path& path)
 {
     using result = decltype(value.validate());
     try
@@ -132,8 +142,7 @@ void json_validate(const T& value, const json_path& path)
 }
 
 /// The public members of a described struct, for an error message: "a, b, c".
-template <class T>
-std::string json_member_names()
+template <class T> std::string json_member_names()
 {
     std::string names;
     boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto m) {
@@ -145,8 +154,7 @@ std::string json_member_names()
 }
 
 /// The enumerators of a described enum, for an error message: "a, b, c".
-template <described_enum E>
-std::string json_enum_names()
+template <described_enum E> std::string json_enum_names()
 {
     std::string names;
     boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto e) {
@@ -157,8 +165,7 @@ std::string json_enum_names()
     return names;
 }
 
-template <class T>
-void json_read(const json_node& node, T& out, const json_path& path)
+template <class T> void json_read(const json_node& node, T& out, const json_path& path)
 {
     if constexpr (std::is_same_v<T, bool>)
         out = node.as_bool(path);
@@ -259,8 +266,7 @@ void json_read(const json_node& node, T& out, const json_path& path)
 
 /// Decodes `text` into a T (see the file comment). Throws `courier::error` with
 /// `errc::translation_failed` and the JSON path on failure.
-template <class T>
-T json_decode(std::string_view text)
+template <class T> T json_decode(std::string_view text)
 {
     const detail::json_document doc(text);
     const detail::json_path root{};
@@ -270,8 +276,7 @@ T json_decode(std::string_view text)
 }
 
 /// The typed JSON translator for routes.
-template <class T>
-struct json
+template <class T> struct json
 {
     T operator()(const message& msg) const { return json_decode<T>(msg.body); }
 };

@@ -10,7 +10,8 @@
 // form that reads back exactly), std::string, std::optional<X> (an empty member is left
 // out; an empty element of an array or map is null), std::vector<X>,
 // std::map<std::string, X>, nested described structs, described enums (as the
-// enumerator's name), and `courier::json_text` (written as is: it must already be JSON). So `json_decode<T>(json_encode(v))` gives `v` back.
+// enumerator's name), and `courier::json_text` (written as is: it must already be JSON). So
+// `json_decode<T>(json_encode(v))` gives `v` back.
 //
 // Strings are escaped as RFC 8259 requires: `"` and `\`, and control characters as \n, \t
 // ... or \u00XX; everything else, non-ASCII included, is written as UTF-8. Errors: throws
@@ -47,8 +48,7 @@ concept described_struct = boost::describe::has_describe_members<T>::value;
 
 [[noreturn]] inline void throw_encode_error(const json_path& path, std::string_view what)
 {
-    throw error(std::make_error_code(std::errc::invalid_argument),
-                path.render() + ": " + std::string(what));
+    throw error(std::make_error_code(std::errc::invalid_argument), path.render() + ": " + std::string(what));
 }
 
 /// Appends `text` as a JSON string literal, quotes included.
@@ -90,8 +90,8 @@ template <class T> void json_write(std::string& out, const T& value, const json_
             }
         });
         if (!found) // a value cast from a number no enumerator has
-            throw_encode_error(path, "enum value " + std::to_string(static_cast<std::underlying_type_t<T>>(value))
-                                         + " has no name (one of: " + json_enum_names<T>() + ")");
+            throw_encode_error(path, "enum value " + std::to_string(static_cast<std::underlying_type_t<T>>(value)) +
+                                         " has no name (one of: " + json_enum_names<T>() + ")");
     }
     else if constexpr (is_optional<T>::value)
     {
@@ -135,26 +135,24 @@ template <class T> void json_write(std::string& out, const T& value, const json_
         using members = boost::describe::describe_members<T, boost::describe::mod_public>;
         out += '{';
         bool first = true;
-        boost::mp11::mp_for_each<members>(
-            [&](auto member)
+        boost::mp11::mp_for_each<members>([&](auto member) {
+            using member_type = std::remove_cvref_t<decltype(value.*member.pointer)>;
+            json_check_member<T, decltype(member)::pointer, member_type>();
+            if constexpr (json_supported<member_type>()) // else only the error above
             {
-                using member_type = std::remove_cvref_t<decltype(value.*member.pointer)>;
-                json_check_member<T, decltype(member)::pointer, member_type>();
-                if constexpr (json_supported<member_type>()) // else only the error above
-                {
-                    const auto& field = value.*member.pointer;
-                    if constexpr (is_optional<member_type>::value)
-                        if (!field)
-                            return; // json_decode reads an absent member as empty
-                    if (!first)
-                        out += ',';
-                    first = false;
-                    const json_path member_path{&path, member.name};
-                    json_write_string(out, member.name, member_path);
-                    out += ':';
-                    json_write(out, field, member_path);
-                }
-            });
+                const auto& field = value.*member.pointer;
+                if constexpr (is_optional<member_type>::value)
+                    if (!field)
+                        return; // json_decode reads an absent member as empty
+                if (!first)
+                    out += ',';
+                first = false;
+                const json_path member_path{&path, member.name};
+                json_write_string(out, member.name, member_path);
+                out += ':';
+                json_write(out, field, member_path);
+            }
+        });
         out += '}';
     }
 }

@@ -77,20 +77,14 @@ public:
     log_level level() const noexcept { return level_; }
 
     template <class... Args>
-    void log(log_level level,
-             std::string_view route,
-             std::string_view message_id,
-             fmt::format_string<Args...> format,
+    void log(log_level level, std::string_view route, std::string_view message_id, fmt::format_string<Args...> format,
              Args&&... args) const
     {
         if (enabled(level))
             vlog(level, route, message_id, format, fmt::make_format_args(args...));
     }
 
-    void vlog(log_level level,
-              std::string_view route,
-              std::string_view message_id,
-              fmt::string_view format,
+    void vlog(log_level level, std::string_view route, std::string_view message_id, fmt::string_view format,
               fmt::format_args args) const;
 
     /// Writes "2026-11-25T10:00:00.123Z INFO  [route] id=... text" to stderr.

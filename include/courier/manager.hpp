@@ -75,15 +75,12 @@ public:
     void add_route(route r);
     /// Adds a route whose handler takes the translator's result.
     template <translator Translator, class Handler>
-        requires(!std::same_as<std::remove_cvref_t<Handler>, route_options>)
-    void add_route(std::string name,
-                   std::shared_ptr<provider> source,
-                   Translator translate,
-                   Handler handle,
-                   route_options options = {})
+    requires(!std::same_as<std::remove_cvref_t<Handler>, route_options>) void add_route(
+        std::string name, std::shared_ptr<provider> source, Translator translate, Handler handle,
+        route_options options = {})
     {
-        add_route(route(std::move(name), std::move(source), std::move(translate), std::move(handle),
-                        std::move(options)));
+        add_route(
+            route(std::move(name), std::move(source), std::move(translate), std::move(handle), std::move(options)));
     }
     /// Adds a route whose handler takes the raw `courier::message`.
     template <class Handler>

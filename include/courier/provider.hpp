@@ -58,8 +58,7 @@ public:
     /// Errors: `errc::stale_receipt` when the delivery is no longer in flight (settled, or
     /// delivered again), `errc::visibility_limit` when the provider refuses to keep it
     /// hidden that long: the heartbeat then stops extending that message.
-    virtual boost::asio::awaitable<void> extend(const message& msg,
-                                                std::chrono::milliseconds extension) = 0;
+    virtual boost::asio::awaitable<void> extend(const message& msg, std::chrono::milliseconds extension) = 0;
 
     /// Tells the provider that the dispatcher settles `msg` by doing nothing: it comes back
     /// when its timeout runs out. No other call for this delivery follows.

@@ -37,14 +37,10 @@ class route
 public:
     /// A route whose handler takes the translator's result.
     template <translator Translator, class Handler>
-        requires(!std::same_as<std::remove_cvref_t<Handler>, route_options>)
-    route(std::string name,
-          std::shared_ptr<courier::provider> source,
-          Translator translate,
-          Handler handle,
-          route_options options = {})
-        : route(std::move(name),
-                std::move(source),
+    requires(!std::same_as<std::remove_cvref_t<Handler>, route_options>)
+        route(std::string name, std::shared_ptr<courier::provider> source, Translator translate, Handler handle,
+              route_options options = {})
+        : route(std::move(name), std::move(source),
                 (detail::check_handler_shape<Handler, translated_t<Translator>>(),
                  detail::make_invoke(std::move(translate), std::move(handle))),
                 std::move(options))
@@ -53,10 +49,9 @@ public:
 
     /// A route whose handler takes the raw `courier::message`.
     template <class Handler>
-        requires(!std::same_as<std::remove_cvref_t<Handler>, detail::invoke_fn>)
-    route(std::string name, std::shared_ptr<courier::provider> source, Handler handle, route_options options = {})
-        : route(std::move(name),
-                std::move(source),
+    requires(!std::same_as<std::remove_cvref_t<Handler>, detail::invoke_fn>)
+        route(std::string name, std::shared_ptr<courier::provider> source, Handler handle, route_options options = {})
+        : route(std::move(name), std::move(source),
                 (detail::check_handler_shape<Handler, message>(), detail::make_raw_invoke(std::move(handle))),
                 std::move(options))
     {

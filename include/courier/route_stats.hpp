@@ -43,10 +43,8 @@ struct route_counters
 
     route_stats snapshot() const noexcept
     {
-        return {received.load(),        handled.load(),    failed.load(),
-                acked.load(),           retried.load(),    released.load(),
-                left.load(),            provider_errors.load(), heartbeats.load(),
-                in_flight_peak.load()};
+        return {received.load(), handled.load(), failed.load(),          acked.load(),      retried.load(),
+                released.load(), left.load(),    provider_errors.load(), heartbeats.load(), in_flight_peak.load()};
     }
 };
 

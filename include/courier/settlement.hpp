@@ -51,7 +51,8 @@ class retry_message : public std::runtime_error
 public:
     explicit retry_message(std::chrono::milliseconds delay,
                            const std::string& reason = "handler asked to retry the message")
-        : std::runtime_error(reason), delay_(delay)
+        : std::runtime_error(reason),
+          delay_(delay)
     {
     }
     std::chrono::milliseconds delay() const noexcept { return delay_; }

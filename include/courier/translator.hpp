@@ -23,12 +23,11 @@ struct raw_body
 
 /// Satisfied by callables usable as a route's translator.
 template <class T>
-concept translator = std::invocable<const T&, const message&> &&
-                     !std::is_void_v<std::invoke_result_t<const T&, const message&>>;
+concept translator =
+    std::invocable<const T&, const message&> && !std::is_void_v<std::invoke_result_t<const T&, const message&>>;
 
 /// The type a translator produces.
-template <translator T>
-using translated_t = std::remove_cvref_t<std::invoke_result_t<const T&, const message&>>;
+template <translator T> using translated_t = std::remove_cvref_t<std::invoke_result_t<const T&, const message&>>;
 
 } // namespace courier
 

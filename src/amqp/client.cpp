@@ -3,7 +3,6 @@
 
 #include "amqp/connection.hpp"
 #include "broker/message_id.hpp"
-
 #include "courier/error.hpp"
 
 #include <boost/asio/post.hpp>
@@ -43,7 +42,8 @@ public:
         a.mandatory = options_.mandatory;
         a.props.message_id = broker::new_message_id();
         a.props.timestamp = static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
         if (options_.persistent)
             a.props.delivery_mode = 2;
         if (!options_.content_type.empty())

@@ -1,7 +1,6 @@
 // The AMQP connection coroutine and its channels' bookkeeping (see connection.hpp);
 // consumers and publishing are in amqp/consumer.cpp.
 #include "amqp/connection_state.hpp"
-
 #include "broker/url.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -37,8 +36,12 @@ connection::connection(asio::any_io_executor executor, connection_options option
       connect_(std::move(connect)),
       clock_(options_.clock ? options_.clock : courier::steady_clock())
 {
-    broker::address a{.host = options_.host, .port = options_.port, .user = options_.login,
-                      .password = {}, .has_user = true, .virtual_host = options_.virtual_host};
+    broker::address a{.host = options_.host,
+                      .port = options_.port,
+                      .user = options_.login,
+                      .password = {},
+                      .has_user = true,
+                      .virtual_host = options_.virtual_host};
     name_ = broker::redacted(a, "amqp");
 }
 
@@ -47,8 +50,9 @@ connection::~connection() = default;
 void connection::start()
 {
     running_ = true;
-    asio::co_spawn(executor_, [self = shared_from_this()]() { return self->run(); },
-                   asio::bind_cancellation_slot(stop_.slot(), asio::detached));
+    asio::co_spawn(
+        executor_, [self = shared_from_this()]() { return self->run(); },
+        asio::bind_cancellation_slot(stop_.slot(), asio::detached));
 }
 
 void connection::stop() noexcept
@@ -116,9 +120,12 @@ asio::awaitable<void> connection::run()
 asio::awaitable<void> connection::connect_once()
 {
     stream_ = co_await connect_(executor_, options_.host, options_.port, options_.connect_timeout);
-    session_.emplace(session_options{.login = options_.login, .passcode = options_.passcode,
-                                     .virtual_host = options_.virtual_host, .heartbeat = options_.heartbeat,
-                                     .frame_max = options_.frame_max, .channel_max = 2047,
+    session_.emplace(session_options{.login = options_.login,
+                                     .passcode = options_.passcode,
+                                     .virtual_host = options_.virtual_host,
+                                     .heartbeat = options_.heartbeat,
+                                     .frame_max = options_.frame_max,
+                                     .channel_max = 2047,
                                      .connection_name = options_.connection_name});
     session_->start();
     auto handshake = [this]() -> asio::awaitable<void> {
@@ -151,8 +158,8 @@ asio::awaitable<void> connection::connect_once()
     };
     auto outcome = co_await (handshake() || clock_->sleep_for(options_.connect_timeout));
     if (outcome.index() == 1)
-        throw error(errc::transport_failed, "no AMQP handshake with " + name_ + " within "
-                                                + std::to_string(options_.connect_timeout.count()) + " ms");
+        throw error(errc::transport_failed, "no AMQP handshake with " + name_ + " within " +
+                                                std::to_string(options_.connect_timeout.count()) + " ms");
     ++generation_;
     connected_ = true;
     link_failed_ = false;
@@ -259,8 +266,8 @@ asio::awaitable<void> connection::heartbeats()
             wake();
         }
         if (now - last_read_ > 2 * heartbeat_)
-            throw error(errc::transport_failed, "no heartbeat from " + name_ + " for "
-                                                    + std::to_string(2 * heartbeat_.count()) + " ms");
+            throw error(errc::transport_failed,
+                        "no heartbeat from " + name_ + " for " + std::to_string(2 * heartbeat_.count()) + " ms");
     }
 }
 

@@ -19,9 +19,8 @@
 
 #include "amqp/session.hpp"
 #include "broker/stream.hpp"
-#include "detail/async_event.hpp"
-
 #include "courier/amqp/options.hpp"
+#include "detail/async_event.hpp"
 
 #include <boost/asio/cancellation_signal.hpp>
 
@@ -85,7 +84,11 @@ public:
 private:
     friend class connection;
     struct state;
-    subscription(std::shared_ptr<connection> c, std::shared_ptr<state> s) : connection_(std::move(c)), state_(std::move(s)) {}
+    subscription(std::shared_ptr<connection> c, std::shared_ptr<state> s)
+        : connection_(std::move(c)),
+          state_(std::move(s))
+    {
+    }
     std::shared_ptr<connection> connection_;
     std::shared_ptr<state> state_;
 };
@@ -195,9 +198,9 @@ private:
     std::optional<session> session_;
     std::unique_ptr<broker::byte_stream> stream_;
     std::uint64_t generation_ = 0;
-    std::uint64_t epoch_ = 0;          // channel openings, all channels
-    std::uint64_t control_epoch_ = 0;  // openings of channel 1
-    bool control_confirming_ = false;  // confirm.select-ok came on channel 1
+    std::uint64_t epoch_ = 0;         // channel openings, all channels
+    std::uint64_t control_epoch_ = 0; // openings of channel 1
+    bool control_confirming_ = false; // confirm.select-ok came on channel 1
     bool connected_ = false, closing_ = false, stopped_ = false, running_ = false, link_failed_ = false;
     bool blocked_ = false;
     std::string blocked_reason_;

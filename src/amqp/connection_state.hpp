@@ -13,11 +13,11 @@ struct subscription::state
 {
     subscription_options options;
     std::string consumer_tag;
-    std::uint16_t channel = 0;  // fixed for the subscription's life
-    std::uint64_t epoch = 0;    // of the channel's current opening; 0 while not open
-    bool opening = false;       // channel.open sent, open-ok not yet here
-    bool consuming = false;     // basic.consume sent on the open channel
-    bool cancelled = false;     // subscription::cancel: never consume again
+    std::uint16_t channel = 0; // fixed for the subscription's life
+    std::uint64_t epoch = 0;   // of the channel's current opening; 0 while not open
+    bool opening = false;      // channel.open sent, open-ok not yet here
+    bool consuming = false;    // basic.consume sent on the open channel
+    bool cancelled = false;    // subscription::cancel: never consume again
     std::deque<delivery> buffer;
     std::optional<courier::error> error; // thrown once by the next receive
     detail::async_event arrived;
@@ -42,7 +42,12 @@ struct connection::confirm_waiter
 
 struct connection::declaration
 {
-    enum class kind { exchange, queue, binding } what = kind::exchange;
+    enum class kind
+    {
+        exchange,
+        queue,
+        binding
+    } what = kind::exchange;
     exchange_declare_args exchange;
     queue_declare_args queue;
     std::string bind_queue, bind_exchange, routing_key;

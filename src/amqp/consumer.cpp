@@ -1,6 +1,5 @@
 // AMQP consumers, declarations and confirmed publishing on the connection (see connection.hpp).
 #include "amqp/connection_state.hpp"
-
 #include "broker/message_id.hpp"
 #include "broker/on_exit.hpp"
 #include "broker/wait.hpp"
@@ -20,8 +19,8 @@ std::shared_ptr<subscription> connection::subscribe(subscription_options o)
     if (o.queue.empty())
         throw error(errc::bad_configuration, "AMQP subscription without a queue");
     if (o.prefetch == 0 || o.prefetch > 65535)
-        throw error(errc::bad_configuration, "AMQP subscription to " + o.queue
-                                                 + ": prefetch must be 1..65535 (unlimited is refused)");
+        throw error(errc::bad_configuration,
+                    "AMQP subscription to " + o.queue + ": prefetch must be 1..65535 (unlimited is refused)");
     auto s = std::make_shared<subscription::state>();
     s->options = std::move(o);
     s->channel = next_channel_++;
@@ -163,7 +162,8 @@ void connection::on_consumer_cancelled(std::uint16_t channel)
     if (auto it = consumers_.find(channel); it != consumers_.end())
     {
         auto& s = *it->second;
-        options_.log.log(log_level::warning, "", "", "{}: the broker cancelled the consumer of {}", name_, s.options.queue);
+        options_.log.log(log_level::warning, "", "", "{}: the broker cancelled the consumer of {}", name_,
+                         s.options.queue);
         s.consuming = false;
         s.error = error(errc::server_error, "the broker cancelled the consumer (queue deleted, or its node went down)",
                         {.queue = s.options.queue});
@@ -204,7 +204,8 @@ void connection::on_return(return_event& e)
     for (auto& [seq, w] : confirms_)
         if (e.props.message_id && *e.props.message_id == w->message_id)
         {
-            error_context c{.action = "basic.publish", .queue = e.returned.exchange + "/" + e.returned.routing_key,
+            error_context c{.action = "basic.publish",
+                            .queue = e.returned.exchange + "/" + e.returned.routing_key,
                             .server_code = std::to_string(e.returned.reply_code),
                             .server_message = e.returned.reply_text};
             w->returned = error(errc::server_error, "the broker returned an unroutable message", std::move(c));
@@ -319,10 +320,11 @@ asio::awaitable<void> connection::publish(publish_args a)
             if (clock_->now() >= deadline)
             {
                 if (blocked_)
-                    throw error(errc::throttled, "the broker blocks publishing (" + blocked_reason_ + ") for longer than "
-                                                     + std::to_string(options_.publish_timeout.count()) + " ms");
-                throw error(errc::transport_failed, "no connection to " + name_ + " within the publish timeout of "
-                                                        + std::to_string(options_.publish_timeout.count()) + " ms");
+                    throw error(errc::throttled, "the broker blocks publishing (" + blocked_reason_ +
+                                                     ") for longer than " +
+                                                     std::to_string(options_.publish_timeout.count()) + " ms");
+                throw error(errc::transport_failed, "no connection to " + name_ + " within the publish timeout of " +
+                                                        std::to_string(options_.publish_timeout.count()) + " ms");
             }
             co_await wait_for(state_event_, deadline);
         }
@@ -347,7 +349,8 @@ asio::awaitable<void> connection::publish(publish_args a)
             co_return;
         }
         if (clock_->now() >= deadline)
-            throw error(errc::transport_failed, "no confirm from " + name_ + " within the publish timeout; the "
+            throw error(errc::transport_failed, "no confirm from " + name_ +
+                                                    " within the publish timeout; the "
                                                     "message may or may not have been delivered");
         options_.log.log(log_level::debug, "", "", "{}: publishing {} again after a reconnect", name_, w.message_id);
     }
@@ -356,8 +359,8 @@ asio::awaitable<void> connection::publish(publish_args a)
 asio::awaitable<void> connection::settle(const delivery& d, int how)
 {
     auto it = consumers_.find(d.channel);
-    if (!connected_ || it == consumers_.end() || it->second->epoch != d.epoch || d.epoch == 0
-        || !session_->channel_open(d.channel))
+    if (!connected_ || it == consumers_.end() || it->second->epoch != d.epoch || d.epoch == 0 ||
+        !session_->channel_open(d.channel))
         throw error(errc::stale_receipt, "the AMQP channel this message came on is gone; the broker delivers it "
                                          "again, so it is not settled");
     if (how == settle_ack)
@@ -424,8 +427,8 @@ void subscription::cancel()
     if (s.cancelled)
         return;
     s.cancelled = true;
-    const bool open = c.connected_ && c.session_ && c.session_->state() == session_state::open && s.epoch != 0
-                      && c.session_->channel_open(s.channel);
+    const bool open = c.connected_ && c.session_ && c.session_->state() == session_state::open && s.epoch != 0 &&
+                      c.session_->channel_open(s.channel);
     if (open && s.consuming)
         c.session_->cancel(s.channel, s.consumer_tag);
     s.consuming = false;

@@ -2,7 +2,6 @@
 #include "amqp/frame.hpp"
 
 #include "amqp/wire.hpp"
-
 #include "courier/error.hpp"
 
 namespace courier::amqp {
@@ -48,9 +47,9 @@ std::optional<frame_view> frame_decoder::next()
         if (data.size() < protocol_header.size())
             return std::nullopt;
         auto digit = [&](std::size_t i) { return std::to_string(static_cast<unsigned char>(data[i])); };
-        throw error(errc::bad_response, "the server does not speak AMQP 0-9-1: it answered with protocol header "
-                                            + std::string(data.substr(0, 4)) + " " + digit(4) + "-" + digit(5)
-                                            + "-" + digit(6) + "-" + digit(7));
+        throw error(errc::bad_response, "the server does not speak AMQP 0-9-1: it answered with protocol header " +
+                                            std::string(data.substr(0, 4)) + " " + digit(4) + "-" + digit(5) + "-" +
+                                            digit(6) + "-" + digit(7));
     }
     if (data.size() < 7)
         return std::nullopt;
@@ -61,13 +60,13 @@ std::optional<frame_view> frame_decoder::next()
     if (type != 1 && type != 2 && type != 3 && type != 8)
         throw error(errc::bad_response, "unknown AMQP frame type " + std::to_string(type));
     if (static_cast<std::size_t>(size) + frame_overhead > max_frame_)
-        throw error(errc::bad_response, "AMQP frame of " + std::to_string(size + frame_overhead)
-                                            + " octets is larger than frame_max " + std::to_string(max_frame_));
+        throw error(errc::bad_response, "AMQP frame of " + std::to_string(size + frame_overhead) +
+                                            " octets is larger than frame_max " + std::to_string(max_frame_));
     if (data.size() < size + frame_overhead)
         return std::nullopt;
     if (static_cast<std::uint8_t>(data[7 + size]) != frame_end)
-        throw error(errc::bad_response, "AMQP frame does not end with 0xCE (channel "
-                                            + std::to_string(channel) + ", type " + std::to_string(type) + ")");
+        throw error(errc::bad_response, "AMQP frame does not end with 0xCE (channel " + std::to_string(channel) +
+                                            ", type " + std::to_string(type) + ")");
     first_ = false;
     start_ += size + frame_overhead;
     return frame_view{static_cast<frame_type>(type), channel, data.substr(7, size)};

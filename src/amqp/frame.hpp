@@ -56,7 +56,10 @@ class frame_decoder
 {
 public:
     /// `max_frame_size` bounds whole frames (header and frame-end included), as frame_max does.
-    explicit frame_decoder(std::size_t max_frame_size = 131072) : max_frame_(max_frame_size) {}
+    explicit frame_decoder(std::size_t max_frame_size = 131072)
+        : max_frame_(max_frame_size)
+    {
+    }
 
     /// After connection.tune: the negotiated frame_max (0 means no limit from the server;
     /// the decoder then keeps its own).

@@ -2,7 +2,6 @@
 #include "amqp/methods.hpp"
 
 #include "amqp/frame.hpp"
-
 #include "courier/error.hpp"
 
 #include <algorithm>
@@ -14,8 +13,7 @@ constexpr std::uint16_t basic_class = 60;
 
 // Appends a method frame: ids, then whatever `args` writes.
 template <class Args>
-void method_frame(std::string& out, std::uint16_t channel, std::uint16_t class_id, std::uint16_t method_id,
-                  Args&& args)
+void method_frame(std::string& out, std::uint16_t channel, std::uint16_t class_id, std::uint16_t method_id, Args&& args)
 {
     const std::size_t start = begin_frame(out, frame_type::method, channel);
     put_u16(out, class_id);
@@ -33,8 +31,7 @@ std::uint8_t bits(std::initializer_list<bool> flags)
     return v;
 }
 
-template <class T>
-T read_close(reader& r)
+template <class T> T read_close(reader& r)
 {
     T c;
     c.reply_code = r.u16("close.reply-code");
@@ -48,20 +45,24 @@ T read_close(reader& r)
 
 std::string method_name(std::uint16_t class_id, std::uint16_t method_id)
 {
-    struct entry { std::uint16_t c, m; const char* name; };
+    struct entry
+    {
+        std::uint16_t c, m;
+        const char* name;
+    };
     static constexpr entry names[] = {
-        {10, 10, "connection.start"}, {10, 11, "connection.start-ok"}, {10, 30, "connection.tune"},
-        {10, 31, "connection.tune-ok"}, {10, 40, "connection.open"}, {10, 41, "connection.open-ok"},
-        {10, 50, "connection.close"}, {10, 51, "connection.close-ok"}, {10, 60, "connection.blocked"},
-        {10, 61, "connection.unblocked"}, {20, 10, "channel.open"}, {20, 11, "channel.open-ok"},
-        {20, 20, "channel.flow"}, {20, 21, "channel.flow-ok"}, {20, 40, "channel.close"},
-        {20, 41, "channel.close-ok"}, {40, 10, "exchange.declare"}, {40, 11, "exchange.declare-ok"},
-        {50, 10, "queue.declare"}, {50, 11, "queue.declare-ok"}, {50, 20, "queue.bind"},
-        {50, 21, "queue.bind-ok"}, {60, 10, "basic.qos"}, {60, 11, "basic.qos-ok"},
-        {60, 20, "basic.consume"}, {60, 21, "basic.consume-ok"}, {60, 30, "basic.cancel"},
-        {60, 31, "basic.cancel-ok"}, {60, 40, "basic.publish"}, {60, 50, "basic.return"},
-        {60, 60, "basic.deliver"}, {60, 80, "basic.ack"}, {60, 90, "basic.reject"},
-        {60, 120, "basic.nack"}, {85, 10, "confirm.select"}, {85, 11, "confirm.select-ok"},
+        {10, 10, "connection.start"},     {10, 11, "connection.start-ok"}, {10, 30, "connection.tune"},
+        {10, 31, "connection.tune-ok"},   {10, 40, "connection.open"},     {10, 41, "connection.open-ok"},
+        {10, 50, "connection.close"},     {10, 51, "connection.close-ok"}, {10, 60, "connection.blocked"},
+        {10, 61, "connection.unblocked"}, {20, 10, "channel.open"},        {20, 11, "channel.open-ok"},
+        {20, 20, "channel.flow"},         {20, 21, "channel.flow-ok"},     {20, 40, "channel.close"},
+        {20, 41, "channel.close-ok"},     {40, 10, "exchange.declare"},    {40, 11, "exchange.declare-ok"},
+        {50, 10, "queue.declare"},        {50, 11, "queue.declare-ok"},    {50, 20, "queue.bind"},
+        {50, 21, "queue.bind-ok"},        {60, 10, "basic.qos"},           {60, 11, "basic.qos-ok"},
+        {60, 20, "basic.consume"},        {60, 21, "basic.consume-ok"},    {60, 30, "basic.cancel"},
+        {60, 31, "basic.cancel-ok"},      {60, 40, "basic.publish"},       {60, 50, "basic.return"},
+        {60, 60, "basic.deliver"},        {60, 80, "basic.ack"},           {60, 90, "basic.reject"},
+        {60, 120, "basic.nack"},          {85, 10, "confirm.select"},      {85, 11, "confirm.select-ok"},
     };
     for (const auto& e : names)
         if (e.c == class_id && e.m == method_id)
@@ -159,8 +160,7 @@ server_method decode_method(std::string_view payload)
         return n;
     }
     case 85 << 16 | 11: return method::confirm_select_ok{};
-    default:
-        throw error(errc::bad_response, "unexpected AMQP method " + method_name(c, m) + " from the server");
+    default: throw error(errc::bad_response, "unexpected AMQP method " + method_name(c, m) + " from the server");
     }
 }
 
@@ -182,20 +182,34 @@ content_header decode_content_header(std::string_view payload)
     }
     auto& p = h.props;
     auto has = [&](int bit) { return (flags & (1u << bit)) != 0; };
-    if (has(15)) p.content_type = r.shortstr("content-type");
-    if (has(14)) p.content_encoding = r.shortstr("content-encoding");
-    if (has(13)) p.headers = r.table("headers");
-    if (has(12)) p.delivery_mode = r.u8("delivery-mode");
-    if (has(11)) p.priority = r.u8("priority");
-    if (has(10)) p.correlation_id = r.shortstr("correlation-id");
-    if (has(9)) p.reply_to = r.shortstr("reply-to");
-    if (has(8)) p.expiration = r.shortstr("expiration");
-    if (has(7)) p.message_id = r.shortstr("message-id");
-    if (has(6)) p.timestamp = r.u64("timestamp");
-    if (has(5)) p.type = r.shortstr("type");
-    if (has(4)) p.user_id = r.shortstr("user-id");
-    if (has(3)) p.app_id = r.shortstr("app-id");
-    if (has(2)) p.cluster_id = r.shortstr("cluster-id");
+    if (has(15))
+        p.content_type = r.shortstr("content-type");
+    if (has(14))
+        p.content_encoding = r.shortstr("content-encoding");
+    if (has(13))
+        p.headers = r.table("headers");
+    if (has(12))
+        p.delivery_mode = r.u8("delivery-mode");
+    if (has(11))
+        p.priority = r.u8("priority");
+    if (has(10))
+        p.correlation_id = r.shortstr("correlation-id");
+    if (has(9))
+        p.reply_to = r.shortstr("reply-to");
+    if (has(8))
+        p.expiration = r.shortstr("expiration");
+    if (has(7))
+        p.message_id = r.shortstr("message-id");
+    if (has(6))
+        p.timestamp = r.u64("timestamp");
+    if (has(5))
+        p.type = r.shortstr("type");
+    if (has(4))
+        p.user_id = r.shortstr("user-id");
+    if (has(3))
+        p.app_id = r.shortstr("app-id");
+    if (has(2))
+        p.cluster_id = r.shortstr("cluster-id");
     return h;
 }
 
@@ -313,8 +327,8 @@ void send_basic_qos(std::string& out, std::uint16_t channel, std::uint16_t prefe
     });
 }
 
-void send_basic_consume(std::string& out, std::uint16_t channel, std::string_view queue,
-                        std::string_view consumer_tag, bool no_ack, bool exclusive, const field_table& arguments)
+void send_basic_consume(std::string& out, std::uint16_t channel, std::string_view queue, std::string_view consumer_tag,
+                        bool no_ack, bool exclusive, const field_table& arguments)
 {
     method_frame(out, channel, basic_class, 20, [&](std::string& o) {
         put_u16(o, 0);
@@ -346,8 +360,7 @@ void send_basic_ack(std::string& out, std::uint16_t channel, std::uint64_t deliv
     });
 }
 
-void send_basic_nack(std::string& out, std::uint16_t channel, std::uint64_t delivery_tag, bool multiple,
-                     bool requeue)
+void send_basic_nack(std::string& out, std::uint16_t channel, std::uint64_t delivery_tag, bool multiple, bool requeue)
 {
     method_frame(out, channel, basic_class, 120, [&](std::string& o) {
         put_u64(o, delivery_tag);
@@ -400,20 +413,34 @@ void send_basic_publish(std::string& out, std::uint16_t channel, std::string_vie
     flag(p.app_id.has_value(), 3);
     flag(p.cluster_id.has_value(), 2);
     put_u16(out, flags);
-    if (p.content_type) put_shortstr(out, *p.content_type, "content-type");
-    if (p.content_encoding) put_shortstr(out, *p.content_encoding, "content-encoding");
-    if (p.headers) put_table(out, *p.headers);
-    if (p.delivery_mode) put_u8(out, *p.delivery_mode);
-    if (p.priority) put_u8(out, *p.priority);
-    if (p.correlation_id) put_shortstr(out, *p.correlation_id, "correlation-id");
-    if (p.reply_to) put_shortstr(out, *p.reply_to, "reply-to");
-    if (p.expiration) put_shortstr(out, *p.expiration, "expiration");
-    if (p.message_id) put_shortstr(out, *p.message_id, "message-id");
-    if (p.timestamp) put_u64(out, *p.timestamp);
-    if (p.type) put_shortstr(out, *p.type, "type");
-    if (p.user_id) put_shortstr(out, *p.user_id, "user-id");
-    if (p.app_id) put_shortstr(out, *p.app_id, "app-id");
-    if (p.cluster_id) put_shortstr(out, *p.cluster_id, "cluster-id");
+    if (p.content_type)
+        put_shortstr(out, *p.content_type, "content-type");
+    if (p.content_encoding)
+        put_shortstr(out, *p.content_encoding, "content-encoding");
+    if (p.headers)
+        put_table(out, *p.headers);
+    if (p.delivery_mode)
+        put_u8(out, *p.delivery_mode);
+    if (p.priority)
+        put_u8(out, *p.priority);
+    if (p.correlation_id)
+        put_shortstr(out, *p.correlation_id, "correlation-id");
+    if (p.reply_to)
+        put_shortstr(out, *p.reply_to, "reply-to");
+    if (p.expiration)
+        put_shortstr(out, *p.expiration, "expiration");
+    if (p.message_id)
+        put_shortstr(out, *p.message_id, "message-id");
+    if (p.timestamp)
+        put_u64(out, *p.timestamp);
+    if (p.type)
+        put_shortstr(out, *p.type, "type");
+    if (p.user_id)
+        put_shortstr(out, *p.user_id, "user-id");
+    if (p.app_id)
+        put_shortstr(out, *p.app_id, "app-id");
+    if (p.cluster_id)
+        put_shortstr(out, *p.cluster_id, "cluster-id");
     end_frame(out, header);
 
     const std::size_t chunk = frame_max > frame_overhead ? frame_max - frame_overhead : body.size();

@@ -7,7 +7,6 @@
 #include "broker/on_exit.hpp"
 #include "broker/retry.hpp"
 #include "broker/ticker.hpp"
-
 #include "courier/error.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -68,8 +67,8 @@ std::optional<std::uint64_t> count_of(const field_value* v)
 // Headers RabbitMQ or courier set, reported as system attributes rather than user ones.
 bool is_system_header(std::string_view name)
 {
-    return name == "x-delivery-count" || name.starts_with("x-courier-") || name == "x-death"
-           || name.starts_with("x-first-death-") || name.starts_with("x-last-death-");
+    return name == "x-delivery-count" || name.starts_with("x-courier-") || name == "x-death" ||
+           name.starts_with("x-first-death-") || name.starts_with("x-last-death-");
 }
 
 // "<epoch>:<channel>:<delivery tag>".
@@ -99,7 +98,10 @@ class amqp_provider final : public courier::provider,
 {
 public:
     amqp_provider(std::shared_ptr<client> c, bool owns, provider_options o)
-        : client_(std::move(c)), owns_client_(owns), options_(std::move(o)), connection_(client_->connection_ptr())
+        : client_(std::move(c)),
+          owns_client_(owns),
+          options_(std::move(o)),
+          connection_(client_->connection_ptr())
     {
         queue_ = options_.listener && options_.queue.empty() ? broker::queue_name(*options_.listener) : options_.queue;
         if (queue_.empty())
@@ -143,8 +145,8 @@ public:
         s.prefetch = prefetch;
         subscription_ = connection_->subscribe(std::move(s));
         if (options_.consumer_timeout > milliseconds::zero())
-            watch_.start(connection_->executor(), connection_->clock(), std::max(options_.consumer_timeout / 12, milliseconds(1)),
-                         [this] { warn_overdue(); });
+            watch_.start(connection_->executor(), connection_->clock(),
+                         std::max(options_.consumer_timeout / 12, milliseconds(1)), [this] { warn_overdue(); });
     }
 
     asio::awaitable<std::vector<message>> receive(std::size_t max) override
@@ -214,7 +216,8 @@ public:
     provider_capabilities capabilities() override
     {
         return {.retry = this,
-                .redelivery = options_.type == queue_type::quorum ? redelivery_info::exact_count : redelivery_info::flag};
+                .redelivery =
+                    options_.type == queue_type::quorum ? redelivery_info::exact_count : redelivery_info::flag};
     }
 
 private:
@@ -276,7 +279,7 @@ private:
         for (const auto& [name, attr] : msg.attributes)
             if (!a.props.headers->find(name))
                 a.props.headers->set(name, attr.data_type.starts_with("Binary") ? field_value(byte_array{attr.value})
-                                                                               : field_value(attr.value));
+                                                                                : field_value(attr.value));
         // x-delivery-count belongs to the copy's own queue; ours carries the deliveries so far.
         std::erase_if(a.props.headers->entries, [](const auto& e) { return e.first == "x-delivery-count"; });
         a.props.headers->set(std::string(broker::deliveries_header), static_cast<std::int64_t>(msg.receive_count));
@@ -292,9 +295,10 @@ private:
         if (target.empty())
         {
             co_await reject(msg);
-            log.log(log_level::warning, "", msg.id, "{}: dead-lettered after {} deliveries (rejected to the "
-                                                    "dead-letter exchange of {})", connection_->name(),
-                    msg.receive_count, queue_);
+            log.log(log_level::warning, "", msg.id,
+                    "{}: dead-lettered after {} deliveries (rejected to the "
+                    "dead-letter exchange of {})",
+                    connection_->name(), msg.receive_count, queue_);
             co_return;
         }
         co_await publish_copy(msg, target);
@@ -313,14 +317,15 @@ private:
     void warn_overdue()
     {
         const auto now = connection_->clock()->now();
-        held_.overdue(now - options_.consumer_timeout * 5 / 6, [&](const std::string& receipt, courier::clock::time_point since) {
-            connection_->options().log.log(
-                log_level::warning, "", receipt,
-                "{}: a message of {} has been held unacknowledged for {} s; at RabbitMQ's consumer_timeout ({} s) "
-                "the broker closes the channel, delivers the message again and its acknowledgement fails",
-                connection_->name(), queue_, std::chrono::duration_cast<std::chrono::seconds>(now - since).count(),
-                std::chrono::duration_cast<std::chrono::seconds>(options_.consumer_timeout).count());
-        });
+        held_.overdue(
+            now - options_.consumer_timeout * 5 / 6, [&](const std::string& receipt, courier::clock::time_point since) {
+                connection_->options().log.log(
+                    log_level::warning, "", receipt,
+                    "{}: a message of {} has been held unacknowledged for {} s; at RabbitMQ's consumer_timeout ({} s) "
+                    "the broker closes the channel, delivers the message again and its acknowledgement fails",
+                    connection_->name(), queue_, std::chrono::duration_cast<std::chrono::seconds>(now - since).count(),
+                    std::chrono::duration_cast<std::chrono::seconds>(options_.consumer_timeout).count());
+            });
     }
 
     std::shared_ptr<client> client_;

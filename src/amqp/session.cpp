@@ -6,14 +6,12 @@
 namespace courier::amqp {
 namespace {
 
-template <class... F>
-struct overloaded : F...
+template <class... F> struct overloaded : F...
 {
     using F::operator()...;
 };
 // Clang 14 (the fuzz build) has no deduction for aggregates.
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+template <class... F> overloaded(F...) -> overloaded<F...>;
 
 std::string text_property(const field_table& t, std::string_view name)
 {
@@ -24,8 +22,7 @@ std::string text_property(const field_table& t, std::string_view name)
 }
 
 // The smaller of two limits, where 0 means "no limit" on either side.
-template <class T>
-T negotiate(T ours, T theirs)
+template <class T> T negotiate(T ours, T theirs)
 {
     if (ours == 0 || theirs == 0)
         return ours == 0 ? theirs : ours;
@@ -50,8 +47,8 @@ courier::error close_error(const method::close& c, bool connection)
         code = errc::not_found; // a queue or exchange that does not exist
     else if (!connection && c.reply_code == 403)
         code = errc::access_denied; // ACCESS_REFUSED: the user may not use it
-    return courier::error(code, connection ? "the AMQP broker closed the connection"
-                                           : "the AMQP broker closed the channel",
+    return courier::error(code,
+                          connection ? "the AMQP broker closed the connection" : "the AMQP broker closed the channel",
                           std::move(context));
 }
 
@@ -83,8 +80,8 @@ session::channel_state& session::require_open(std::uint16_t channel, const char*
 {
     auto it = channels_.find(channel);
     if (state_ != session_state::open || it == channels_.end() || !it->second.open || it->second.closing)
-        throw std::logic_error(std::string("amqp::session: ") + what + " on channel "
-                               + std::to_string(channel) + ", which is not open");
+        throw std::logic_error(std::string("amqp::session: ") + what + " on channel " + std::to_string(channel) +
+                               ", which is not open");
     return it->second;
 }
 
@@ -248,113 +245,130 @@ void session::handle(const frame_view& f)
 
 void session::handle_connection_method(server_method&& m)
 {
-    std::visit(
-        overloaded{
-            [&](method::connection_start& s) {
-                if (state_ != session_state::handshake)
-                    return protocol_fault(reply_code::command_invalid, "connection.start after the handshake");
-                if (s.version_major != 0 || s.version_minor != 9)
-                    return fail(courier::error(errc::bad_response, "the broker speaks AMQP "
-                                                                       + std::to_string(s.version_major) + "-"
-                                                                       + std::to_string(s.version_minor)));
-                if (s.mechanisms.find("PLAIN") == std::string::npos)
-                    return fail(courier::error(errc::no_credentials,
-                                               "the AMQP broker does not offer SASL PLAIN (offers: "
-                                                   + s.mechanisms.substr(0, 100) + ")"));
-                server_product_ = text_property(s.server_properties, "product");
-                server_version_ = text_property(s.server_properties, "version");
-                field_table capabilities;
-                for (const char* name : {"publisher_confirms", "consumer_cancel_notify", "basic.nack",
-                                         "connection.blocked", "authentication_failure_close"})
-                    capabilities.set(name, true);
-                field_table client;
-                client.set("product", std::string("courier"));
-                client.set("platform", std::string("C++20"));
-                client.set("capabilities", std::move(capabilities));
-                if (!options_.connection_name.empty())
-                    client.set("connection_name", options_.connection_name);
-                std::string response;
-                response.append(1, '\0').append(options_.login).append(1, '\0').append(options_.passcode);
-                send_start_ok(output_, client, "PLAIN", response, "en_US");
-            },
-            [&](method::connection_tune& t) {
-                if (state_ != session_state::handshake)
-                    return protocol_fault(reply_code::command_invalid, "connection.tune after the handshake");
-                channel_max_ = negotiate(options_.channel_max, t.channel_max);
-                frame_max_ = negotiate(options_.frame_max, t.frame_max);
-                if (frame_max_ < 4096)
-                    return protocol_fault(reply_code::syntax_error, "frame_max below 4096");
-                heartbeat_ = std::chrono::seconds(
-                    negotiate(static_cast<std::uint16_t>(options_.heartbeat.count()), t.heartbeat));
-                decoder_.set_max_frame_size(frame_max_);
-                send_tune_ok(output_, channel_max_, frame_max_, static_cast<std::uint16_t>(heartbeat_.count()));
-                send_connection_open(output_, options_.virtual_host);
-            },
-            [&](method::connection_open_ok&) {
-                if (state_ != session_state::handshake)
-                    return protocol_fault(reply_code::command_invalid, "connection.open-ok after the handshake");
-                state_ = session_state::open;
-                events_.emplace_back(opened_event{heartbeat_, frame_max_, channel_max_, server_product_, server_version_});
-            },
-            [&](method::connection_close& c) {
-                send_connection_close_ok(output_);
-                fail(close_error(c, true));
-            },
-            [&](method::connection_close_ok&) {
-                if (state_ != session_state::closing)
-                    return protocol_fault(reply_code::command_invalid, "connection.close-ok without a close");
-                state_ = session_state::closed;
-                events_.emplace_back(closed_event{});
-            },
-            [&](method::connection_blocked& b) { events_.emplace_back(blocked_event{std::move(b.reason)}); },
-            [&](method::connection_unblocked&) { events_.emplace_back(unblocked_event{}); },
-            [&](auto&) { protocol_fault(reply_code::command_invalid, "a channel method on channel 0"); },
-        },
-        m);
+    std::visit(overloaded{
+                   [&](method::connection_start& s) {
+                       if (state_ != session_state::handshake)
+                           return protocol_fault(reply_code::command_invalid, "connection.start after the handshake");
+                       if (s.version_major != 0 || s.version_minor != 9)
+                           return fail(courier::error(errc::bad_response, "the broker speaks AMQP " +
+                                                                              std::to_string(s.version_major) + "-" +
+                                                                              std::to_string(s.version_minor)));
+                       if (s.mechanisms.find("PLAIN") == std::string::npos)
+                           return fail(courier::error(errc::no_credentials,
+                                                      "the AMQP broker does not offer SASL PLAIN (offers: " +
+                                                          s.mechanisms.substr(0, 100) + ")"));
+                       server_product_ = text_property(s.server_properties, "product");
+                       server_version_ = text_property(s.server_properties, "version");
+                       field_table capabilities;
+                       for (const char* name : {"publisher_confirms", "consumer_cancel_notify", "basic.nack",
+                                                "connection.blocked", "authentication_failure_close"})
+                           capabilities.set(name, true);
+                       field_table client;
+                       client.set("product", std::string("courier"));
+                       client.set("platform", std::string("C++20"));
+                       client.set("capabilities", std::move(capabilities));
+                       if (!options_.connection_name.empty())
+                           client.set("connection_name", options_.connection_name);
+                       std::string response;
+                       response.append(1, '\0').append(options_.login).append(1, '\0').append(options_.passcode);
+                       send_start_ok(output_, client, "PLAIN", response, "en_US");
+                   },
+                   [&](method::connection_tune& t) {
+                       if (state_ != session_state::handshake)
+                           return protocol_fault(reply_code::command_invalid, "connection.tune after the handshake");
+                       channel_max_ = negotiate(options_.channel_max, t.channel_max);
+                       frame_max_ = negotiate(options_.frame_max, t.frame_max);
+                       if (frame_max_ < 4096)
+                           return protocol_fault(reply_code::syntax_error, "frame_max below 4096");
+                       heartbeat_ = std::chrono::seconds(
+                           negotiate(static_cast<std::uint16_t>(options_.heartbeat.count()), t.heartbeat));
+                       decoder_.set_max_frame_size(frame_max_);
+                       send_tune_ok(output_, channel_max_, frame_max_, static_cast<std::uint16_t>(heartbeat_.count()));
+                       send_connection_open(output_, options_.virtual_host);
+                   },
+                   [&](method::connection_open_ok&) {
+                       if (state_ != session_state::handshake)
+                           return protocol_fault(reply_code::command_invalid, "connection.open-ok after the handshake");
+                       state_ = session_state::open;
+                       events_.emplace_back(
+                           opened_event{heartbeat_, frame_max_, channel_max_, server_product_, server_version_});
+                   },
+                   [&](method::connection_close& c) {
+                       send_connection_close_ok(output_);
+                       fail(close_error(c, true));
+                   },
+                   [&](method::connection_close_ok&) {
+                       if (state_ != session_state::closing)
+                           return protocol_fault(reply_code::command_invalid, "connection.close-ok without a close");
+                       state_ = session_state::closed;
+                       events_.emplace_back(closed_event{});
+                   },
+                   [&](method::connection_blocked& b) { events_.emplace_back(blocked_event{std::move(b.reason)}); },
+                   [&](method::connection_unblocked&) { events_.emplace_back(unblocked_event{}); },
+                   [&](auto&) { protocol_fault(reply_code::command_invalid, "a channel method on channel 0"); },
+               },
+               m);
 }
 
 void session::handle_channel_method(std::uint16_t ch, channel_state& c, server_method&& m)
 {
-    std::visit(
-        overloaded{
-            [&](method::channel_open_ok&) {
-                c.open = true;
-                events_.emplace_back(channel_opened_event{ch});
-            },
-            [&](method::channel_close& close) {
-                send_channel_close_ok(output_, ch);
-                auto e = close_error(close, false);
-                channels_.erase(ch);
-                events_.emplace_back(channel_closed_event{ch, std::move(e)});
-            },
-            [&](method::channel_close_ok&) {
-                channels_.erase(ch);
-                events_.emplace_back(channel_closed_event{ch, std::nullopt});
-            },
-            [&](method::channel_flow& f) { send_channel_flow_ok(output_, ch, f.active); },
-            [&](method::basic_deliver& d) { c.pending = content{std::move(d), false, 0, {}, {}}; },
-            [&](method::basic_return& r) { c.pending = content{std::move(r), false, 0, {}, {}}; },
-            [&](method::basic_ack& a) { confirm(ch, c, a.delivery_tag, a.multiple, true); },
-            [&](method::basic_nack& n) { confirm(ch, c, n.delivery_tag, n.multiple, false); },
-            [&](method::basic_cancel& b) {
-                if (!b.no_wait)
-                    send_basic_cancel_ok(output_, ch, b.consumer_tag);
-                events_.emplace_back(consumer_cancelled_event{ch, std::move(b.consumer_tag)});
-            },
-            [&](method::connection_start&) { protocol_fault(reply_code::command_invalid, "a connection method on a channel"); },
-            [&](method::connection_tune&) { protocol_fault(reply_code::command_invalid, "a connection method on a channel"); },
-            [&](method::connection_open_ok&) { protocol_fault(reply_code::command_invalid, "a connection method on a channel"); },
-            [&](method::connection_close&) { protocol_fault(reply_code::command_invalid, "a connection method on a channel"); },
-            [&](method::connection_close_ok&) { protocol_fault(reply_code::command_invalid, "a connection method on a channel"); },
-            [&](method::connection_blocked&) { protocol_fault(reply_code::command_invalid, "a connection method on a channel"); },
-            [&](method::connection_unblocked&) { protocol_fault(reply_code::command_invalid, "a connection method on a channel"); },
-            [&](auto& ok) {
-                if (!c.open)
-                    return protocol_fault(reply_code::channel_error, "method before channel.open-ok");
-                events_.emplace_back(method_ok_event{ch, std::move(ok)});
-            },
-        },
-        m);
+    std::visit(overloaded{
+                   [&](method::channel_open_ok&) {
+                       c.open = true;
+                       events_.emplace_back(channel_opened_event{ch});
+                   },
+                   [&](method::channel_close& close) {
+                       send_channel_close_ok(output_, ch);
+                       auto e = close_error(close, false);
+                       channels_.erase(ch);
+                       events_.emplace_back(channel_closed_event{ch, std::move(e)});
+                   },
+                   [&](method::channel_close_ok&) {
+                       channels_.erase(ch);
+                       events_.emplace_back(channel_closed_event{ch, std::nullopt});
+                   },
+                   [&](method::channel_flow& f) { send_channel_flow_ok(output_, ch, f.active); },
+                   [&](method::basic_deliver& d) {
+                       c.pending = content{std::move(d), false, 0, {}, {}};
+                   },
+                   [&](method::basic_return& r) {
+                       c.pending = content{std::move(r), false, 0, {}, {}};
+                   },
+                   [&](method::basic_ack& a) { confirm(ch, c, a.delivery_tag, a.multiple, true); },
+                   [&](method::basic_nack& n) { confirm(ch, c, n.delivery_tag, n.multiple, false); },
+                   [&](method::basic_cancel& b) {
+                       if (!b.no_wait)
+                           send_basic_cancel_ok(output_, ch, b.consumer_tag);
+                       events_.emplace_back(consumer_cancelled_event{ch, std::move(b.consumer_tag)});
+                   },
+                   [&](method::connection_start&) {
+                       protocol_fault(reply_code::command_invalid, "a connection method on a channel");
+                   },
+                   [&](method::connection_tune&) {
+                       protocol_fault(reply_code::command_invalid, "a connection method on a channel");
+                   },
+                   [&](method::connection_open_ok&) {
+                       protocol_fault(reply_code::command_invalid, "a connection method on a channel");
+                   },
+                   [&](method::connection_close&) {
+                       protocol_fault(reply_code::command_invalid, "a connection method on a channel");
+                   },
+                   [&](method::connection_close_ok&) {
+                       protocol_fault(reply_code::command_invalid, "a connection method on a channel");
+                   },
+                   [&](method::connection_blocked&) {
+                       protocol_fault(reply_code::command_invalid, "a connection method on a channel");
+                   },
+                   [&](method::connection_unblocked&) {
+                       protocol_fault(reply_code::command_invalid, "a connection method on a channel");
+                   },
+                   [&](auto& ok) {
+                       if (!c.open)
+                           return protocol_fault(reply_code::channel_error, "method before channel.open-ok");
+                       events_.emplace_back(method_ok_event{ch, std::move(ok)});
+                   },
+               },
+               m);
 }
 
 void session::handle_content(std::uint16_t ch, channel_state& c, const frame_view& f)
@@ -370,7 +384,8 @@ void session::handle_content(std::uint16_t ch, channel_state& c, const frame_vie
             return protocol_fault(reply_code::unexpected_frame, "body frame before the content header");
         auto h = decode_content_header(f.payload);
         if (h.class_id != 60)
-            return protocol_fault(reply_code::unexpected_frame, "content header of class " + std::to_string(h.class_id));
+            return protocol_fault(reply_code::unexpected_frame,
+                                  "content header of class " + std::to_string(h.class_id));
         p.have_header = true;
         p.body_size = h.body_size;
         p.props = std::move(h.props);

@@ -20,7 +20,6 @@
 
 #include "amqp/frame.hpp"
 #include "amqp/methods.hpp"
-
 #include "courier/error.hpp"
 
 #include <chrono>
@@ -66,9 +65,16 @@ struct opened_event
     std::string server_product, server_version;
 };
 
-struct channel_opened_event { std::uint16_t channel = 0; };
+struct channel_opened_event
+{
+    std::uint16_t channel = 0;
+};
 /// A synchronous reply (declare-ok, bind-ok, qos-ok, consume-ok, cancel-ok, select-ok).
-struct method_ok_event { std::uint16_t channel = 0; server_method reply; };
+struct method_ok_event
+{
+    std::uint16_t channel = 0;
+    server_method reply;
+};
 struct delivery_event
 {
     std::uint16_t channel = 0;
@@ -85,22 +91,44 @@ struct return_event
     std::string body;
 };
 /// The broker's confirm of publish number `sequence` (the value `publish` returned).
-struct confirm_event { std::uint16_t channel = 0; std::uint64_t sequence = 0; bool ack = true; };
+struct confirm_event
+{
+    std::uint16_t channel = 0;
+    std::uint64_t sequence = 0;
+    bool ack = true;
+};
 /// basic.cancel from the broker: the consumer is gone (its queue was deleted, ...).
-struct consumer_cancelled_event { std::uint16_t channel = 0; std::string consumer_tag; };
+struct consumer_cancelled_event
+{
+    std::uint16_t channel = 0;
+    std::string consumer_tag;
+};
 /// The channel ended: the broker closed it (`error` says why) or answered our close.
-struct channel_closed_event { std::uint16_t channel = 0; std::optional<courier::error> error; };
-struct blocked_event { std::string reason; };
-struct unblocked_event {};
+struct channel_closed_event
+{
+    std::uint16_t channel = 0;
+    std::optional<courier::error> error;
+};
+struct blocked_event
+{
+    std::string reason;
+};
+struct unblocked_event
+{
+};
 /// The connection failed; close the socket.
-struct error_event { courier::error error; };
+struct error_event
+{
+    courier::error error;
+};
 /// The broker answered our connection.close; close the socket.
-struct closed_event {};
+struct closed_event
+{
+};
 
-using session_event =
-    std::variant<opened_event, channel_opened_event, method_ok_event, delivery_event, return_event,
-                 confirm_event, consumer_cancelled_event, channel_closed_event, blocked_event,
-                 unblocked_event, error_event, closed_event>;
+using session_event = std::variant<opened_event, channel_opened_event, method_ok_event, delivery_event, return_event,
+                                   confirm_event, consumer_cancelled_event, channel_closed_event, blocked_event,
+                                   unblocked_event, error_event, closed_event>;
 
 /// Maps a reply code of connection.close or channel.close to a courier error.
 courier::error close_error(const method::close& c, bool connection);

@@ -18,8 +18,7 @@ constexpr int max_depth = 16;
     throw error(errc::bad_response, std::string("AMQP payload ends inside ") + what);
 }
 
-template <class T>
-T load(std::string_view bytes)
+template <class T> T load(std::string_view bytes)
 {
     T v{};
     std::memcpy(&v, bytes.data(), sizeof v);
@@ -32,8 +31,7 @@ T load(std::string_view bytes)
     return v;
 }
 
-template <class T>
-void store(std::string& out, T v)
+template <class T> void store(std::string& out, T v)
 {
     unsigned char bytes[sizeof v];
     std::memcpy(bytes, &v, sizeof v);
@@ -123,8 +121,8 @@ field_table reader::table(const char* what)
 field_table reader::table_at(int depth, const char* what)
 {
     if (depth > max_depth)
-        throw error(errc::bad_response, "AMQP field tables nested deeper than "
-                                            + std::to_string(max_depth) + " levels");
+        throw error(errc::bad_response,
+                    "AMQP field tables nested deeper than " + std::to_string(max_depth) + " levels");
     reader inner(take(u32(what), what));
     field_table t;
     while (inner.remaining() > 0)
@@ -169,8 +167,8 @@ field_value reader::value(int depth)
     case 'A':
     {
         if (depth + 1 > max_depth)
-            throw error(errc::bad_response, "AMQP field tables nested deeper than "
-                                                + std::to_string(max_depth) + " levels");
+            throw error(errc::bad_response,
+                        "AMQP field tables nested deeper than " + std::to_string(max_depth) + " levels");
         reader inner(take(u32("a field array"), "a field array"));
         field_array a;
         while (inner.remaining() > 0)
@@ -178,9 +176,9 @@ field_value reader::value(int depth)
         return a;
     }
     default:
-        throw error(errc::bad_response,
-                    "unknown AMQP field value type 0x" + std::string(1, "0123456789abcdef"[(tag >> 4) & 15])
-                        + std::string(1, "0123456789abcdef"[tag & 15]));
+        throw error(errc::bad_response, "unknown AMQP field value type 0x" +
+                                            std::string(1, "0123456789abcdef"[(tag >> 4) & 15]) +
+                                            std::string(1, "0123456789abcdef"[tag & 15]));
     }
 }
 
@@ -204,8 +202,8 @@ void put_u64(std::string& out, std::uint64_t v)
 void put_shortstr(std::string& out, std::string_view s, const char* what)
 {
     if (s.size() > 255)
-        throw error(errc::bad_configuration, std::string("AMQP ") + what + " longer than 255 octets ("
-                                                 + std::to_string(s.size()) + ")");
+        throw error(errc::bad_configuration,
+                    std::string("AMQP ") + what + " longer than 255 octets (" + std::to_string(s.size()) + ")");
     put_u8(out, static_cast<std::uint8_t>(s.size()));
     out.append(s);
 }

@@ -72,16 +72,16 @@ struct void_value
 /// std::string S, byte_array x, timestamp_value T, field_array A, field_table F, void_value V.
 struct field_value
 {
-    using variant_type = std::variant<void_value, bool, std::int8_t, std::uint8_t, std::int16_t,
-                                      std::uint16_t, std::int32_t, std::uint32_t, std::int64_t, float,
-                                      double, decimal_value, std::string, byte_array, timestamp_value,
-                                      field_array, field_table>;
+    using variant_type = std::variant<void_value, bool, std::int8_t, std::uint8_t, std::int16_t, std::uint16_t,
+                                      std::int32_t, std::uint32_t, std::int64_t, float, double, decimal_value,
+                                      std::string, byte_array, timestamp_value, field_array, field_table>;
     variant_type value;
 
     field_value() = default;
     template <class T>
-        requires std::is_constructible_v<variant_type, T&&> && (!std::is_same_v<std::decay_t<T>, field_value>)
-    field_value(T&& v) : value(std::forward<T>(v))
+    requires std::is_constructible_v<variant_type, T&&> &&
+        (!std::is_same_v<std::decay_t<T>, field_value>)field_value(T&& v)
+        : value(std::forward<T>(v))
     {
     }
 };
@@ -94,7 +94,10 @@ bool operator==(const field_array& a, const field_array& b);
 class reader
 {
 public:
-    explicit reader(std::string_view data) noexcept : data_(data) {}
+    explicit reader(std::string_view data) noexcept
+        : data_(data)
+    {
+    }
 
     std::uint8_t u8(const char* what);
     std::uint16_t u16(const char* what);

@@ -13,8 +13,7 @@ bool is_binary_type(std::string_view data_type) noexcept
 
 void append_base64(std::string& out, std::string_view bytes)
 {
-    constexpr char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
     const std::size_t n = bytes.size();
     std::size_t at = out.size();
@@ -52,8 +51,7 @@ std::optional<std::string> decode_base64(std::string_view text)
     constexpr auto table = [] {
         std::array<signed char, 256> t{};
         t.fill(-1);
-        constexpr std::string_view alphabet =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         for (std::size_t i = 0; i < alphabet.size(); ++i)
             t[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
         return t;

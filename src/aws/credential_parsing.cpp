@@ -3,12 +3,10 @@
 #include "aws/credential_parsing.hpp"
 
 #include "aws/xml.hpp"
-
 #include "courier/error.hpp"
 
-#include <simdjson.h>
-
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <cstdint>
 
@@ -27,7 +25,8 @@ bool read_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) n
     if (pos + n > s.size())
         return false;
     out = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
+    for (std::size_t i = pos; i < pos + n; ++i)
+    {
         if (s[i] < '0' || s[i] > '9')
             return false;
         out = out * 10 + (s[i] - '0');
@@ -40,18 +39,19 @@ bool read_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) n
 std::optional<chr::system_clock::time_point> parse_iso8601(std::string_view s)
 {
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-    if (!read_digits(s, 0, 4, year) || s.size() < 19 || s[4] != '-' ||
-        !read_digits(s, 5, 2, month) || s[7] != '-' || !read_digits(s, 8, 2, day) ||
-        (s[10] != 'T' && s[10] != 't') || !read_digits(s, 11, 2, hour) || s[13] != ':' ||
+    if (!read_digits(s, 0, 4, year) || s.size() < 19 || s[4] != '-' || !read_digits(s, 5, 2, month) || s[7] != '-' ||
+        !read_digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') || !read_digits(s, 11, 2, hour) || s[13] != ':' ||
         !read_digits(s, 14, 2, minute) || s[16] != ':' || !read_digits(s, 17, 2, second))
         return std::nullopt;
 
     std::size_t pos = 19;
     chr::nanoseconds fraction{0};
-    if (pos < s.size() && s[pos] == '.') {
+    if (pos < s.size() && s[pos] == '.')
+    {
         const std::size_t start = ++pos;
         std::int64_t scale = 100'000'000;
-        for (; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) {
+        for (; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos)
+        {
             fraction += chr::nanoseconds((s[pos] - '0') * scale);
             scale /= 10;
         }
@@ -60,9 +60,12 @@ std::optional<chr::system_clock::time_point> parse_iso8601(std::string_view s)
     }
 
     chr::minutes offset{0};
-    if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z'))
+    {
         ++pos;
-    } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    }
+    else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-'))
+    {
         const int sign = s[pos] == '+' ? 1 : -1;
         int oh = 0, om = 0;
         std::size_t p = pos + 3;
@@ -74,7 +77,9 @@ std::optional<chr::system_clock::time_point> parse_iso8601(std::string_view s)
             return std::nullopt;
         offset = chr::minutes(sign * (oh * 60 + om));
         pos = p + 2;
-    } else {
+    }
+    else
+    {
         return std::nullopt; // a time without a zone is ambiguous
     }
     if (pos != s.size())
@@ -85,8 +90,7 @@ std::optional<chr::system_clock::time_point> parse_iso8601(std::string_view s)
     if (!date.ok() || hour > 23 || minute > 59 || second > 60)
         return std::nullopt;
     second = std::min(second, 59); // a leap second: one second early is close enough
-    const auto whole = chr::sys_days(date) + chr::hours(hour) + chr::minutes(minute) +
-                       chr::seconds(second) - offset;
+    const auto whole = chr::sys_days(date) + chr::hours(hour) + chr::minutes(minute) + chr::seconds(second) - offset;
     // system_clock counts nanoseconds in 64 bits (years 1678 to 2261 in libstdc++): converting
     // a time outside would overflow (UB; found by fuzz/fuzz_credentials with "9999-12-31").
     // A year of margin keeps the callers' arithmetic (expiry minus the refresh margin) in
@@ -106,8 +110,8 @@ std::string format_iso8601(chr::system_clock::time_point t)
     const chr::year_month_day date(days);
     const chr::hh_mm_ss<chr::seconds> time(secs - days);
     return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(date.year()),
-                       static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                       time.hours().count(), time.minutes().count(), time.seconds().count());
+                       static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), time.hours().count(),
+                       time.minutes().count(), time.seconds().count());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -149,7 +153,8 @@ credentials parse_credentials_json(std::string_view body)
     creds.session_token = field("Token");
     if (creds.access_key_id.empty() || creds.secret_access_key.empty())
         fail("lacks AccessKeyId or SecretAccessKey");
-    if (const std::string expiration = field("Expiration"); !expiration.empty()) {
+    if (const std::string expiration = field("Expiration"); !expiration.empty())
+    {
         creds.expiration = parse_iso8601(expiration);
         if (!creds.expiration)
             fail("has an Expiration that is not an ISO 8601 time");
@@ -183,16 +188,20 @@ credentials parse_sts_credentials(std::string_view xml)
 
 sts_error parse_sts_error(std::string_view xml) noexcept
 {
-    try {
+    try
+    {
         sts_error out;
-        if (auto fields = xml_leaf_children(xml, "Error")) {
+        if (auto fields = xml_leaf_children(xml, "Error"))
+        {
             if (auto it = fields->find("Code"); it != fields->end())
                 out.code = std::move(it->second);
             if (auto it = fields->find("Message"); it != fields->end())
                 out.message = std::move(it->second);
         }
         return out;
-    } catch (...) {
+    }
+    catch (...)
+    {
         return {};
     }
 }

@@ -60,8 +60,7 @@ std::string read_token_file(const std::string& path, std::string_view what)
 {
     error_context context;
     context.status = static_cast<int>(status);
-    throw error(errc::server_error, fmt::format("{} answered HTTP {}", what, status),
-                std::move(context));
+    throw error(errc::server_error, fmt::format("{} answered HTTP {}", what, status), std::move(context));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -70,15 +69,14 @@ class web_identity_provider final : public refreshing_provider
 {
 public:
     web_identity_provider(asio::any_io_executor ex, web_identity_settings settings, refresh_settings refresh)
-        : refreshing_provider(std::move(ex), std::move(refresh)), settings_(std::move(settings))
-        , client_(strand(), http::endpoint::parse(settings_.sts_endpoint),
-                  options_for(settings_.timeout))
+        : refreshing_provider(std::move(ex), std::move(refresh)),
+          settings_(std::move(settings)),
+          client_(strand(), http::endpoint::parse(settings_.sts_endpoint), options_for(settings_.timeout))
     {
         if (settings_.session_name.empty())
             settings_.session_name = fmt::format(
-                "courier-{}", std::chrono::duration_cast<milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
+                "courier-{}",
+                std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     }
 
     std::string_view name() const override { return "web identity"; }
@@ -90,14 +88,13 @@ protected:
         http::request req;
         req.method = "POST";
         req.target = client_.remote().path;
-        req.headers.emplace_back("Content-Type",
-                                 "application/x-www-form-urlencoded; charset=utf-8");
-        req.body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" +
-                   form_encode(settings_.role_arn) +
+        req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+        req.body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(settings_.role_arn) +
                    "&RoleSessionName=" + form_encode(settings_.session_name) +
                    "&WebIdentityToken=" + form_encode(token);
         const http::response res = co_await client_.send(std::move(req), settings_.timeout);
-        if (res.status != 200) {
+        if (res.status != 200)
+        {
             sts_error sent = parse_sts_error(res.body);
             // STS does not echo tokens today; make sure a future message cannot leak one.
             if (sent.message.find(token) != std::string::npos)
@@ -107,8 +104,7 @@ protected:
             context.status = static_cast<int>(res.status);
             context.server_code = std::move(sent.code);
             context.server_message = std::move(sent.message);
-            throw error(errc::server_error,
-                        "STS refused to assume role " + settings_.role_arn + " with web identity",
+            throw error(errc::server_error, "STS refused to assume role " + settings_.role_arn + " with web identity",
                         std::move(context));
         }
         co_return parse_sts_credentials(res.body);
@@ -124,11 +120,14 @@ private:
 class container_provider final : public refreshing_provider
 {
 public:
-    container_provider(asio::any_io_executor ex, http::endpoint remote, std::string token_file,
-                       std::string token, milliseconds timeout, refresh_settings refresh)
-        : refreshing_provider(std::move(ex), std::move(refresh)), target_(remote.path)
-        , token_file_(std::move(token_file)), token_(std::move(token)), timeout_(timeout)
-        , client_(strand(), std::move(remote), options_for(timeout))
+    container_provider(asio::any_io_executor ex, http::endpoint remote, std::string token_file, std::string token,
+                       milliseconds timeout, refresh_settings refresh)
+        : refreshing_provider(std::move(ex), std::move(refresh)),
+          target_(remote.path),
+          token_file_(std::move(token_file)),
+          token_(std::move(token)),
+          timeout_(timeout),
+          client_(strand(), std::move(remote), options_for(timeout))
     {
     }
 
@@ -139,12 +138,9 @@ protected:
     {
         // The file wins over the variable, and is read every time: EKS rotates it.
         const std::string authorization =
-            token_file_.empty()
-                ? token_
-                : read_token_file(token_file_, "container authorization token file");
+            token_file_.empty() ? token_ : read_token_file(token_file_, "container authorization token file");
         if (authorization.find_first_of("\r\n") != std::string::npos)
-            throw error(errc::bad_configuration,
-                        "container authorization token holds a line break");
+            throw error(errc::bad_configuration, "container authorization token holds a line break");
         http::request req;
         req.method = "GET";
         req.target = target_;
@@ -170,10 +166,10 @@ private:
 class imds_provider final : public refreshing_provider
 {
 public:
-    imds_provider(asio::any_io_executor ex, http::endpoint remote, milliseconds timeout,
-                  refresh_settings refresh)
-        : refreshing_provider(std::move(ex), std::move(refresh)), timeout_(timeout)
-        , client_(strand(), std::move(remote), options_for(timeout))
+    imds_provider(asio::any_io_executor ex, http::endpoint remote, milliseconds timeout, refresh_settings refresh)
+        : refreshing_provider(std::move(ex), std::move(refresh)),
+          timeout_(timeout),
+          client_(strand(), std::move(remote), options_for(timeout))
     {
     }
 
@@ -240,9 +236,9 @@ private:
     {
         if (role.empty() || role.size() > 64)
             return false;
-        for (const char c : role) {
-            const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') ||
+        for (const char c : role)
+        {
+            const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                             std::string_view("+=,.@_-").find(c) != std::string_view::npos;
             if (!ok)
                 return false;
@@ -260,29 +256,22 @@ std::shared_ptr<credentials_provider> make_web_identity_provider(asio::any_io_ex
                                                                  web_identity_settings settings,
                                                                  refresh_settings refresh)
 {
-    return std::make_shared<web_identity_provider>(std::move(ex), std::move(settings),
-                                                   std::move(refresh));
+    return std::make_shared<web_identity_provider>(std::move(ex), std::move(settings), std::move(refresh));
 }
 
-std::shared_ptr<credentials_provider> make_container_provider(asio::any_io_executor ex,
-                                                              const std::string& url,
-                                                              std::string token_file,
-                                                              std::string token,
-                                                              milliseconds timeout,
-                                                              refresh_settings refresh)
+std::shared_ptr<credentials_provider> make_container_provider(asio::any_io_executor ex, const std::string& url,
+                                                              std::string token_file, std::string token,
+                                                              milliseconds timeout, refresh_settings refresh)
 {
-    return std::make_shared<container_provider>(std::move(ex), http::endpoint::parse(url),
-                                                std::move(token_file), std::move(token), timeout,
-                                                std::move(refresh));
+    return std::make_shared<container_provider>(std::move(ex), http::endpoint::parse(url), std::move(token_file),
+                                                std::move(token), timeout, std::move(refresh));
 }
 
-std::shared_ptr<credentials_provider> make_imds_provider(asio::any_io_executor ex,
-                                                         const std::string& endpoint_url,
-                                                         milliseconds timeout,
-                                                         refresh_settings refresh)
+std::shared_ptr<credentials_provider> make_imds_provider(asio::any_io_executor ex, const std::string& endpoint_url,
+                                                         milliseconds timeout, refresh_settings refresh)
 {
-    return std::make_shared<imds_provider>(std::move(ex), http::endpoint::parse(endpoint_url),
-                                           timeout, std::move(refresh));
+    return std::make_shared<imds_provider>(std::move(ex), http::endpoint::parse(endpoint_url), timeout,
+                                           std::move(refresh));
 }
 
 } // namespace courier::aws

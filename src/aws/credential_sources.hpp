@@ -37,10 +37,8 @@ std::shared_ptr<credentials_provider> make_web_identity_provider(boost::asio::an
 /// `GET url` on the container credentials endpoint. The Authorization header is the contents
 /// of `token_file` (read at every refresh) if set, else `token` if set. Throws
 /// `courier::error` (`errc::bad_configuration`) if the URL is invalid.
-std::shared_ptr<credentials_provider> make_container_provider(boost::asio::any_io_executor ex,
-                                                              const std::string& url,
-                                                              std::string token_file,
-                                                              std::string token,
+std::shared_ptr<credentials_provider> make_container_provider(boost::asio::any_io_executor ex, const std::string& url,
+                                                              std::string token_file, std::string token,
                                                               std::chrono::milliseconds timeout,
                                                               refresh_settings refresh);
 
@@ -48,8 +46,7 @@ std::shared_ptr<credentials_provider> make_container_provider(boost::asio::any_i
 /// credentials. Throws `courier::error` (`errc::bad_configuration`) if the URL is invalid.
 std::shared_ptr<credentials_provider> make_imds_provider(boost::asio::any_io_executor ex,
                                                          const std::string& endpoint_url,
-                                                         std::chrono::milliseconds timeout,
-                                                         refresh_settings refresh);
+                                                         std::chrono::milliseconds timeout, refresh_settings refresh);
 
 } // namespace courier::aws
 

@@ -44,8 +44,7 @@ refresh_settings refresh_of(const credential_chain_options& options)
 bool iequals(std::string_view a, std::string_view b)
 {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
+        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
     });
 }
 
@@ -59,7 +58,8 @@ class static_provider final : public credentials_provider
 {
 public:
     static_provider(credentials creds, std::string_view name)
-        : creds_(std::move(creds)), name_(name)
+        : creds_(std::move(creds)),
+          name_(name)
     {
     }
     asio::awaitable<credentials> get() override { co_return creds_; }
@@ -76,7 +76,8 @@ std::string configured_endpoint(std::string_view service_env_suffix)
     if (env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
         return {};
     std::string var = "AWS_ENDPOINT_URL_";
-    for (const char c : service_env_suffix) {
+    for (const char c : service_env_suffix)
+    {
         const auto u = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         var += (c == ' ' || c == '-') ? '_' : u;
     }
@@ -100,17 +101,19 @@ std::string sts_endpoint_for(const credential_chain_options& options, const std:
     if (std::string url = configured_endpoint("STS"); !url.empty())
         return url;
     std::string region;
-    try {
+    try
+    {
         region = resolve_region({}, profile);
-    } catch (const error&) {
+    }
+    catch (const error&)
+    {
         return "https://sts.amazonaws.com"; // the global endpoint, as the SDKs without a region
     }
     return resolve_endpoint("STS", "sts", {}, region);
 }
 
 std::shared_ptr<credentials_provider> web_identity(const asio::any_io_executor& ex,
-                                                   const credential_chain_options& options,
-                                                   const std::string& profile,
+                                                   const credential_chain_options& options, const std::string& profile,
                                                    std::string role_arn, std::string token_file,
                                                    std::string session_name)
 {
@@ -119,14 +122,13 @@ std::shared_ptr<credentials_provider> web_identity(const asio::any_io_executor& 
     settings.token_file = std::move(token_file);
     settings.session_name = std::move(session_name);
     settings.sts_endpoint = sts_endpoint_for(options, profile);
-    settings.timeout = std::max<std::chrono::milliseconds>(options.http_timeout,
-                                                           std::chrono::seconds(5));
+    settings.timeout = std::max<std::chrono::milliseconds>(options.http_timeout, std::chrono::seconds(5));
     return make_web_identity_provider(ex, std::move(settings), refresh_of(options));
 }
 
 // Sources from the shared files; false if the profile offers none (reason added to `out`).
-bool from_profile(const asio::any_io_executor& ex, const credential_chain_options& options,
-                  const std::string& profile, selection& out)
+bool from_profile(const asio::any_io_executor& ex, const credential_chain_options& options, const std::string& profile,
+                  selection& out)
 {
     const loaded_profile prof = load_profile(profile);
     auto get = [&](std::string_view key) {
@@ -139,7 +141,8 @@ bool from_profile(const asio::any_io_executor& ex, const credential_chain_option
     };
     if (!prof.found)
         return why("not found in " + prof.searched);
-    if (!get("aws_access_key_id").empty() && !get("aws_secret_access_key").empty()) {
+    if (!get("aws_access_key_id").empty() && !get("aws_secret_access_key").empty())
+    {
         credentials creds;
         creds.access_key_id = get("aws_access_key_id");
         creds.secret_access_key = get("aws_secret_access_key");
@@ -147,9 +150,9 @@ bool from_profile(const asio::any_io_executor& ex, const credential_chain_option
         out.provider = std::make_shared<static_provider>(std::move(creds), "shared files");
         return true;
     }
-    if (!get("web_identity_token_file").empty() && !get("role_arn").empty()) {
-        out.provider = web_identity(ex, options, profile, get("role_arn"),
-                                    expand_home(get("web_identity_token_file")),
+    if (!get("web_identity_token_file").empty() && !get("role_arn").empty())
+    {
+        out.provider = web_identity(ex, options, profile, get("role_arn"), expand_home(get("web_identity_token_file")),
                                     get("role_session_name"));
         return true;
     }
@@ -169,8 +172,10 @@ bool from_profile(const asio::any_io_executor& ex, const credential_chain_option
 std::string container_url(selection& out)
 {
     const std::string relative = env_value("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    if (!relative.empty()) {
-        if (relative.front() != '/') {
+    if (!relative.empty())
+    {
+        if (relative.front() != '/')
+        {
             out.tried.emplace_back("container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start "
                                    "with '/'");
             return {};
@@ -178,7 +183,8 @@ std::string container_url(selection& out)
         return "http://169.254.170.2" + relative;
     }
     const std::string full = env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    if (full.empty()) {
+    if (full.empty())
+    {
         out.tried.emplace_back("container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
                                "AWS_CONTAINER_CREDENTIALS_FULL_URI not set");
         return {};
@@ -190,14 +196,14 @@ std::string container_url(selection& out)
     // the SDKs allow: anywhere else the credentials would cross a network in clear.
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(ep.host, ec);
-    const bool allowed =
-        ep.host == "localhost" ||
-        (!ec && (address.is_loopback() || address == asio::ip::make_address("169.254.170.2") ||
-                 address == asio::ip::make_address("169.254.170.23") ||
-                 address == asio::ip::make_address("fd00:ec2::23")));
-    if (!allowed) {
-        out.tried.push_back("container: AWS_CONTAINER_CREDENTIALS_FULL_URI uses http to host '" +
-                            ep.host + "'; only https, loopback and the ECS/EKS agent addresses "
+    const bool allowed = ep.host == "localhost" ||
+                         (!ec && (address.is_loopback() || address == asio::ip::make_address("169.254.170.2") ||
+                                  address == asio::ip::make_address("169.254.170.23") ||
+                                  address == asio::ip::make_address("fd00:ec2::23")));
+    if (!allowed)
+    {
+        out.tried.push_back("container: AWS_CONTAINER_CREDENTIALS_FULL_URI uses http to host '" + ep.host +
+                            "'; only https, loopback and the ECS/EKS agent addresses "
                             "are allowed");
         return {};
     }
@@ -212,9 +218,12 @@ selection select_source(const asio::any_io_executor& ex, const credential_chain_
     // A configured source that cannot be built (bad URL, unreadable file) is reported and
     // skipped, as the SDKs' chains do; the warning makes the skip visible.
     auto attempt = [&](std::string_view source, auto&& build) {
-        try {
+        try
+        {
             return build();
-        } catch (const error& e) {
+        }
+        catch (const error& e)
+        {
             log.log(log_level::warning, "", "", "credentials: {}: {}", source, e.detail());
             out.tried.push_back(fmt::format("{}: {}", source, e.detail()));
             return false;
@@ -223,7 +232,8 @@ selection select_source(const asio::any_io_executor& ex, const credential_chain_
 
     const std::string key = env_value("AWS_ACCESS_KEY_ID");
     const std::string secret = env_value("AWS_SECRET_ACCESS_KEY");
-    if (!key.empty() && !secret.empty()) {
+    if (!key.empty() && !secret.empty())
+    {
         credentials creds;
         creds.access_key_id = key;
         creds.secret_access_key = secret;
@@ -238,14 +248,17 @@ selection select_source(const asio::any_io_executor& ex, const credential_chain_
 
     const std::string token_file = env_value("AWS_WEB_IDENTITY_TOKEN_FILE");
     const std::string role_arn = env_value("AWS_ROLE_ARN");
-    if (!token_file.empty() && !role_arn.empty()) {
+    if (!token_file.empty() && !role_arn.empty())
+    {
         if (attempt("web identity", [&] {
-                out.provider = web_identity(ex, options, profile, role_arn, token_file,
-                                            env_value("AWS_ROLE_SESSION_NAME"));
+                out.provider =
+                    web_identity(ex, options, profile, role_arn, token_file, env_value("AWS_ROLE_SESSION_NAME"));
                 return true;
             }))
             return out;
-    } else {
+    }
+    else
+    {
         out.tried.emplace_back(token_file.empty() && role_arn.empty()
                                    ? "web identity: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN "
                                      "not set"
@@ -260,15 +273,15 @@ selection select_source(const asio::any_io_executor& ex, const credential_chain_
             const std::string url = container_url(out);
             if (url.empty())
                 return false;
-            out.provider = make_container_provider(
-                ex, url, env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
-                env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN"), options.http_timeout,
-                refresh_of(options));
+            out.provider = make_container_provider(ex, url, env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+                                                   env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN"), options.http_timeout,
+                                                   refresh_of(options));
             return true;
         }))
         return out;
 
-    if (options.imds_disabled || env_true("AWS_EC2_METADATA_DISABLED")) {
+    if (options.imds_disabled || env_true("AWS_EC2_METADATA_DISABLED"))
+    {
         out.tried.emplace_back("EC2 instance metadata: disabled");
         return out;
     }
@@ -277,9 +290,8 @@ selection select_source(const asio::any_io_executor& ex, const credential_chain_
         if (url.empty())
             url = env_value("AWS_EC2_METADATA_SERVICE_ENDPOINT");
         if (url.empty())
-            url = iequals(env_value("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"), "IPv6")
-                      ? "http://[fd00:ec2::254]"
-                      : "http://169.254.169.254";
+            url = iequals(env_value("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"), "IPv6") ? "http://[fd00:ec2::254]"
+                                                                                       : "http://169.254.169.254";
         out.provider = make_imds_provider(ex, url, options.http_timeout, refresh_of(options));
         out.confirmed = false;
         return true;
@@ -299,7 +311,8 @@ class chain_provider final : public credentials_provider
 {
 public:
     chain_provider(asio::any_io_executor ex, credential_chain_options options)
-        : ex_(std::move(ex)), options_(std::move(options))
+        : ex_(std::move(ex)),
+          options_(std::move(options))
     {
     }
 
@@ -323,20 +336,22 @@ public:
             co_return co_await source->get();
 
         // EC2 instance metadata: it applies only if it answers.
-        try {
+        try
+        {
             credentials creds = co_await source->get();
             std::lock_guard lock(mutex_);
             if (source_ == source)
                 confirmed_ = true;
             co_return creds;
-        } catch (const error& e) {
+        }
+        catch (const error& e)
+        {
             {
                 std::lock_guard lock(mutex_);
                 if (source_ == source)
                     source_.reset();
             }
-            throw error(errc::no_credentials,
-                        "no AWS credentials found: " + tried + "; " + e.detail());
+            throw error(errc::no_credentials, "no AWS credentials found: " + tried + "; " + e.detail());
         }
     }
 
@@ -384,8 +399,7 @@ private:
 std::shared_ptr<credentials_provider> static_credentials(credentials creds)
 {
     if (creds.access_key_id.empty() || creds.secret_access_key.empty())
-        throw error(errc::bad_configuration,
-                    "static credentials need an access key id and a secret access key");
+        throw error(errc::bad_configuration, "static credentials need an access key id and a secret access key");
     return std::make_shared<static_provider>(std::move(creds), "static");
 }
 
@@ -403,17 +417,14 @@ std::string resolve_region(const std::string& explicit_region, const std::string
         if (std::string region = env_value(var); !region.empty())
             return region;
     const loaded_profile prof = load_config_profile(profile_name(profile));
-    if (const auto it = prof.properties.find("region");
-        it != prof.properties.end() && !it->second.empty())
+    if (const auto it = prof.properties.find("region"); it != prof.properties.end() && !it->second.empty())
         return it->second;
-    throw error(errc::bad_configuration,
-                fmt::format("no AWS region: set AWS_REGION, AWS_DEFAULT_REGION or 'region' in "
-                            "profile '{}' of {}, or configure it explicitly",
-                            prof.name, prof.searched));
+    throw error(errc::bad_configuration, fmt::format("no AWS region: set AWS_REGION, AWS_DEFAULT_REGION or 'region' in "
+                                                     "profile '{}' of {}, or configure it explicitly",
+                                                     prof.name, prof.searched));
 }
 
-std::string resolve_endpoint(std::string_view service_env_suffix,
-                             std::string_view service_host_prefix,
+std::string resolve_endpoint(std::string_view service_env_suffix, std::string_view service_host_prefix,
                              const std::string& explicit_endpoint, const std::string& region)
 {
     if (!explicit_endpoint.empty())
@@ -422,16 +433,13 @@ std::string resolve_endpoint(std::string_view service_env_suffix,
         return url;
     if (region.empty())
         throw error(errc::bad_configuration,
-                    fmt::format("no AWS region to build the {} endpoint from",
-                                service_host_prefix));
+                    fmt::format("no AWS region to build the {} endpoint from", service_host_prefix));
     // The region becomes part of a host name: letters, digits and dashes only.
-    const bool valid = std::all_of(region.begin(), region.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    });
+    const bool valid = std::all_of(region.begin(), region.end(),
+                                   [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
     if (!valid)
         throw error(errc::bad_configuration, fmt::format("invalid AWS region '{}'", region));
-    const std::string_view domain =
-        region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+    const std::string_view domain = region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
     return fmt::format("https://{}.{}.{}", service_host_prefix, region, domain);
 }
 

@@ -59,10 +59,10 @@ EVP_MAC_CTX* hmac_context()
     // The digest is set once here; EVP_MAC_init then takes only the key, sparing a digest
     // fetch per HMAC.
     char digest_name[] = "SHA256";
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-        OSSL_PARAM_construct_end()};
-    if (ctx == nullptr || EVP_MAC_CTX_set_params(ctx, params) != 1) {
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (ctx == nullptr || EVP_MAC_CTX_set_params(ctx, params) != 1)
+    {
         EVP_MAC_CTX_free(ctx);
         fail("OpenSSL provides no HMAC-SHA256");
     }
@@ -73,7 +73,8 @@ EVP_MAC_CTX* hmac_context()
 
 void write_hex(char* out, std::span<const unsigned char> bytes) noexcept
 {
-    for (unsigned char b : bytes) {
+    for (unsigned char b : bytes)
+    {
         *out++ = "0123456789abcdef"[b >> 4];
         *out++ = "0123456789abcdef"[b & 15];
     }
@@ -102,8 +103,8 @@ digest hmac_sha256(std::span<const unsigned char> key, std::string_view data)
     std::size_t size = 0;
     const auto in = bytes_of(data);
     if (EVP_MAC_init(ctx, key.empty() ? &empty_key : key.data(), key.size(), nullptr) != 1 ||
-        EVP_MAC_update(ctx, in.data(), in.size()) != 1 ||
-        EVP_MAC_final(ctx, out.data(), &size, out.size()) != 1 || size != out.size())
+        EVP_MAC_update(ctx, in.data(), in.size()) != 1 || EVP_MAC_final(ctx, out.data(), &size, out.size()) != 1 ||
+        size != out.size())
         fail("OpenSSL could not compute HMAC-SHA256");
     return out;
 }
@@ -122,8 +123,8 @@ std::string to_hex(std::span<const unsigned char> bytes)
     return out;
 }
 
-digest derive_signing_key(std::string_view secret_access_key, std::string_view date,
-                          std::string_view region, std::string_view service)
+digest derive_signing_key(std::string_view secret_access_key, std::string_view date, std::string_view region,
+                          std::string_view service)
 {
     std::string secret = "AWS4";
     secret += secret_access_key;

@@ -31,8 +31,8 @@ std::string to_hex(std::span<const unsigned char> bytes);
 
 /// The SigV4 signing key: HMAC("AWS4" + secret, date) chained with region, service and
 /// "aws4_request". `date` is the scope date, "YYYYMMDD". The result is a secret.
-digest derive_signing_key(std::string_view secret_access_key, std::string_view date,
-                          std::string_view region, std::string_view service);
+digest derive_signing_key(std::string_view secret_access_key, std::string_view date, std::string_view region,
+                          std::string_view service);
 
 } // namespace courier::aws
 

@@ -12,14 +12,11 @@ namespace {
 bool contains_lowercase(std::string_view text, std::string_view lowercase_part) noexcept
 {
     const auto it = std::search(text.begin(), text.end(), lowercase_part.begin(), lowercase_part.end(),
-                                [](char a, char b) {
-                                    return std::tolower(static_cast<unsigned char>(a)) == b;
-                                });
+                                [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
     return it != text.end();
 }
 
-template <std::size_t N>
-bool one_of(std::string_view code, const std::string_view (&codes)[N]) noexcept
+template <std::size_t N> bool one_of(std::string_view code, const std::string_view (&codes)[N]) noexcept
 {
     return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
 }
@@ -65,8 +62,7 @@ auth_refusal classify_auth_refusal(std::string_view code, std::string_view messa
     constexpr std::string_view expired[] = {"ExpiredToken", "ExpiredTokenException"};
     constexpr std::string_view invalid[] = {"InvalidClientTokenId", "UnrecognizedClientException"};
     constexpr std::string_view skew[] = {"RequestTimeTooSkewed", "RequestInTheFuture", "RequestExpired"};
-    constexpr std::string_view signature[] = {"SignatureDoesNotMatch", "InvalidSignatureException",
-                                              "AuthFailure"};
+    constexpr std::string_view signature[] = {"SignatureDoesNotMatch", "InvalidSignatureException", "AuthFailure"};
     if (one_of(code, expired))
         return auth_refusal::expired_credentials;
     if (one_of(code, invalid))

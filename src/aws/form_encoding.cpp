@@ -10,8 +10,7 @@ namespace courier::aws {
 
 void append_form_encoded(std::string& out, std::string_view value)
 {
-    boost::urls::encode(value, boost::urls::unreserved_chars, {},
-                        boost::urls::string_token::append_to(out));
+    boost::urls::encode(value, boost::urls::unreserved_chars, {}, boost::urls::string_token::append_to(out));
 }
 
 std::string form_encode(std::string_view value)

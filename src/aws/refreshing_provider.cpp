@@ -42,8 +42,9 @@ std::string expiry_text(const credentials& creds)
 } // namespace
 
 refreshing_provider::refreshing_provider(asio::any_io_executor ex, refresh_settings settings)
-    : strand_(detail::make_serial(ex)), settings_(std::move(settings))
-    , refreshed_(strand_, std::chrono::steady_clock::time_point::max())
+    : strand_(detail::make_serial(ex)),
+      settings_(std::move(settings)),
+      refreshed_(strand_, std::chrono::steady_clock::time_point::max())
 {
     if (!settings_.clock)
         settings_.clock = courier::steady_clock();
@@ -66,8 +67,7 @@ asio::awaitable<credentials> refreshing_provider::get()
     std::optional<credentials> current = snapshot();
     if (current && !current->expires_within(refresh_margin, settings_.clock->system_now()))
         co_return std::move(*current);
-    co_return co_await asio::co_spawn(strand_, get_on_strand(shared_from_this()),
-                                      asio::use_awaitable);
+    co_return co_await asio::co_spawn(strand_, get_on_strand(shared_from_this()), asio::use_awaitable);
 }
 
 bool refreshing_provider::invalidate(const credentials& used)
@@ -85,8 +85,7 @@ bool refreshing_provider::invalidate(const credentials& used)
     return true;
 }
 
-asio::awaitable<credentials> refreshing_provider::get_on_strand(
-    std::shared_ptr<refreshing_provider> self)
+asio::awaitable<credentials> refreshing_provider::get_on_strand(std::shared_ptr<refreshing_provider> self)
 {
     refreshing_provider& p = *self;
     courier::clock& clock = *p.settings_.clock;
@@ -94,7 +93,8 @@ asio::awaitable<credentials> refreshing_provider::get_on_strand(
     const auto now = clock.system_now();
     if (current && !current->expires_within(refresh_margin, now))
         co_return std::move(*current);
-    if (current && valid_at(*current, now)) {
+    if (current && valid_at(*current, now))
+    {
         // Still valid: refresh behind the caller's back rather than stall its request.
         if (!p.refreshing_ && p.may_fetch_now())
             p.start_refresh(true);
@@ -105,7 +105,8 @@ asio::awaitable<credentials> refreshing_provider::get_on_strand(
     // after a failed fetch, the caller gets its failure instead of starting another. The
     // generation is taken first: a fetch that never suspends completes inside start_refresh.
     const auto generation = p.generation_;
-    if (!p.refreshing_) {
+    if (!p.refreshing_)
+    {
         if (!p.last_error_.empty() && !p.may_fetch_now())
             throw error(errc::no_credentials,
                         fmt::format("could not get credentials from {}: {} (fetches start at most every {} ms)",
@@ -120,8 +121,7 @@ asio::awaitable<credentials> refreshing_provider::get_on_strand(
     current = p.snapshot();
     if (current && valid_at(*current, clock.system_now()))
         co_return std::move(*current);
-    throw error(errc::no_credentials,
-                "could not get credentials from " + std::string(p.name()) + ": " + p.last_error_);
+    throw error(errc::no_credentials, "could not get credentials from " + std::string(p.name()) + ": " + p.last_error_);
 }
 
 void refreshing_provider::start_refresh(bool background)
@@ -134,15 +134,15 @@ void refreshing_provider::start_refresh(bool background)
     asio::co_spawn(strand_, refresh(shared_from_this(), background), asio::detached);
 }
 
-asio::awaitable<void> refreshing_provider::refresh(std::shared_ptr<refreshing_provider> self,
-                                                   bool background)
+asio::awaitable<void> refreshing_provider::refresh(std::shared_ptr<refreshing_provider> self, bool background)
 {
     refreshing_provider& p = *self;
     const logger& log = p.settings_.log;
     const std::string name(p.name());
     std::optional<credentials> fresh;
     std::string failure;
-    try {
+    try
+    {
         log.log(log_level::debug, "", "", "credentials: fetching from {}{}", name,
                 background ? " (background refresh)" : "");
         credentials creds = co_await p.fetch();
@@ -152,20 +152,27 @@ asio::awaitable<void> refreshing_provider::refresh(std::shared_ptr<refreshing_pr
             failure = "the source returned credentials that expired at " + expiry_text(creds);
         else
             fresh = std::move(creds);
-    } catch (const std::exception& e) {
+    }
+    catch (const std::exception& e)
+    {
         failure = e.what();
-    } catch (...) {
+    }
+    catch (...)
+    {
         failure = "unknown failure";
     }
 
     const auto now = p.settings_.clock->system_now();
-    if (fresh) {
-        log.log(log_level::info, "", "", "credentials: got {} from {}, expiring {}",
-                fresh->access_key_id, name, expiry_text(*fresh));
+    if (fresh)
+    {
+        log.log(log_level::info, "", "", "credentials: got {} from {}, expiring {}", fresh->access_key_id, name,
+                expiry_text(*fresh));
         p.last_error_.clear();
         std::lock_guard lock(p.mutex_);
         p.cached_ = std::move(fresh);
-    } else {
+    }
+    else
+    {
         p.last_error_ = failure;
         const std::optional<credentials> current = p.snapshot();
         if (current && valid_at(*current, now))
@@ -174,8 +181,7 @@ asio::awaitable<void> refreshing_provider::refresh(std::shared_ptr<refreshing_pr
                     "they expire at {}: {}",
                     name, expiry_text(*current), failure);
         else
-            log.log(log_level::warning, "", "", "credentials: fetching from {} failed: {}",
-                    name, failure);
+            log.log(log_level::warning, "", "", "credentials: fetching from {} failed: {}", name, failure);
     }
     ++p.generation_;
     p.refreshing_ = false;

@@ -39,8 +39,7 @@ struct refresh_settings
     std::chrono::milliseconds min_refresh_interval{std::chrono::seconds(10)};
 };
 
-class refreshing_provider : public credentials_provider,
-                            public std::enable_shared_from_this<refreshing_provider>
+class refreshing_provider : public credentials_provider, public std::enable_shared_from_this<refreshing_provider>
 {
 public:
     /// Credentials this close to their expiration are refreshed (the SDKs use 5 minutes too).
@@ -61,10 +60,8 @@ protected:
     const logger& log() const noexcept { return settings_.log; }
 
 private:
-    static boost::asio::awaitable<credentials> get_on_strand(
-        std::shared_ptr<refreshing_provider> self);
-    static boost::asio::awaitable<void> refresh(std::shared_ptr<refreshing_provider> self,
-                                                bool background);
+    static boost::asio::awaitable<credentials> get_on_strand(std::shared_ptr<refreshing_provider> self);
+    static boost::asio::awaitable<void> refresh(std::shared_ptr<refreshing_provider> self, bool background);
     void start_refresh(bool background);
     std::optional<credentials> snapshot() const;
     // May a fetch start at `now`? Under mutex_ (or through may_fetch_now).
@@ -85,9 +82,9 @@ private:
 
     // Strand only.
     bool refreshing_ = false;
-    std::uint64_t generation_ = 0;           // completed fetches; waiters compare it
-    boost::asio::steady_timer refreshed_;    // never expires; cancelled to wake the waiters
-    std::string last_error_;                 // why the last fetch failed; empty if it did not
+    std::uint64_t generation_ = 0;        // completed fetches; waiters compare it
+    boost::asio::steady_timer refreshed_; // never expires; cancelled to wake the waiters
+    std::string last_error_;              // why the last fetch failed; empty if it did not
 };
 
 } // namespace courier::aws

@@ -44,14 +44,14 @@ std::optional<errc> permanent_refusal(std::string_view code) noexcept
 {
     // The last segment of a query code ("AWS.SimpleQueueService.NonExistentQueue").
     const auto tail = code.substr(code.rfind('.') + 1);
-    constexpr std::string_view not_found[] = {"QueueDoesNotExist", "NonExistentQueue", "NotFound",
-                                              "NotFoundException", "ResourceNotFoundException"};
+    constexpr std::string_view not_found[] = {"QueueDoesNotExist", "NonExistentQueue", "NotFound", "NotFoundException",
+                                              "ResourceNotFoundException"};
     constexpr std::string_view denied[] = {"AccessDenied", "AccessDeniedException", "AuthorizationError",
                                            "KmsAccessDenied", "KMSAccessDeniedException"};
-    constexpr std::string_view rejected[] = {"InvalidClientTokenId", "UnrecognizedClientException",
-                                             "SignatureDoesNotMatch", "InvalidSignatureException",
+    constexpr std::string_view rejected[] = {"InvalidClientTokenId",       "UnrecognizedClientException",
+                                             "SignatureDoesNotMatch",      "InvalidSignatureException",
                                              "MissingAuthenticationToken", "IncompleteSignature",
-                                             "InvalidAccessKeyId", "AuthFailure"};
+                                             "InvalidAccessKeyId",         "AuthFailure"};
     auto in = [&](const auto& list) {
         for (const std::string_view c : list)
             if (c == code || c == tail)
@@ -83,13 +83,15 @@ courier::error make_service_error(const service_answer& answer, std::string_view
         code = errc::throttled, detail += " throttled the request";
     else if (permanent == errc::not_found)
         code = *permanent, detail += fmt::format(" says the {} does not exist: check its name or URL, the region and "
-                                                 "the account", resource_kind(answer.service));
+                                                 "the account",
+                                                 resource_kind(answer.service));
     else if (permanent == errc::access_denied)
         code = *permanent, detail += " denied access: the credentials' IAM policy (or the resource's policy, or its "
-                                    "KMS key's) does not allow " + std::string(action);
+                                     "KMS key's) does not allow " +
+                                     std::string(action);
     else if (permanent == errc::invalid_credentials)
         code = *permanent, detail += " does not accept the credentials: check the access key, the secret and the "
-                                    "session token, and the clock";
+                                     "session token, and the clock";
     else if (answer.kind.retryable)
         detail += " failed the request (transient, retryable)";
     else if (answer.kind.sender_fault)

@@ -7,13 +7,12 @@
 
 #include <fmt/format.h>
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <pwd.h>
+#include <unistd.h>
 #include <vector>
 
 namespace courier::aws {
@@ -67,8 +66,7 @@ std::string home_directory()
     std::vector<char> buffer(16384);
     passwd entry{};
     passwd* found = nullptr;
-    if (getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found &&
-        found->pw_dir != nullptr)
+    if (getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_dir != nullptr)
         return found->pw_dir;
     return {};
 }
@@ -82,7 +80,8 @@ ini_document parse_ini(std::string_view text, std::string_view file_name)
     std::string* value = nullptr; // the value continuation lines extend
     std::size_t value_indent = 0; // indentation of the line that set it
     std::size_t line_no = 0;
-    for (std::size_t pos = 0; pos <= text.size();) {
+    for (std::size_t pos = 0; pos <= text.size();)
+    {
         auto end = text.find('\n', pos);
         if (end == std::string_view::npos)
             end = text.size();
@@ -91,20 +90,23 @@ ini_document parse_ini(std::string_view text, std::string_view file_name)
         ++line_no;
 
         const auto indent = line.find_first_not_of(blanks);
-        if (indent == std::string_view::npos) {
+        if (indent == std::string_view::npos)
+        {
             value = nullptr; // a blank line ends a multi-line value
             continue;
         }
         const std::string_view content = trim(line);
         if (content.front() == '#' || content.front() == ';')
             continue;
-        if (value != nullptr && indent > value_indent) {
+        if (value != nullptr && indent > value_indent)
+        {
             value->append("\n").append(content);
             continue;
         }
         value = nullptr;
 
-        if (content.front() == '[') {
+        if (content.front() == '[')
+        {
             const auto close = content.find(']');
             if (close == std::string_view::npos)
                 fail(file_name, line_no, "section header without a closing ']'");
@@ -134,16 +136,17 @@ ini_document parse_ini(std::string_view text, std::string_view file_name)
     return doc;
 }
 
-const ini_section* find_profile(const ini_document& doc, std::string_view profile,
-                                shared_file kind)
+const ini_section* find_profile(const ini_document& doc, std::string_view profile, shared_file kind)
 {
-    if (kind == shared_file::credentials) {
+    if (kind == shared_file::credentials)
+    {
         const auto it = doc.find(profile);
         return it == doc.end() ? nullptr : &it->second;
     }
     constexpr std::string_view prefix = "profile";
     const ini_section* plain_default = nullptr;
-    for (const auto& [name, section] : doc) {
+    for (const auto& [name, section] : doc)
+    {
         const std::string_view n = name;
         if (n.size() > prefix.size() && n.starts_with(prefix) && is_blank(n[prefix.size()]) &&
             trim(n.substr(prefix.size())) == profile)
@@ -162,7 +165,8 @@ std::string env_value(const char* name)
 
 std::string expand_home(std::string_view path)
 {
-    if (path == "~" || path.starts_with("~/")) {
+    if (path == "~" || path.starts_with("~/"))
+    {
         std::string home = home_directory();
         if (!home.empty())
             return home.append(path.substr(1));
@@ -214,12 +218,14 @@ void overlay(loaded_profile& out, const std::string& path, shared_file kind)
         out.searched += ", ";
     out.searched += path;
     std::string text;
-    if (!read_text_file(path, text)) {
+    if (!read_text_file(path, text))
+    {
         out.searched += " (absent)";
         return;
     }
     const ini_document doc = parse_ini(text, path);
-    if (const ini_section* section = find_profile(doc, out.name, kind)) {
+    if (const ini_section* section = find_profile(doc, out.name, kind))
+    {
         out.found = true;
         for (const auto& [key, value] : *section)
             out.properties[key] = value;

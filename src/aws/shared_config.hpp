@@ -45,8 +45,7 @@ enum class shared_file
 
 /// The section holding `profile`, or nullptr. In a config file `[profile default]` wins over
 /// `[default]`, as in the SDKs.
-const ini_section* find_profile(const ini_document& doc, std::string_view profile,
-                                shared_file kind);
+const ini_section* find_profile(const ini_document& doc, std::string_view profile, shared_file kind);
 
 /// The value of environment variable `name`, empty if unset.
 std::string env_value(const char* name);
@@ -68,9 +67,9 @@ std::string profile_name(std::string_view explicit_profile);
 struct loaded_profile
 {
     std::string name;
-    bool found = false;      ///< in at least one of the files
-    ini_section properties;  ///< holds secrets: never log it
-    std::string searched;    ///< "<credentials path>, <config path> (absent)", for messages
+    bool found = false;     ///< in at least one of the files
+    ini_section properties; ///< holds secrets: never log it
+    std::string searched;   ///< "<credentials path>, <config path> (absent)", for messages
 };
 
 /// Reads both files (either may be absent) and returns `profile`.

@@ -1,5 +1,6 @@
 // The signed, retried call shared by courier's AWS clients.
 #include "aws/signed_client.hpp"
+
 #include "detail/cancellation.hpp"
 #include "metrics/request_metrics.hpp"
 
@@ -80,9 +81,7 @@ http::retry_options retry_settings(const client_options& o)
 
 } // namespace
 
-signed_client::signed_client(asio::any_io_executor executor,
-                             client_options options,
-                             service_names service,
+signed_client::signed_client(asio::any_io_executor executor, client_options options, service_names service,
                              error_reader read_error)
     : options_(std::move(options)),
       clock_(options_.clock ? options_.clock : courier::steady_clock()),
@@ -142,7 +141,9 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
 {
     http::retry_state attempts(retry_);
     // Built only for a failure: every request passes here.
-    auto where = [&] { return error_context{.action = std::string(request.action), .queue = std::string(request.resource)}; };
+    auto where = [&] {
+        return error_context{.action = std::string(request.action), .queue = std::string(request.resource)};
+    };
     auto& measured = request_series(request.action);
     bool credentials_renewed = false;
     bool clock_corrected = false;
@@ -159,10 +160,12 @@ asio::awaitable<std::string> signed_client::attempt_loop(service_request request
             {"x-amz-target", request.target},
         };
         const std::size_t signed_count = request.target.empty() ? 2 : 3;
-        const auto headers = signer_.sign(
-            http_request{.method = "POST", .path = "/", .query = {},
-                         .headers = std::span(to_sign, signed_count), .body = request.body},
-            creds, skew_.signing_time(clock_->system_now()));
+        const auto headers = signer_.sign(http_request{.method = "POST",
+                                                       .path = "/",
+                                                       .query = {},
+                                                       .headers = std::span(to_sign, signed_count),
+                                                       .body = request.body},
+                                          creds, skew_.signing_time(clock_->system_now()));
         req.headers.emplace_back("Content-Type", request.content_type);
         if (!request.target.empty())
             req.headers.emplace_back("X-Amz-Target", request.target);
@@ -258,8 +261,7 @@ bool signed_client::sign_again(const failed_answer& answer, const http::response
     const auto& context = answer.error.context();
     switch (answer.auth)
     {
-    case auth_refusal::none:
-        return false;
+    case auth_refusal::none: return false;
     case auth_refusal::expired_credentials:
     case auth_refusal::invalid_credentials:
         if (renewed)

@@ -16,9 +16,9 @@
 #include "aws/clock_skew.hpp"
 #include "aws/error_codes.hpp"
 #include "aws/sigv4.hpp"
+#include "detail/serial_executor.hpp"
 #include "http/client.hpp"
 #include "http/retry.hpp"
-#include "detail/serial_executor.hpp"
 
 #include <courier/aws/client_options.hpp>
 #include <courier/clock.hpp>
@@ -38,18 +38,18 @@ namespace courier::aws {
 /// Which service: its signing name and how its endpoint is named.
 struct service_names
 {
-    std::string_view signing_name;   ///< "sqs"
-    std::string_view env_suffix;     ///< "SQS" in AWS_ENDPOINT_URL_SQS
-    std::string_view host_prefix;    ///< "sqs" in https://sqs.<region>.amazonaws.com
+    std::string_view signing_name; ///< "sqs"
+    std::string_view env_suffix;   ///< "SQS" in AWS_ENDPOINT_URL_SQS
+    std::string_view host_prefix;  ///< "sqs" in https://sqs.<region>.amazonaws.com
 };
 
 /// One request as the protocol layer describes it.
 struct service_request
 {
-    std::string_view action;        ///< "DeleteMessageBatch", for errors and logs
-    std::string_view resource;      ///< queue URL or topic ARN, for errors
-    std::string_view content_type;  ///< signed
-    std::string_view target;        ///< X-Amz-Target (JSON protocols); empty for none
+    std::string_view action;       ///< "DeleteMessageBatch", for errors and logs
+    std::string_view resource;     ///< queue URL or topic ARN, for errors
+    std::string_view content_type; ///< signed
+    std::string_view target;       ///< X-Amz-Target (JSON protocols); empty for none
     std::string body;
 };
 
@@ -69,9 +69,7 @@ using error_reader = std::function<failed_answer(const http::response&, const se
 class signed_client
 {
 public:
-    signed_client(boost::asio::any_io_executor executor,
-                  client_options options,
-                  service_names service,
+    signed_client(boost::asio::any_io_executor executor, client_options options, service_names service,
                   error_reader read_error);
 
     /// Sends `request` and returns the body of its 200 answer; retries as configured and
@@ -109,7 +107,7 @@ private:
 
     client_options options_;
     std::shared_ptr<courier::clock> clock_;
-    std::string_view service_label_; // "SQS", the `service` label of the request metrics
+    std::string_view service_label_;      // "SQS", the `service` label of the request metrics
     boost::asio::any_io_executor strand_; // see make_serial
     std::string region_;
     std::string endpoint_;

@@ -4,7 +4,6 @@
 #include "aws/sigv4.hpp"
 
 #include "aws/sigv4_encoding.hpp"
-
 #include "courier/error.hpp"
 
 #include <boost/container/small_vector.hpp>
@@ -31,7 +30,8 @@ using namespace sigv4_encoding;
 void append_canonical_path(std::string& out, std::string_view path, const signer_options& o)
 {
     const std::string_view keep = o.double_encode_path ? "/"sv : "/%"sv;
-    if (!o.normalize_path) {
+    if (!o.normalize_path)
+    {
         append_encoded(out, path.empty() ? "/"sv : path, keep);
         return;
     }
@@ -39,14 +39,18 @@ void append_canonical_path(std::string& out, std::string_view path, const signer
     // only if the path ends in '/': "/a/b/.." gives "/a", as botocore and the other AWS SDKs
     // compute it (RFC 3986 would give "/a/").
     const std::size_t base = out.size();
-    for (std::size_t pos = 1; pos <= path.size();) {
+    for (std::size_t pos = 1; pos <= path.size();)
+    {
         const std::size_t end = std::min(path.find('/', pos), path.size());
         const std::string_view segment = path.substr(pos, end - pos);
         pos = end + 1;
-        if (segment == "..") {
+        if (segment == "..")
+        {
             const std::size_t cut = out.rfind('/');
             out.resize(cut == out.npos || cut < base ? base : cut);
-        } else if (!segment.empty() && segment != ".") {
+        }
+        else if (!segment.empty() && segment != ".")
+        {
             out += '/';
             append_encoded(out, segment, keep);
         }
@@ -57,10 +61,10 @@ void append_canonical_path(std::string& out, std::string_view path, const signer
 
 // Calls `fn(name, value)` for each "name=value" item of a query; a missing '=' means an empty
 // value, and empty items ("a=1&&b=2") are skipped.
-template <typename Fn>
-void for_each_param(std::string_view query, Fn&& fn)
+template <typename Fn> void for_each_param(std::string_view query, Fn&& fn)
 {
-    while (!query.empty()) {
+    while (!query.empty())
+    {
         const std::string_view item = query.substr(0, query.find('&'));
         query.remove_prefix(std::min(item.size() + 1, query.size()));
         const std::size_t eq = std::min(item.find('='), item.size());
@@ -75,7 +79,10 @@ void append_canonical_query(std::string& out, std::string_view raw, std::string_
 {
     if (raw.empty() && encoded.empty())
         return;
-    struct param { std::size_t begin, middle, end; }; // offsets of name and value in `text`
+    struct param
+    {
+        std::size_t begin, middle, end;
+    }; // offsets of name and value in `text`
     std::string text;
     boost::container::small_vector<param, 16> params;
     for_each_param(raw, [&](std::string_view name, std::string_view value) {
@@ -108,7 +115,8 @@ header_list sorted_headers(std::span<const header_field> given, std::span<const 
 {
     header_list list;
     bool has_host = false;
-    for (const header_field& h : given) {
+    for (const header_field& h : given)
+    {
         if (!is_token(h.name))
             fail("request has a header name that is empty or not a valid HTTP token");
         auto reject = [&h](std::string_view own) {
@@ -128,11 +136,10 @@ header_list sorted_headers(std::span<const header_field> given, std::span<const 
     // Insertion sort: stable, and unlike std::stable_sort it allocates nothing; a request has
     // a handful of headers.
     for (auto it = list.begin(); it != list.end(); ++it)
-        std::rotate(std::upper_bound(list.begin(), it, *it,
-                                     [](const header_field& a, const header_field& b) {
-                                         return iless(a.name, b.name);
-                                     }),
-                    it, it + 1);
+        std::rotate(
+            std::upper_bound(list.begin(), it, *it,
+                             [](const header_field& a, const header_field& b) { return iless(a.name, b.name); }),
+            it, it + 1);
     return list;
 }
 
@@ -144,7 +151,8 @@ void append_trimmed(std::string& out, const header_field& h)
     auto is_space = [](char c) { return c == ' ' || c == '\t'; };
     const char* p = h.value.data();
     const char* const end = p + h.value.size();
-    for (bool first = true;; first = false) {
+    for (bool first = true;; first = false)
+    {
         p = std::find_if_not(p, end, is_space);
         if (p == end)
             return;
@@ -159,13 +167,15 @@ void append_trimmed(std::string& out, const header_field& h)
 // Appends "name:value1,value2\n" per distinct name to `out` and "name;name" to `names`.
 void append_canonical_headers(std::string& out, std::string& names, const header_list& list)
 {
-    for (std::size_t i = 0; i < list.size();) {
+    for (std::size_t i = 0; i < list.size();)
+    {
         const std::string_view name = list[i].name;
         const std::size_t name_begin = out.size();
         std::transform(name.begin(), name.end(), std::back_inserter(out), to_lower);
         names.append(names.empty() ? "" : ";").append(out, name_begin, name.size());
         out += ':';
-        for (std::size_t first = i; i < list.size() && iequals(list[i].name, name); ++i) {
+        for (std::size_t first = i; i < list.size() && iequals(list[i].name, name); ++i)
+        {
             if (i != first)
                 out += ',';
             append_trimmed(out, list[i]);
@@ -176,13 +186,13 @@ void append_canonical_headers(std::string& out, std::string& names, const header
 
 std::string_view payload_hash(const http_request& r, std::array<char, 64>& storage)
 {
-    if (r.payload_hash.empty()) {
+    if (r.payload_hash.empty())
+    {
         write_hex(storage.data(), sha256(r.body));
         return {storage.data(), storage.size()};
     }
-    if (r.payload_hash.size() > storage.size() ||
-        !std::all_of(r.payload_hash.begin(), r.payload_hash.end(),
-                     [](unsigned char c) { return is_alnum(c) || c == '-'; }))
+    if (r.payload_hash.size() > storage.size() || !std::all_of(r.payload_hash.begin(), r.payload_hash.end(),
+                                                               [](unsigned char c) { return is_alnum(c) || c == '-'; }))
         fail("payload hash is neither a hex digest nor a SigV4 literal");
     return r.payload_hash;
 }
@@ -203,8 +213,8 @@ struct scratch
 thread_local scratch buffers;
 
 // Sorts and canonicalizes the headers into `s.headers` and `s.names`, and sets `s.scope`.
-scratch& start(const http_request& r, std::span<const header_field> added,
-               std::string_view amz_date, const signer_options& o)
+scratch& start(const http_request& r, std::span<const header_field> added, std::string_view amz_date,
+               const signer_options& o)
 {
     scratch& s = buffers;
     s.headers.clear();
@@ -216,8 +226,8 @@ scratch& start(const http_request& r, std::span<const header_field> added,
 }
 
 // Builds the canonical request and the string to sign in `s`.
-void finish(scratch& s, const http_request& r, std::string_view added_query,
-            std::string_view amz_date, std::string_view hash, const signer_options& o)
+void finish(scratch& s, const http_request& r, std::string_view added_query, std::string_view amz_date,
+            std::string_view hash, const signer_options& o)
 {
     if (!is_token(r.method))
         fail("request method is empty or not a valid HTTP token");
@@ -273,11 +283,10 @@ std::array<char, 16> format_amz_date(std::chrono::system_clock::time_point t)
 
 // ---- signer -------------------------------------------------------------------------------
 
-signer::signer(signer_options options) : options_(std::move(options))
+signer::signer(signer_options options)
+    : options_(std::move(options))
 {
-    auto valid = [](std::string_view s) {
-        return !s.empty() && std::all_of(s.begin(), s.end(), is_unreserved);
-    };
+    auto valid = [](std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_unreserved); };
     if (!valid(options_.region) || !valid(options_.service))
         fail("SigV4 region or service is empty or has characters other than letters, digits "
              "and -._~");
@@ -304,8 +313,7 @@ digest signer::signing_key(const credentials& creds, std::string_view amz_date) 
         return cached_key_;
     // Derived under the lock: at midnight the other threads wait a few microseconds instead of
     // all deriving the same key.
-    cached_key_ = derive_signing_key(creds.secret_access_key, date, options_.region,
-                                     options_.service);
+    cached_key_ = derive_signing_key(creds.secret_access_key, date, options_.region, options_.service);
     std::copy(date.begin(), date.end(), cached_date_.begin());
     cached_access_key_id_ = creds.access_key_id;
     cached_secret_ = creds.secret_access_key;
@@ -314,8 +322,7 @@ digest signer::signing_key(const credentials& creds, std::string_view amz_date) 
 }
 
 signed_headers signer::sign(const http_request& request, const credentials& creds,
-                            std::chrono::system_clock::time_point now,
-                            signing_trace* trace) const
+                            std::chrono::system_clock::time_point now, signing_trace* trace) const
 {
     check_credentials(creds);
     signed_headers result;
@@ -328,7 +335,8 @@ signed_headers signer::sign(const http_request& request, const credentials& cred
     boost::container::small_vector<header_field, 3> added{{"x-amz-date", result.amz_date()}};
     if (creds.has_session_token() && options_.sign_session_token)
         added.push_back({"x-amz-security-token", creds.session_token});
-    if (options_.add_content_sha256) {
+    if (options_.add_content_sha256)
+    {
         std::copy(hash.begin(), hash.end(), result.content_sha256_.begin());
         result.content_sha256_size_ = hash.size();
         added.push_back({"x-amz-content-sha256", result.content_sha256()});
@@ -347,16 +355,15 @@ signed_headers signer::sign(const http_request& request, const credentials& cred
 }
 
 std::string signer::presign(const http_request& request, const credentials& creds,
-                            std::chrono::system_clock::time_point now,
-                            std::chrono::seconds expires, signing_trace* trace) const
+                            std::chrono::system_clock::time_point now, std::chrono::seconds expires,
+                            signing_trace* trace) const
 {
     check_credentials(creds);
     if (expires < std::chrono::seconds(1) || expires > std::chrono::hours(24 * 7))
         fail("presigned URL expiry must be from 1 second to 7 days");
     for_each_param(request.query, [](std::string_view name, std::string_view) {
-        for (std::string_view own : {"X-Amz-Algorithm"sv, "X-Amz-Credential"sv, "X-Amz-Date"sv,
-                                     "X-Amz-Expires"sv, "X-Amz-SignedHeaders"sv,
-                                     "X-Amz-Security-Token"sv, "X-Amz-Signature"sv})
+        for (std::string_view own : {"X-Amz-Algorithm"sv, "X-Amz-Credential"sv, "X-Amz-Date"sv, "X-Amz-Expires"sv,
+                                     "X-Amz-SignedHeaders"sv, "X-Amz-Security-Token"sv, "X-Amz-Signature"sv})
             if (name == own)
                 fail("query must not hold " + std::string(own) + ": the signer adds it");
     });
@@ -375,7 +382,8 @@ std::string signer::presign(const http_request& request, const credentials& cred
     append_encoded(added, s.names);
     added.append("&X-Amz-Expires=").append(std::to_string(expires.count()));
     std::string token; // sent after the signed parameters when it is not signed
-    if (creds.has_session_token()) {
+    if (creds.has_session_token())
+    {
         std::string& to = options_.sign_session_token ? added : token;
         to += "&X-Amz-Security-Token=";
         append_encoded(to, creds.session_token);

@@ -98,14 +98,10 @@ public:
     /// credentials passed to `signer::sign`, which must outlive this view.
     std::string_view security_token() const noexcept { return security_token_; }
     /// `X-Amz-Content-SHA256`, empty unless `signer_options::add_content_sha256`.
-    std::string_view content_sha256() const noexcept
-    {
-        return {content_sha256_.data(), content_sha256_size_};
-    }
+    std::string_view content_sha256() const noexcept { return {content_sha256_.data(), content_sha256_size_}; }
 
     /// Calls `add(name, value)` for each header to add to the request, skipping empty ones.
-    template <typename Fn>
-    void for_each(Fn&& add) const
+    template <typename Fn> void for_each(Fn&& add) const
     {
         add(std::string_view("X-Amz-Date"), amz_date());
         if (!security_token_.empty())
@@ -148,8 +144,7 @@ public:
     /// Header flavour: returns `X-Amz-Date`, `Authorization` and, when needed,
     /// `X-Amz-Security-Token` and `X-Amz-Content-SHA256`. `now` gives the request time.
     signed_headers sign(const http_request& request, const credentials& creds,
-                        std::chrono::system_clock::time_point now,
-                        signing_trace* trace = nullptr) const;
+                        std::chrono::system_clock::time_point now, signing_trace* trace = nullptr) const;
 
     /// Query flavour (presigned URL): returns the query string to send instead of
     /// `request.query`, i.e. the original query followed by the `X-Amz-*` parameters,

@@ -36,16 +36,17 @@ inline bool is_token(std::string_view s) noexcept // an HTTP token (RFC 9110): m
 }
 inline bool has_control(std::string_view s) noexcept // CR, LF, NUL... would split or end a header
 {
-    return std::any_of(s.begin(), s.end(),
-                       [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
+    return std::any_of(s.begin(), s.end(), [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
 }
-inline char to_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+inline char to_lower(char c) noexcept
+{
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
 
 inline bool iequals(std::string_view a, std::string_view b) noexcept
 {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return to_lower(x) == to_lower(y);
-           });
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return to_lower(x) == to_lower(y); });
 }
 inline bool iless(std::string_view a, std::string_view b) noexcept
 {
@@ -57,10 +58,14 @@ inline bool iless(std::string_view a, std::string_view b) noexcept
 // Percent-encodes every byte but the unreserved characters and those in `keep`.
 inline void append_encoded(std::string& out, std::string_view s, std::string_view keep = {})
 {
-    for (unsigned char c : s) {
-        if (is_unreserved(c) || keep.find(static_cast<char>(c)) != keep.npos) {
+    for (unsigned char c : s)
+    {
+        if (is_unreserved(c) || keep.find(static_cast<char>(c)) != keep.npos)
+        {
             out += static_cast<char>(c);
-        } else {
+        }
+        else
+        {
             out += '%';
             out += "0123456789ABCDEF"[c >> 4];
             out += "0123456789ABCDEF"[c & 15];
@@ -79,9 +84,11 @@ inline int hex_value(char c) noexcept
 // '+' is a literal plus (sent as %2B), not a space.
 inline void append_query_encoded(std::string& out, std::string_view s)
 {
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    for (std::size_t i = 0; i < s.size(); ++i)
+    {
         char c = s[i];
-        if (c == '%') {
+        if (c == '%')
+        {
             const int hi = s.size() - i >= 3 ? hex_value(s[i + 1]) : -1;
             const int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
             if (lo < 0)

@@ -37,8 +37,7 @@ inline std::size_t utf8_sequence(const unsigned char* p, const unsigned char* en
             return 0;
         code_point = (code_point << 6) | (p[k] & 0x3f);
     }
-    if (code_point < smallest || code_point > 0x10ffff ||
-        (code_point >= 0xd800 && code_point <= 0xdfff))
+    if (code_point < smallest || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff))
         return 0;
     return length;
 }

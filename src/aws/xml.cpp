@@ -26,16 +26,23 @@ void append_utf8(std::string& out, std::uint32_t cp)
 {
     if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         bad_xml("invalid character reference");
-    if (cp < 0x80) {
+    if (cp < 0x80)
+    {
         out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
+    }
+    else if (cp < 0x800)
+    {
         out += static_cast<char>(0xC0 | (cp >> 6));
         out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
+    }
+    else if (cp < 0x10000)
+    {
         out += static_cast<char>(0xE0 | (cp >> 12));
         out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
         out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
+    }
+    else
+    {
         out += static_cast<char>(0xF0 | (cp >> 18));
         out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
         out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
@@ -46,8 +53,10 @@ void append_utf8(std::string& out, std::uint32_t cp)
 // Appends character data, decoding entities and character references.
 void append_text(std::string& out, std::string_view text)
 {
-    for (std::size_t i = 0; i < text.size();) {
-        if (text[i] != '&') {
+    for (std::size_t i = 0; i < text.size();)
+    {
+        if (text[i] != '&')
+        {
             out += text[i++];
             continue;
         }
@@ -56,28 +65,40 @@ void append_text(std::string& out, std::string_view text)
             bad_xml("unterminated entity");
         const std::string_view name = text.substr(i + 1, semi - i - 1);
         i = semi + 1;
-        if (name == "lt") out += '<';
-        else if (name == "gt") out += '>';
-        else if (name == "amp") out += '&';
-        else if (name == "quot") out += '"';
-        else if (name == "apos") out += '\'';
-        else if (name.size() > 1 && name[0] == '#') {
+        if (name == "lt")
+            out += '<';
+        else if (name == "gt")
+            out += '>';
+        else if (name == "amp")
+            out += '&';
+        else if (name == "quot")
+            out += '"';
+        else if (name == "apos")
+            out += '\'';
+        else if (name.size() > 1 && name[0] == '#')
+        {
             const bool hex = name[1] == 'x' || name[1] == 'X';
             const std::string_view digits = name.substr(hex ? 2 : 1);
             if (digits.empty())
                 bad_xml("invalid character reference");
             std::uint32_t cp = 0;
-            for (const char c : digits) {
+            for (const char c : digits)
+            {
                 int d = -1;
-                if (c >= '0' && c <= '9') d = c - '0';
-                else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-                else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
+                if (c >= '0' && c <= '9')
+                    d = c - '0';
+                else if (hex && c >= 'a' && c <= 'f')
+                    d = c - 'a' + 10;
+                else if (hex && c >= 'A' && c <= 'F')
+                    d = c - 'A' + 10;
                 if (d < 0 || cp > 0x10FFFF)
                     bad_xml("invalid character reference");
                 cp = cp * (hex ? 16 : 10) + static_cast<std::uint32_t>(d);
             }
             append_utf8(out, cp);
-        } else {
+        }
+        else
+        {
             bad_xml("unknown entity");
         }
     }
@@ -101,7 +122,8 @@ std::optional<xml_fields> xml_leaf_children(std::string_view xml, std::string_vi
 
     auto in_child = [&] { return parent_depth != 0 && open.size() == parent_depth + 1; };
     std::size_t pos = 0;
-    while (pos < xml.size()) {
+    while (pos < xml.size())
+    {
         const auto lt = xml.find('<', pos);
         if (in_child() && leaf)
             append_text(text, xml.substr(pos, lt == std::string_view::npos ? lt : lt - pos));
@@ -114,18 +136,21 @@ std::optional<xml_fields> xml_leaf_children(std::string_view xml, std::string_vi
                 bad_xml("unterminated comment, CDATA or processing instruction");
             return end;
         };
-        if (rest.starts_with("<!--")) {
+        if (rest.starts_with("<!--"))
+        {
             pos = skip_to("-->", lt + 4) + 3;
             continue;
         }
-        if (rest.starts_with("<![CDATA[")) {
+        if (rest.starts_with("<![CDATA["))
+        {
             const auto end = skip_to("]]>", lt + 9);
             if (in_child() && leaf)
                 text.append(xml.substr(lt + 9, end - lt - 9));
             pos = end + 3;
             continue;
         }
-        if (rest.starts_with("<?")) {
+        if (rest.starts_with("<?"))
+        {
             pos = skip_to("?>", lt + 2) + 2;
             continue;
         }
@@ -134,14 +159,20 @@ std::optional<xml_fields> xml_leaf_children(std::string_view xml, std::string_vi
 
         // A start or end tag: find its '>', which may not sit inside a quoted attribute value.
         std::size_t gt = lt + 1;
-        for (char quote = 0; gt < xml.size(); ++gt) {
+        for (char quote = 0; gt < xml.size(); ++gt)
+        {
             const char c = xml[gt];
-            if (quote != 0) {
+            if (quote != 0)
+            {
                 if (c == quote)
                     quote = 0;
-            } else if (c == '"' || c == '\'') {
+            }
+            else if (c == '"' || c == '\'')
+            {
                 quote = c;
-            } else if (c == '>') {
+            }
+            else if (c == '>')
+            {
                 break;
             }
         }
@@ -159,7 +190,8 @@ std::optional<xml_fields> xml_leaf_children(std::string_view xml, std::string_vi
         if (name.empty())
             bad_xml("tag without a name");
 
-        if (closing) {
+        if (closing)
+        {
             if (open.empty() || open.back() != name)
                 bad_xml("mismatched end tag");
             if (in_child() && leaf)
@@ -171,7 +203,8 @@ std::optional<xml_fields> xml_leaf_children(std::string_view xml, std::string_vi
         }
         if (in_child())
             leaf = false; // the child holds an element: not a leaf
-        if (empty) {
+        if (empty)
+        {
             if (parent_depth == 0 && name == parent)
                 return xml_fields{};
             if (parent_depth != 0 && open.size() == parent_depth)
@@ -179,10 +212,13 @@ std::optional<xml_fields> xml_leaf_children(std::string_view xml, std::string_vi
             continue;
         }
         open.push_back(name);
-        if (parent_depth == 0 && name == parent) {
+        if (parent_depth == 0 && name == parent)
+        {
             parent_depth = open.size();
             fields.emplace();
-        } else if (in_child()) {
+        }
+        else if (in_child())
+        {
             leaf = true;
             text.clear();
         }

@@ -13,8 +13,7 @@
 
 namespace courier::broker {
 
-template <class T>
-class held_deliveries
+template <class T> class held_deliveries
 {
 public:
     void add(std::string receipt, T data, courier::clock::time_point since)
@@ -33,8 +32,7 @@ public:
     std::size_t size() const noexcept { return entries_.size(); }
 
     /// Calls `warn(receipt, since)` once for each delivery held since before `threshold`.
-    template <class F>
-    void overdue(courier::clock::time_point threshold, F warn)
+    template <class F> void overdue(courier::clock::time_point threshold, F warn)
     {
         for (auto& [receipt, e] : entries_)
             if (!e.warned && e.since < threshold)

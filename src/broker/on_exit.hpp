@@ -7,11 +7,13 @@
 
 namespace courier::broker {
 
-template <class F>
-class on_exit
+template <class F> class on_exit
 {
 public:
-    explicit on_exit(F f) : f_(std::move(f)) {}
+    explicit on_exit(F f)
+        : f_(std::move(f))
+    {
+    }
     ~on_exit() { f_(); }
     on_exit(const on_exit&) = delete;
     on_exit& operator=(const on_exit&) = delete;

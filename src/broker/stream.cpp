@@ -26,7 +26,11 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 class tcp_stream final : public byte_stream
 {
 public:
-    tcp_stream(asio::ip::tcp::socket socket, std::string peer) : socket_(std::move(socket)), peer_(std::move(peer)) {}
+    tcp_stream(asio::ip::tcp::socket socket, std::string peer)
+        : socket_(std::move(socket)),
+          peer_(std::move(peer))
+    {
+    }
 
     asio::awaitable<std::size_t> read_some(char* buffer, std::size_t size) override
     {
@@ -74,8 +78,8 @@ asio::awaitable<std::unique_ptr<byte_stream>> connect_tcp(asio::any_io_executor 
     asio::steady_timer timer(executor, timeout);
     auto outcome = co_await (asio::async_connect(socket, results, nothrow) || timer.async_wait(nothrow));
     if (outcome.index() == 1)
-        throw error(errc::transport_failed, "connect to " + peer + " timed out after "
-                                                + std::to_string(timeout.count()) + " ms");
+        throw error(errc::transport_failed,
+                    "connect to " + peer + " timed out after " + std::to_string(timeout.count()) + " ms");
     auto [cec, endpoint] = std::get<0>(outcome);
     if (cec)
         throw error(errc::transport_failed, "connect to " + peer + " failed: " + cec.message());

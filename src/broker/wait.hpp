@@ -2,9 +2,8 @@
 #ifndef COURIER_SRC_BROKER_WAIT_HPP
 #define COURIER_SRC_BROKER_WAIT_HPP
 
-#include "detail/async_event.hpp"
-
 #include "courier/clock.hpp"
+#include "detail/async_event.hpp"
 
 #include <boost/asio/awaitable.hpp>
 

@@ -1,7 +1,6 @@
 // The type-keyed values of a collector's context.
 #include <courier/collector/context.hpp>
 #include <courier/collector/errc.hpp>
-
 #include <courier/error.hpp>
 
 #include <boost/core/demangle.hpp>
@@ -40,9 +39,8 @@ bool context::erase_raw(std::type_index type) noexcept
 
 void context::throw_missing(const std::type_info& type) const
 {
-    throw courier::error(errc::bad_value,
-                         "the collector's context holds no " + boost::core::demangle(type.name()) +
-                             " (store it in the lifecycle setup, or before the queue starts)");
+    throw courier::error(errc::bad_value, "the collector's context holds no " + boost::core::demangle(type.name()) +
+                                              " (store it in the lifecycle setup, or before the queue starts)");
 }
 
 } // namespace courier::event_collector

@@ -3,7 +3,6 @@
 // turned into Errors (and, during an immediate stop, cancellations into payload_cancelled),
 // and the completion of the payload's event.
 #include "collector/queue_impl.hpp"
-
 #include "detail/cancellation.hpp"
 
 #include <courier/collector/errc.hpp>
@@ -85,7 +84,8 @@ asio::awaitable<result_list> queue_impl::deliver(event_state& e, std::vector<std
     for (const auto i : which)
         if (i >= collectors_.size())
             throw courier::error(
-                errc::bad_value, fmt::format("a router asked for collector {}; the queue has {}", i, collectors_.size()),
+                errc::bad_value,
+                fmt::format("a router asked for collector {}; the queue has {}", i, collectors_.size()),
                 error_context{.queue = options_.name});
     if (which.empty())
         co_return result_list();
@@ -99,9 +99,9 @@ std::exception_ptr queue_impl::cancellation_aware(std::exception_ptr e, const st
     if (!now_ || !courier::detail::is_operation_aborted(e))
         return e;
     const auto what = key.empty() ? std::string("the router ran") : fmt::format("collector '{}' processed it", key);
-    return std::make_exception_ptr(
-        courier::error(errc::payload_cancelled, "the collector queue stopped at once while " + what,
-                       error_context{.queue = options_.name}));
+    return std::make_exception_ptr(courier::error(errc::payload_cancelled,
+                                                  "the collector queue stopped at once while " + what,
+                                                  error_context{.queue = options_.name}));
 }
 
 // ---- completion ----

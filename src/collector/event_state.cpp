@@ -1,9 +1,9 @@
 // A payload's shared state: storing results, completing, and waking whoever waits, on
 // whichever executor and thread they wait.
+#include "collector/remote_waiter.hpp"
+
 #include <courier/collector/detail/event_state.hpp>
 #include <courier/collector/event.hpp>
-
-#include "collector/remote_waiter.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/error.hpp>

@@ -15,11 +15,13 @@
 
 namespace courier::event_collector::detail {
 
-template <class Item>
-class pending_queue
+template <class Item> class pending_queue
 {
 public:
-    explicit pending_queue(queue_type type) : type_(type) {}
+    explicit pending_queue(queue_type type)
+        : type_(type)
+    {
+    }
 
     void push(Item item, int priority)
     {

@@ -8,7 +8,6 @@
 // first and the ones at the bottom stay idle; the scaler stops the bottom one once it
 // has been idle for consumer_idle_timeout, down to min_consumers.
 #include "collector/queue_impl.hpp"
-
 #include "detail/cancellation.hpp"
 
 #include <courier/collector/errc.hpp>

@@ -8,12 +8,12 @@
 #ifndef COURIER_SRC_COLLECTOR_QUEUE_IMPL_HPP
 #define COURIER_SRC_COLLECTOR_QUEUE_IMPL_HPP
 
-#include <courier/collector/detail/queue_core.hpp>
-
 #include "collector/pending_queue.hpp"
 #include "collector/remote_waiter.hpp"
 #include "detail/async_event.hpp"
 #include "detail/stored_handler.hpp"
+
+#include <courier/collector/detail/queue_core.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
 
@@ -28,13 +28,11 @@
 namespace courier::event_collector::detail {
 
 /// Counters are written on the strand only, read anywhere: no read-modify-write needed.
-template <class T>
-void set(std::atomic<T>& counter, T value) noexcept
+template <class T> void set(std::atomic<T>& counter, T value) noexcept
 {
     counter.store(value, std::memory_order_relaxed);
 }
-template <class T>
-void bump(std::atomic<T>& counter, T by = 1) noexcept
+template <class T> void bump(std::atomic<T>& counter, T by = 1) noexcept
 {
     counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
@@ -50,10 +48,8 @@ void select_collectors(const std::vector<erased_collector>& collectors, delivery
 class queue_impl final : public queue_core, public std::enable_shared_from_this<queue_impl>
 {
 public:
-    queue_impl(boost::asio::any_io_executor executor,
-               std::vector<erased_collector> collectors,
-               collector_queue_options options,
-               route_fn router);
+    queue_impl(boost::asio::any_io_executor executor, std::vector<erased_collector> collectors,
+               collector_queue_options options, route_fn router);
 
     boost::asio::awaitable<void> start() override;
     boost::asio::awaitable<void> stop(bool now) override;
@@ -69,8 +65,8 @@ public:
 private:
     enum class phase
     {
-        created,  ///< payloads are taken; nothing runs yet
-        starting, ///< setups running
+        created,      ///< payloads are taken; nothing runs yet
+        starting,     ///< setups running
         start_failed, ///< a setup failed: cancelling what waits, tearing down the others
         running,
         draining, ///< stopping: no more payloads; the waiting ones are finished or cancelled

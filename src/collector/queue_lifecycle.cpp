@@ -5,11 +5,9 @@
 // own; callers only wait for them (from any executor), so a caller that gives up waiting
 // cannot leave a queue half started or half stopped.
 #include "collector/queue_impl.hpp"
-
 #include "detail/serial_executor.hpp"
 
 #include <courier/collector/errc.hpp>
-#include <courier/error.hpp>
 #include <courier/error.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -32,27 +30,22 @@ namespace {
 
 using io_executor = asio::io_context::executor_type;
 
-template <class Executor>
-bool running_here(const asio::any_io_executor& ex) noexcept
+template <class Executor> bool running_here(const asio::any_io_executor& ex) noexcept
 {
     return ex.target<Executor>()->running_in_this_thread();
 }
 
 } // namespace
 
-std::shared_ptr<queue_core> queue_core::create(asio::any_io_executor executor,
-                                               std::vector<erased_collector> collectors,
-                                               collector_queue_options options,
-                                               route_fn router)
+std::shared_ptr<queue_core> queue_core::create(asio::any_io_executor executor, std::vector<erased_collector> collectors,
+                                               collector_queue_options options, route_fn router)
 {
     return std::make_shared<queue_impl>(std::move(executor), std::move(collectors), std::move(options),
                                         std::move(router));
 }
 
-queue_impl::queue_impl(asio::any_io_executor executor,
-                       std::vector<erased_collector> collectors,
-                       collector_queue_options options,
-                       route_fn router)
+queue_impl::queue_impl(asio::any_io_executor executor, std::vector<erased_collector> collectors,
+                       collector_queue_options options, route_fn router)
     : collectors_(std::move(collectors)),
       options_(std::move(options)),
       router_(std::move(router)),
@@ -156,9 +149,8 @@ void queue_impl::hop(std::shared_ptr<control_waiter> w, bool start, bool now)
             self->phase_ = phase::starting;
             self->quiet_.store(false, std::memory_order_release);
             self->start_waiters_.push_back(std::move(w));
-            asio::co_spawn(self->strand_, self->run_start(), [self](std::exception_ptr e) {
-                self->finish_control(self->start_waiters_, e);
-            });
+            asio::co_spawn(self->strand_, self->run_start(),
+                           [self](std::exception_ptr e) { self->finish_control(self->start_waiters_, e); });
             return;
         }
         if (self->phase_ == phase::stopped)
@@ -216,15 +208,15 @@ asio::awaitable<void> queue_impl::run_start()
     {
         phase_ = phase::running;
         start_consumers();
-        options_.log.log(log_level::info, options_.name, {}, "started: {} consumer(s), at most {}",
-                         consumers_.size(), options_.max_consumers);
+        options_.log.log(log_level::info, options_.name, {}, "started: {} consumer(s), at most {}", consumers_.size(),
+                         options_.max_consumers);
         co_return;
     }
 
     const auto message = fmt::format("collector '{}': lifecycle setup failed: {}", failed->key, error_text(failure));
     options_.log.log(log_level::error, options_.name, {}, "{}; the queue does not start", message);
-    auto error = std::make_exception_ptr(
-        courier::error(errc::setup_failed, message, error_context{.queue = options_.name}));
+    auto error =
+        std::make_exception_ptr(courier::error(errc::setup_failed, message, error_context{.queue = options_.name}));
     phase_ = phase::start_failed; // refuses payloads; a stop asked for meanwhile waits for this
     cancel_waiting(error);
     if (auto teardown_error = co_await tear_down())
@@ -245,9 +237,9 @@ asio::awaitable<void> queue_impl::run_stop()
     {
         // Never started: nothing will process what waits.
         phase_ = phase::draining;
-        cancel_waiting(std::make_exception_ptr(courier::error(
-            errc::payload_cancelled, "the collector queue stopped before it started",
-            error_context{.queue = options_.name})));
+        cancel_waiting(std::make_exception_ptr(courier::error(errc::payload_cancelled,
+                                                              "the collector queue stopped before it started",
+                                                              error_context{.queue = options_.name})));
     }
     phase_ = phase::draining;
     options_.log.log(log_level::info, options_.name, {}, "stopping{}: {} payload(s) waiting, {} being processed",
@@ -273,8 +265,8 @@ asio::awaitable<void> queue_impl::run_stop()
     phase_ = phase::stopped;
     quiet_.store(true, std::memory_order_release);
     const auto s = stats();
-    options_.log.log(log_level::info, options_.name, {}, "stopped: {} payload(s) completed, {} cancelled",
-                     s.completed, s.cancelled);
+    options_.log.log(log_level::info, options_.name, {}, "stopped: {} payload(s) completed, {} cancelled", s.completed,
+                     s.cancelled);
     if (teardown_error)
         std::rethrow_exception(teardown_error);
 }
@@ -330,10 +322,10 @@ void queue_impl::log_failure(std::string_view what, std::exception_ptr e) const
 
 std::exception_ptr queue_impl::refused() const
 {
-    return std::make_exception_ptr(courier::error(
-        errc::queue_stopped,
-        phase_ == phase::stopped ? "the collector queue is stopped" : "the collector queue is stopping",
-        error_context{.queue = options_.name}));
+    return std::make_exception_ptr(
+        courier::error(errc::queue_stopped,
+                       phase_ == phase::stopped ? "the collector queue is stopped" : "the collector queue is stopping",
+                       error_context{.queue = options_.name}));
 }
 
 collector_queue_stats queue_impl::stats() const noexcept

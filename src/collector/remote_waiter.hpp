@@ -22,8 +22,7 @@
 namespace courier::event_collector::detail {
 
 /// Completes a stored handler of signature void(Args...) once, from any thread.
-template <class... Args>
-class remote_waiter : public std::enable_shared_from_this<remote_waiter<Args...>>
+template <class... Args> class remote_waiter : public std::enable_shared_from_this<remote_waiter<Args...>>
 {
 public:
     virtual ~remote_waiter() = default;
@@ -56,11 +55,13 @@ private:
 
 namespace remote_waiter_impl {
 
-template <class Handler, class... Args>
-class waiter_for final : public remote_waiter<Args...>
+template <class Handler, class... Args> class waiter_for final : public remote_waiter<Args...>
 {
 public:
-    explicit waiter_for(Handler h) : handler_(std::move(h)) {}
+    explicit waiter_for(Handler h)
+        : handler_(std::move(h))
+    {
+    }
 
 private:
     void post_result(Args... args) override
@@ -96,8 +97,8 @@ std::shared_ptr<remote_waiter<Args...>> remote_waiter<Args...>::make(Handler han
             auto alive = weak.lock();
             if (!alive)
                 return;
-            const bool done = std::apply([&](auto&&... a) { return alive->complete(std::move(a)...); },
-                                         std::move(cancelled));
+            const bool done =
+                std::apply([&](auto&&... a) { return alive->complete(std::move(a)...); }, std::move(cancelled));
             if (done && on_cancelled)
                 on_cancelled();
         });

@@ -2,8 +2,6 @@
 #include <courier/collector/errc.hpp>
 #include <courier/collector/result.hpp>
 #include <courier/collector/route_bridge.hpp>
-
-#include <courier/error.hpp>
 #include <courier/error.hpp>
 
 #include <boost/core/demangle.hpp>
@@ -24,9 +22,9 @@ result ok_with(std::any value)
 result error(std::exception_ptr e)
 {
     result r;
-    r.error_ = e ? std::move(e)
-                 : std::make_exception_ptr(
-                       courier::error(errc::bad_value, "a processor returned an Error without exception"));
+    r.error_ =
+        e ? std::move(e)
+          : std::make_exception_ptr(courier::error(errc::bad_value, "a processor returned an Error without exception"));
     return r;
 }
 

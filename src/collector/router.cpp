@@ -1,7 +1,7 @@
 // What a custom router sees of the queue's collectors.
-#include <courier/collector/router.hpp>
-
 #include "collector/queue_impl.hpp"
+
+#include <courier/collector/router.hpp>
 
 #include <algorithm>
 
@@ -31,8 +31,7 @@ std::optional<std::size_t> collector_set::find(std::string_view key) const noexc
     return static_cast<std::size_t>(it - all.begin());
 }
 
-std::vector<std::size_t> collector_set::select(event_collector::delivery how,
-                                               const std::vector<std::string>& keys,
+std::vector<std::size_t> collector_set::select(event_collector::delivery how, const std::vector<std::string>& keys,
                                                const std::vector<std::string>& topics) const
 {
     std::vector<std::size_t> chosen;

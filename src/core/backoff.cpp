@@ -8,8 +8,7 @@
 
 namespace courier {
 
-std::chrono::milliseconds backoff_delay(const backoff_options& options,
-                                        std::uint32_t receive_count,
+std::chrono::milliseconds backoff_delay(const backoff_options& options, std::uint32_t receive_count,
                                         const std::function<double()>& random01)
 {
     // base * 2^(n-1), computed in double so large receive counts saturate at `max` instead

@@ -51,13 +51,17 @@ namespace testing {
 // false, which is how the coroutine tells the two apart.
 struct simulated_clock::sleeper
 {
-    explicit sleeper(const asio::any_io_executor& ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+    explicit sleeper(const asio::any_io_executor& ex)
+        : timer(ex, asio::steady_timer::time_point::max())
+    {
+    }
     asio::steady_timer timer;
     bool fired = false;
 };
 
 simulated_clock::simulated_clock()
-    : start_(time_point() + std::chrono::hours(24 * 365)), system_start_(std::chrono::system_clock::now()),
+    : start_(time_point() + std::chrono::hours(24 * 365)),
+      system_start_(std::chrono::system_clock::now()),
       now_(start_)
 {
 }

@@ -20,7 +20,10 @@ class delivery_counts
 {
 public:
     /// Remembers at most `capacity` ids (the least recently seen are forgotten first).
-    explicit delivery_counts(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
+    explicit delivery_counts(std::size_t capacity)
+        : capacity_(std::max<std::size_t>(capacity, 1))
+    {
+    }
 
     /// Sets `msg.receive_count` (and `redelivered`) from what the provider knows (`info`)
     /// and from the deliveries of this id seen before.

@@ -58,25 +58,23 @@ asio::awaitable<stop_kind> dispatcher::run_routes()
             d.runners.push_back(std::make_shared<detail::route_runner>(d.executor, r, d.shared));
         for (auto& runner : d.runners)
         {
-            asio::co_spawn(runner->executor(), runner->run(),
-                           [&, home](std::exception_ptr error, stop_kind kind) {
-                               asio::post(home, [&, error, kind] {
-                                   if (error)
-                                       d.options.log.log(log_level::error, {}, {}, "route failed: {}",
-                                                         error_text(error));
-                                   if (kind == stop_kind::failed)
-                                   {
-                                       // A route that cannot work takes the service down: its
-                                       // orchestrator should see it, not a half-working service.
-                                       result = stop_kind::failed;
-                                       stop();
-                                   }
-                                   else if ((error || kind == stop_kind::cancelled) && result != stop_kind::failed)
-                                       result = stop_kind::cancelled;
-                                   --running;
-                                   all_done.notify();
-                               });
-                           });
+            asio::co_spawn(runner->executor(), runner->run(), [&, home](std::exception_ptr error, stop_kind kind) {
+                asio::post(home, [&, error, kind] {
+                    if (error)
+                        d.options.log.log(log_level::error, {}, {}, "route failed: {}", error_text(error));
+                    if (kind == stop_kind::failed)
+                    {
+                        // A route that cannot work takes the service down: its
+                        // orchestrator should see it, not a half-working service.
+                        result = stop_kind::failed;
+                        stop();
+                    }
+                    else if ((error || kind == stop_kind::cancelled) && result != stop_kind::failed)
+                        result = stop_kind::cancelled;
+                    --running;
+                    all_done.notify();
+                });
+            });
             if (d.stop_now_requested)
                 runner->stop_now();
             else if (d.stop_requested)

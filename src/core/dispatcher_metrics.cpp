@@ -122,10 +122,11 @@ courier::readiness dispatcher::readiness(std::chrono::milliseconds window) const
             continue; // every message in flight is busy: full, not failing
         else if (last_ok == clock::time_point{} || now - last_ok > window)
         {
-            std::string reason = last_ok == clock::time_point{}
-                                     ? fmt::format("{}: no receive has completed yet", name)
-                                     : fmt::format("{}: no successful receive for {} s", name,
-                                                   std::chrono::duration_cast<std::chrono::seconds>(now - last_ok).count());
+            std::string reason =
+                last_ok == clock::time_point{}
+                    ? fmt::format("{}: no receive has completed yet", name)
+                    : fmt::format("{}: no successful receive for {} s", name,
+                                  std::chrono::duration_cast<std::chrono::seconds>(now - last_ok).count());
             result.reasons.push_back(std::move(reason));
         }
     }

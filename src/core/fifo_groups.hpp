@@ -17,8 +17,7 @@
 namespace courier::detail {
 
 /// Messages (as `Handle`s) by group: the running one, and those waiting behind it in order.
-template <class Handle>
-class fifo_groups
+template <class Handle> class fifo_groups
 {
 public:
     /// A message of `group` arrived: true if it may start now (the first of its group in

@@ -33,9 +33,9 @@ void stop_extending(const heartbeat_context& ctx, in_flight_message& m, std::str
 {
     m.extending = false;
     ctx.log(log_level::warning, m.msg,
-                "{}: its visibility is no longer extended, and it may be delivered to another consumer "
-                "while its handler still runs",
-                why);
+            "{}: its visibility is no longer extended, and it may be delivered to another consumer "
+            "while its handler still runs",
+            why);
 }
 
 bool is_refusal(std::exception_ptr error)
@@ -55,8 +55,7 @@ bool is_refusal(std::exception_ptr error)
 }
 
 // One extension. `m` may be settled (and its node reused) while this waits: the receipt tells.
-asio::awaitable<void> extend_one(heartbeat_context ctx, in_flight_message& m, message target,
-                                 milliseconds extension)
+asio::awaitable<void> extend_one(heartbeat_context ctx, in_flight_message& m, message target, milliseconds extension)
 {
     std::exception_ptr failure;
     try
@@ -119,14 +118,15 @@ asio::awaitable<void> heartbeat_loop(heartbeat_context ctx)
                 // This extension takes it to the limit: the last one.
                 m.extending = false;
                 ctx.log(log_level::warning, m.msg,
-                            "its visibility is extended to the provider's limit of {} ms since receipt, the "
-                            "last extension: it may be delivered to another consumer if its handler runs longer",
-                            limits.max_total.count());
+                        "its visibility is extended to the provider's limit of {} ms since receipt, the "
+                        "last extension: it may be delivered to another consumer if its handler runs longer",
+                        limits.max_total.count());
             }
         }
         // Concurrently, so a batching provider (SQS) coalesces them into few requests.
         for (auto [m, extension] : due)
-            asio::co_spawn(ctx.strand, extend_one(ctx, *m, message{.id = m->msg.id, .receipt = m->msg.receipt}, extension),
+            asio::co_spawn(ctx.strand,
+                           extend_one(ctx, *m, message{.id = m->msg.id, .receipt = m->msg.receipt}, extension),
                            asio::detached);
     }
 }

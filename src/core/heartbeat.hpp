@@ -32,8 +32,7 @@ struct visibility_limits
 
 /// The extension to ask for at `now` for a message received at `received_at`: the visibility
 /// timeout, cut so that it ends no later than the limit. Nothing when no time is left.
-std::optional<std::chrono::milliseconds> next_extension(const visibility_limits& limits,
-                                                        clock::time_point received_at,
+std::optional<std::chrono::milliseconds> next_extension(const visibility_limits& limits, clock::time_point received_at,
                                                         clock::time_point now) noexcept;
 
 /// What the heartbeat works with; all of it outlives the loop.

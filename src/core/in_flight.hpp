@@ -54,7 +54,10 @@ class in_flight_table
 public:
     using entry = std::list<in_flight_message>::iterator;
 
-    explicit in_flight_table(ack_confirmation& owner) : owner_(owner) {}
+    explicit in_flight_table(ack_confirmation& owner)
+        : owner_(owner)
+    {
+    }
 
     entry add(message&& msg, clock::time_point received_at)
     {

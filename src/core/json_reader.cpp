@@ -1,6 +1,7 @@
 // The compiled core of the typed JSON translator: simdjson's DOM behind json_node.
-#include <courier/detail/json_reader.hpp>
 #include <courier/error.hpp>
+
+#include <courier/detail/json_reader.hpp>
 
 #include <simdjson.h>
 
@@ -69,11 +70,13 @@ void throw_json_error(const json_path& path, std::string_view what)
 void json_node::type_error(const json_path& path, std::string_view expected) const
 {
     throw_json_error(path,
-                     "expected " + std::string(expected) + ", got " +
-                         std::string(kind_name(get(storage_).type())));
+                     "expected " + std::string(expected) + ", got " + std::string(kind_name(get(storage_).type())));
 }
 
-bool json_node::is_null() const { return get(storage_).is_null(); }
+bool json_node::is_null() const
+{
+    return get(storage_).is_null();
+}
 
 bool json_node::as_bool(const json_path& path) const
 {
@@ -101,8 +104,7 @@ std::uint64_t json_node::as_uint64(const json_path& path) const
     std::uint64_t v;
     const auto rc = e.get(v);
     if (rc == simdjson::NUMBER_OUT_OF_RANGE)
-        throw_json_error(path, e.is_int64() ? "expected a non-negative integer"
-                                            : "integer out of range");
+        throw_json_error(path, e.is_int64() ? "expected a non-negative integer" : "integer out of range");
     if (rc != simdjson::SUCCESS)
         type_error(path, "a non-negative integer");
     return v;
@@ -141,8 +143,7 @@ std::string_view json_node::raw_json() const
     return text;
 }
 
-void json_node::for_each_field(const json_path& path,
-                               const std::function<void(std::string_view, json_node)>& fn) const
+void json_node::for_each_field(const json_path& path, const std::function<void(std::string_view, json_node)>& fn) const
 {
     simdjson::dom::object object;
     if (get(storage_).get(object) != simdjson::SUCCESS)
@@ -151,8 +152,7 @@ void json_node::for_each_field(const json_path& path,
         fn(field.key, wrap(field.value));
 }
 
-void json_node::for_each_element(const json_path& path,
-                                 const std::function<void(std::size_t, json_node)>& fn) const
+void json_node::for_each_element(const json_path& path, const std::function<void(std::size_t, json_node)>& fn) const
 {
     simdjson::dom::array array;
     if (get(storage_).get(array) != simdjson::SUCCESS)
@@ -193,8 +193,7 @@ json_document::json_document(std::string_view text)
     simdjson::dom::element root;
     const auto rc = parser.parse(text.data(), text.size()).get(root);
     if (rc != simdjson::SUCCESS)
-        throw error(errc::translation_failed,
-                    std::string("body is not valid JSON: ") + simdjson::error_message(rc));
+        throw error(errc::translation_failed, std::string("body is not valid JSON: ") + simdjson::error_message(rc));
     put(root_.storage_, root);
 }
 

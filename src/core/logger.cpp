@@ -30,16 +30,15 @@ logger::logger(log_level level, log_format format)
 {
 }
 
-logger::logger(log_level level, sink_type sink) : level_(level), sink_(std::move(sink))
+logger::logger(log_level level, sink_type sink)
+    : level_(level),
+      sink_(std::move(sink))
 {
     if (!sink_)
         sink_ = &logger::stderr_sink;
 }
 
-void logger::vlog(log_level level,
-                  std::string_view route,
-                  std::string_view message_id,
-                  fmt::string_view format,
+void logger::vlog(log_level level, std::string_view route, std::string_view message_id, fmt::string_view format,
                   fmt::format_args args) const
 {
     if (!enabled(level))
@@ -52,14 +51,10 @@ void logger::vlog(log_level level,
 void logger::stderr_sink(const log_record& record)
 {
     const auto now = std::chrono::system_clock::now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        now.time_since_epoch()) % 1000;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
     fmt::memory_buffer line;
-    fmt::format_to(std::back_inserter(line),
-                   "{:%Y-%m-%dT%H:%M:%S}.{:03}Z {:<5}",
-                   std::chrono::floor<std::chrono::seconds>(now),
-                   ms.count(),
-                   to_string(record.level));
+    fmt::format_to(std::back_inserter(line), "{:%Y-%m-%dT%H:%M:%S}.{:03}Z {:<5}",
+                   std::chrono::floor<std::chrono::seconds>(now), ms.count(), to_string(record.level));
     if (!record.route.empty())
         fmt::format_to(std::back_inserter(line), " [{}]", record.route);
     if (!record.message_id.empty())

@@ -20,7 +20,10 @@ namespace courier {
 
 struct manager::impl
 {
-    explicit impl(manager_options o) : options(std::move(o)) {}
+    explicit impl(manager_options o)
+        : options(std::move(o))
+    {
+    }
 
     manager_options options;
     std::optional<asio::io_context> owned_io;
@@ -35,7 +38,8 @@ struct manager::impl
     std::atomic<std::uint16_t> endpoint_port{0};
 };
 
-manager::manager(manager_options options) : impl_(std::make_unique<impl>(std::move(options)))
+manager::manager(manager_options options)
+    : impl_(std::make_unique<impl>(std::move(options)))
 {
     // One thread: the hint that lets Asio skip the I/O locks and courier the strands (see
     // manager_options::threads).
@@ -127,23 +131,21 @@ int manager::run()
     // First signal: graceful stop. Second: cancel the handlers still running.
     std::optional<asio::signal_set> signals;
     int signals_seen = 0;
-    std::function<void(boost::system::error_code, int)> on_signal =
-        [&](boost::system::error_code ec, int number) {
-            if (ec)
-                return;
-            if (++signals_seen == 1)
-            {
-                log.log(log_level::info, {}, {}, "signal {} received: stopping gracefully (again to stop now)",
-                        number);
-                d.stop();
-            }
-            else
-            {
-                log.log(log_level::warning, {}, {}, "signal {} received again: stopping now", number);
-                d.stop_now();
-            }
-            signals->async_wait(on_signal);
-        };
+    std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int number) {
+        if (ec)
+            return;
+        if (++signals_seen == 1)
+        {
+            log.log(log_level::info, {}, {}, "signal {} received: stopping gracefully (again to stop now)", number);
+            d.stop();
+        }
+        else
+        {
+            log.log(log_level::warning, {}, {}, "signal {} received again: stopping now", number);
+            d.stop_now();
+        }
+        signals->async_wait(on_signal);
+    };
     if (m.options.handle_signals)
     {
         signals.emplace(io, SIGINT, SIGTERM);

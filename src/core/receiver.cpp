@@ -48,8 +48,7 @@ asio::awaitable<void> receive_loop(receiver_context ctx, const bool& stopping)
                 ctx.sink.failed_for_good(failure);
                 break;
             }
-            ctx.log(log_level::warning, "receive failed: {}; retrying in {} ms",
-                        error_text(failure), backoff.count());
+            ctx.log(log_level::warning, "receive failed: {}; retrying in {} ms", error_text(failure), backoff.count());
             co_await ctx.time.sleep_for(backoff);
             backoff = std::min<milliseconds>(backoff * 2, std::chrono::seconds(30));
             continue;
@@ -62,7 +61,8 @@ asio::awaitable<void> receive_loop(receiver_context ctx, const bool& stopping)
         while (received.size() > room)
         {
             const auto& surplus = received.back();
-            ctx.log(log_level::warning, surplus, "provider returned more messages than asked for; releasing the surplus");
+            ctx.log(log_level::warning, surplus,
+                    "provider returned more messages than asked for; releasing the surplus");
             try
             {
                 co_await ctx.source.release(surplus);

@@ -18,7 +18,11 @@ class room
 {
 public:
     /// `global` is null without a global limit.
-    room(std::size_t route_limit, async_semaphore* global) : route_(route_limit), global_(global) {}
+    room(std::size_t route_limit, async_semaphore* global)
+        : route_(route_limit),
+          global_(global)
+    {
+    }
 
     /// Waits for room for one message, then takes as much as there is, up to `batch`.
     ///

@@ -14,11 +14,14 @@ namespace courier::detail {
 class route_log
 {
 public:
-    route_log(const logger& log, std::string_view route) noexcept : log_(log), route_(route) {}
+    route_log(const logger& log, std::string_view route) noexcept
+        : log_(log),
+          route_(route)
+    {
+    }
 
     /// A line about the route.
-    template <class... Args>
-    void operator()(log_level level, fmt::format_string<Args...> format, Args&&... args) const
+    template <class... Args> void operator()(log_level level, fmt::format_string<Args...> format, Args&&... args) const
     {
         log_.log(level, route_, {}, format, std::forward<Args>(args)...);
     }

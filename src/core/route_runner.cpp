@@ -132,9 +132,16 @@ void route_runner::start_loops()
 {
     auto self = shared_from_this();
     receiving_ = true;
-    const receiver_context receiving{
-        route_.provider(), room_, *this, *shared_.clock, log_, counters_, metrics_, route_.options(), inner_,
-        shared_.options.on_permanent_error == dispatcher_options::permanent_errors::stop};
+    const receiver_context receiving{route_.provider(),
+                                     room_,
+                                     *this,
+                                     *shared_.clock,
+                                     log_,
+                                     counters_,
+                                     metrics_,
+                                     route_.options(),
+                                     inner_,
+                                     shared_.options.on_permanent_error == dispatcher_options::permanent_errors::stop};
     asio::co_spawn(strand_, receive_loop(receiving, stopping_),
                    asio::bind_cancellation_slot(receive_cancel_.slot(), [self](std::exception_ptr e) {
                        self->receiving_ = false;
@@ -144,8 +151,8 @@ void route_runner::start_loops()
         capabilities_.visibility->visibility_timeout() <= milliseconds::zero())
         return;
     heartbeating_ = true;
-    const heartbeat_context beating{*capabilities_.visibility, messages_, *shared_.clock, log_, counters_,
-                                    metrics_, strand_, self};
+    const heartbeat_context beating{
+        *capabilities_.visibility, messages_, *shared_.clock, log_, counters_, metrics_, strand_, self};
     asio::co_spawn(strand_, heartbeat_loop(beating),
                    asio::bind_cancellation_slot(heartbeat_cancel_.slot(), [self](std::exception_ptr e) {
                        self->heartbeating_ = false;

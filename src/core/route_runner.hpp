@@ -10,8 +10,8 @@
 #include "core/fifo_groups.hpp"
 #include "core/in_flight.hpp"
 #include "core/receiver.hpp"
-#include "core/route_log.hpp"
 #include "core/room.hpp"
+#include "core/route_log.hpp"
 #include "core/settlement_plan.hpp"
 #include "core/worker_pool.hpp"
 #include "detail/async_event.hpp"
@@ -72,8 +72,7 @@ private:
     boost::asio::awaitable<stop_kind> shut_down();
     void loop_ended(std::string_view what, std::exception_ptr error);
     // A hook must not throw; one that does is logged, not let into the engine.
-    template <class Hook, class... Args>
-    void call_hook(const Hook& hook, const message& msg, Args&&... args) noexcept
+    template <class Hook, class... Args> void call_hook(const Hook& hook, const message& msg, Args&&... args) noexcept
     {
         try
         {
@@ -104,7 +103,7 @@ private:
     // `handled` hook's duration. Off by default: no clock reads per message.
     bool measure_ = false;
     std::exception_ptr permanent_failure_; // what stopped the route for good
-    async_event changed_; // a stop, a loop or worker ended, a message settled while stopping
+    async_event changed_;                  // a stop, a loop or worker ended, a message settled while stopping
     boost::asio::cancellation_signal receive_cancel_;
     boost::asio::cancellation_signal heartbeat_cancel_;
     bool receiving_ = false;

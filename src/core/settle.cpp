@@ -61,8 +61,8 @@ void route_runner::settled(entry e, const settlement_plan& plan, std::exception_
         // at the cost of a duplicate.
         ++counters_.provider_errors;
         metrics_.provider_error(failure);
-        log_(log_level::error, msg, "{} failed: {}; the message will be delivered again",
-                 to_string(plan.outcome), error_text(failure));
+        log_(log_level::error, msg, "{} failed: {}; the message will be delivered again", to_string(plan.outcome),
+             error_text(failure));
     }
     else
         switch (plan.outcome)

@@ -18,17 +18,14 @@ settlement_plan redeliver_after(settlement outcome, std::chrono::milliseconds de
 
 } // namespace
 
-settlement_plan plan_settlement(const handling_result& result,
-                                stop_state stop,
-                                settlement_capabilities provider,
+settlement_plan plan_settlement(const handling_result& result, stop_state stop, settlement_capabilities provider,
                                 std::chrono::milliseconds leave_delay) noexcept
 {
     switch (result.what)
     {
     case handling_result::succeeded:
     case handling_result::deleted: return {settlement::ack, provider_step::ack, {}};
-    case handling_result::retry_requested:
-        return redeliver_after(settlement::retry, result.delay, stop, provider);
+    case handling_result::retry_requested: return redeliver_after(settlement::retry, result.delay, stop, provider);
     case handling_result::failed:
         switch (result.action.what)
         {

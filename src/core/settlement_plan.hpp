@@ -25,8 +25,8 @@ struct handling_result
         not_started,     ///< the route stopped (or its FIFO group failed) before it started
     };
     kind what = not_started;
-    error_action action{};                 ///< for `failed`
-    std::chrono::milliseconds delay{0};    ///< for `retry_requested`
+    error_action action{};              ///< for `failed`
+    std::chrono::milliseconds delay{0}; ///< for `retry_requested`
 };
 
 /// Where the route is in its life.
@@ -76,9 +76,7 @@ struct settlement_plan
 /// - `leave` leaves it to the provider's visibility timeout; a provider without one gets it
 ///   back after `leave_delay`, held like a retry (at once when stopping).
 /// - A cancelled or never started message, and an error handler's `release`, are released.
-settlement_plan plan_settlement(const handling_result& result,
-                                stop_state stop,
-                                settlement_capabilities provider,
+settlement_plan plan_settlement(const handling_result& result, stop_state stop, settlement_capabilities provider,
                                 std::chrono::milliseconds leave_delay) noexcept;
 
 } // namespace courier::detail

@@ -21,11 +21,12 @@ asio::awaitable<stop_kind> route_runner::shut_down()
     if (!permanent_failure_)
         metrics_.state = metrics::route_state::stopping;
     receive_cancel_.emit(asio::cancellation_type::total);
-    log_(log_level::info, "stopping: {} message(s) in flight, deadline {} ms",
-             messages_.size(), shared_.options.shutdown_deadline.count());
+    log_(log_level::info, "stopping: {} message(s) in flight, deadline {} ms", messages_.size(),
+         shared_.options.shutdown_deadline.count());
     if (receiving_ && capabilities_.receive_wait_at_stop > milliseconds::zero())
-        log_(log_level::info, "waiting for the receive in flight: a long poll ends within {} s, and what it brings is "
-                              "released",
+        log_(log_level::info,
+             "waiting for the receive in flight: a long poll ends within {} s, and what it brings is "
+             "released",
              std::chrono::ceil<std::chrono::seconds>(capabilities_.receive_wait_at_stop).count());
     const auto deadline = shared_.clock->now() + shared_.options.shutdown_deadline;
     auto kind = stop_kind::graceful;
@@ -41,8 +42,7 @@ asio::awaitable<stop_kind> route_runner::shut_down()
         receiving_stopped();
         if (terminal_ && kind == stop_kind::graceful)
         {
-            log_(log_level::warning, "cancelling {} message(s) still in flight",
-                     messages_.size());
+            log_(log_level::warning, "cancelling {} message(s) still in flight", messages_.size());
             workers_.cancel_running();
             kind = stop_kind::cancelled;
         }
@@ -66,8 +66,7 @@ asio::awaitable<stop_kind> route_runner::shut_down()
     catch (...)
     {
         ++counters_.provider_errors;
-        log_(log_level::error, "closing the provider failed: {}",
-                 error_text(std::current_exception()));
+        log_(log_level::error, "closing the provider failed: {}", error_text(std::current_exception()));
     }
     log_(log_level::info, "stopped");
     if (permanent_failure_)

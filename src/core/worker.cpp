@@ -33,7 +33,7 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
         handling_result result;
         if (stopping_ || e->give_back)
             log_(log_level::debug, msg, "not started: {}",
-                     stopping_ ? "the route stops" : "its FIFO group is delivered again");
+                 stopping_ ? "the route stops" : "its FIFO group is delivered again");
         else
         {
             context ctx(msg, route_.name(), log_.underlying(), shared_.blocking_executor);

@@ -31,8 +31,7 @@
 
 namespace courier::detail {
 
-template <class Item>
-class worker_pool
+template <class Item> class worker_pool
 {
 public:
     struct worker
@@ -45,11 +44,13 @@ public:
 
     /// `body(w)` is what each worker runs: take(), wait(w) when nothing is ready, return once
     /// closing(). `exited(error)` is called when a worker's body ended.
-    worker_pool(boost::asio::any_io_executor strand,
-                std::size_t max_workers,
+    worker_pool(boost::asio::any_io_executor strand, std::size_t max_workers,
                 std::function<boost::asio::awaitable<void>(worker&)> body,
                 std::function<void(std::exception_ptr)> exited)
-        : strand_(std::move(strand)), max_workers_(max_workers), body_(std::move(body)), exited_(std::move(exited))
+        : strand_(std::move(strand)),
+          max_workers_(max_workers),
+          body_(std::move(body)),
+          exited_(std::move(exited))
     {
     }
 
@@ -131,11 +132,12 @@ private:
                 // here, nested inside the caller (often another worker), taking messages out of
                 // order and deepening the stack with every worker.
                 boost::asio::post(strand_, [this, &w] {
-                    boost::asio::co_spawn(strand_, run(w),
-                                          boost::asio::bind_cancellation_slot(w.cancel.slot(), [this](std::exception_ptr e) {
-                                              --live_;
-                                              exited_(e);
-                                          }));
+                    boost::asio::co_spawn(
+                        strand_, run(w),
+                        boost::asio::bind_cancellation_slot(w.cancel.slot(), [this](std::exception_ptr e) {
+                            --live_;
+                            exited_(e);
+                        }));
                 });
             }
             else

@@ -92,7 +92,9 @@ std::string environment_name(std::string_view flag)
 }
 
 command_line::command_line(std::string program, std::string about)
-    : program_(std::move(program)), about_(std::move(about)), flags_("Flags", help_width, help_description_width)
+    : program_(std::move(program)),
+      about_(std::move(about)),
+      flags_("Flags", help_width, help_description_width)
 {
     flags_.add_options()("help,h", "print this help and exit");
 }
@@ -131,7 +133,8 @@ void command_line::parse_or_throw(std::span<const std::string> args, const envir
     }
     catch (const po::too_many_positional_options_error&)
     {
-        const auto stray = std::find_if(args.begin(), args.end(), [](const std::string& a) { return !a.starts_with("-"); });
+        const auto stray =
+            std::find_if(args.begin(), args.end(), [](const std::string& a) { return !a.starts_with("-"); });
         throw usage_error(fmt::format("unexpected argument '{}' (flags start with --)",
                                       stray == args.end() ? std::string() : *stray));
     }

@@ -24,7 +24,8 @@ constexpr std::size_t max_concurrency = 100000;
 class bad_value : public po::validation_error
 {
 public:
-    explicit bad_value(const std::string& why) : po::validation_error(po::validation_error::invalid_option_value)
+    explicit bad_value(const std::string& why)
+        : po::validation_error(po::validation_error::invalid_option_value)
     {
         m_error_template = "%canonical_option%: " + why;
     }
@@ -90,26 +91,25 @@ constexpr const char* exit_statuses =
 
 } // namespace
 
-daemon::daemon(std::string program, std::string about) : cli_(std::move(program), std::move(about))
+daemon::daemon(std::string program, std::string about)
+    : cli_(std::move(program), std::move(about))
 {
-    cli_.add_options()
-        ("sqs-queue-url", po::value<std::vector<std::string>>()->value_name("URL|NAME"),
-         "an SQS queue to consume, by URL or by name (resolved with GetQueueUrl); repeat it for "
-         "several queues")
-        ("testing", po::bool_switch(),
-         "in-memory queues instead of SQS (one per --sqs-queue-url, or one named 'testing'): "
-         "runs without AWS")
-        ("debug", po::bool_switch(), "log at debug level (default: info)")
-        ("log-format", po::value<log_format_flag>()->value_name("text|json")->default_value({}, "text"),
-         "log lines for people, or one JSON object per line")
-        ("metrics-address", po::value<address_flag>()->value_name("HOST:PORT"),
-         "serve /metrics, /healthz and /readyz there, e.g. 127.0.0.1:9464 (default: not served)")
-        ("concurrency", po::value<concurrency_flag>()->value_name("N")->default_value({}, "10"),
-         "messages in flight per queue, 1 to 100000")
-        ("endpoint", po::value<std::string>()->value_name("URL"),
-         "SQS endpoint (default: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, then AWS itself)")
-        ("region", po::value<std::string>()->value_name("REGION"),
-         "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's)");
+    cli_.add_options()("sqs-queue-url", po::value<std::vector<std::string>>()->value_name("URL|NAME"),
+                       "an SQS queue to consume, by URL or by name (resolved with GetQueueUrl); repeat it for "
+                       "several queues")(
+        "testing", po::bool_switch(),
+        "in-memory queues instead of SQS (one per --sqs-queue-url, or one named 'testing'): "
+        "runs without AWS")("debug", po::bool_switch(), "log at debug level (default: info)")(
+        "log-format", po::value<log_format_flag>()->value_name("text|json")->default_value({}, "text"),
+        "log lines for people, or one JSON object per line")(
+        "metrics-address", po::value<address_flag>()->value_name("HOST:PORT"),
+        "serve /metrics, /healthz and /readyz there, e.g. 127.0.0.1:9464 (default: not served)")(
+        "concurrency", po::value<concurrency_flag>()->value_name("N")->default_value({}, "10"),
+        "messages in flight per queue, 1 to 100000")(
+        "endpoint", po::value<std::string>()->value_name("URL"),
+        "SQS endpoint (default: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, then AWS itself)")(
+        "region", po::value<std::string>()->value_name("REGION"),
+        "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's)");
     cli_.set_epilogue(exit_statuses);
     cli_.add_check([this](const po::variables_map& v) {
         daemon_options o;

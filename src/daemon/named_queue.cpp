@@ -16,7 +16,9 @@ class named_sqs_queue final : public provider
 {
 public:
     named_sqs_queue(std::shared_ptr<sqs_client> client, std::string name, sqs_queue_options options)
-        : client_(std::move(client)), name_(std::move(name)), options_(std::move(options))
+        : client_(std::move(client)),
+          name_(std::move(name)),
+          options_(std::move(options))
     {
     }
 
@@ -33,10 +35,7 @@ public:
         co_await resolved_->open(max_in_flight);
     }
 
-    asio::awaitable<std::vector<message>> receive(std::size_t max) override
-    {
-        return resolved_->receive(max);
-    }
+    asio::awaitable<std::vector<message>> receive(std::size_t max) override { return resolved_->receive(max); }
 
     asio::awaitable<void> ack(const message& msg) override { return resolved_->ack(msg); }
 

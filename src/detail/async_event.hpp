@@ -54,8 +54,7 @@ public:
 private:
     using waiter = stored_handler<>;
 
-    template <class Handler>
-    void start(Handler handler)
+    template <class Handler> void start(Handler handler)
     {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         auto* w = waiter::store(std::move(handler));

@@ -28,7 +28,10 @@ namespace courier::detail {
 class async_semaphore
 {
 public:
-    explicit async_semaphore(std::size_t permits) : available_(permits) {}
+    explicit async_semaphore(std::size_t permits)
+        : available_(permits)
+    {
+    }
 
     /// Waits for a free permit, then takes up to `most` (>= 1) of them.
     /// Cancellation: any type; throws operation_aborted having taken nothing.
@@ -36,8 +39,7 @@ public:
     {
         using signature = void(boost::system::error_code, std::size_t);
         return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), signature>(
-            [this, most](auto handler) { initiate(std::move(handler), most); },
-            boost::asio::use_awaitable);
+            [this, most](auto handler) { initiate(std::move(handler), most); }, boost::asio::use_awaitable);
     }
 
     /// Takes up to `most` free permits without waiting (none while others wait).
@@ -89,16 +91,17 @@ private:
         std::list<std::shared_ptr<waiter>>::iterator position;
     };
 
-    template <class Handler>
-    struct waiter_for final : waiter
+    template <class Handler> struct waiter_for final : waiter
     {
-        explicit waiter_for(Handler h) : handler(std::move(h)) {}
+        explicit waiter_for(Handler h)
+            : handler(std::move(h))
+        {
+        }
         void invoke(boost::system::error_code ec, std::size_t n) override { std::move(handler)(ec, n); }
         Handler handler;
     };
 
-    template <class Handler>
-    void initiate(Handler handler, std::size_t most)
+    template <class Handler> void initiate(Handler handler, std::size_t most)
     {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         auto executor = boost::asio::get_associated_executor(handler);

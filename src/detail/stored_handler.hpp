@@ -17,15 +17,13 @@
 
 namespace courier::detail {
 
-template <class... Args>
-class stored_handler
+template <class... Args> class stored_handler
 {
 public:
     /// Clears the handler's cancellation slot, posts `handler(args...)` and frees the node.
     virtual void complete(Args... args) = 0;
 
-    template <class Handler>
-    static stored_handler* store(Handler handler);
+    template <class Handler> static stored_handler* store(Handler handler);
 
 protected:
     ~stored_handler() = default;
@@ -33,13 +31,15 @@ protected:
 
 namespace stored_handler_impl {
 
-template <class Handler, class... Args>
-class node final : public stored_handler<Args...>
+template <class Handler, class... Args> class node final : public stored_handler<Args...>
 {
 public:
     using allocator = boost::asio::recycling_allocator<node>;
 
-    explicit node(Handler h) : handler_(std::move(h)) {}
+    explicit node(Handler h)
+        : handler_(std::move(h))
+    {
+    }
 
     void complete(Args... args) override
     {

@@ -5,6 +5,7 @@
 // its own cancellation state, which it can widen without touching the caller's, and keeps
 // every pool access on one executor.
 #include "http/client.hpp"
+
 #include "http/connection.hpp"
 #include "http/network_connector.hpp"
 #include "http/pool.hpp"
@@ -103,9 +104,12 @@ struct client::impl
 };
 
 client::impl::impl(asio::any_io_executor ex, endpoint ep, client_options opt)
-    : ex_(std::move(ex)), remote_(std::move(ep)), options_(std::move(opt)),
+    : ex_(std::move(ex)),
+      remote_(std::move(ep)),
+      options_(std::move(opt)),
       limits_{options_.max_response_body, options_.max_response_header},
-      deadline_clock_(clock_for_deadlines(options_)), connector_(options_.transport),
+      deadline_clock_(clock_for_deadlines(options_)),
+      connector_(options_.transport),
       pool_(ex_, options_.max_connections, options_.idle_timeout,
             options_.clock ? options_.clock : courier::steady_clock())
 {
@@ -151,8 +155,8 @@ asio::awaitable<void> client::impl::exchange(connection& conn, const wire_reques
         out.ec = asio::error::timed_out;
         out.stale = false;
         out.code = errc::transport_failed;
-        out.what = std::string(out.writing ? "write" : "read") + " timeout after " +
-                   std::to_string(timeout.count()) + " ms";
+        out.what =
+            std::string(out.writing ? "write" : "read") + " timeout after " + std::to_string(timeout.count()) + " ms";
     }
 }
 
@@ -163,7 +167,7 @@ asio::awaitable<response> client::impl::run(std::shared_ptr<impl> self, request 
     // unknown state, and it is closed either way.
     co_await asio::this_coro::reset_cancellation_state([](asio::cancellation_type type) {
         return type != asio::cancellation_type::none ? asio::cancellation_type::terminal
-                                                      : asio::cancellation_type::none;
+                                                     : asio::cancellation_type::none;
     });
     co_return co_await attempts(std::move(self), std::move(req), timeout);
 }

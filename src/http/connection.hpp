@@ -51,8 +51,8 @@ struct exchange_result
     errc code = errc::transport_failed;
     std::string what;
 
-    response answer;          ///< on success
-    bool keep_alive = false;  ///< on success: the connection may serve the next request
+    response answer;         ///< on success
+    bool keep_alive = false; ///< on success: the connection may serve the next request
 };
 
 /// For connection implementations: fills `out`'s failure fields (code, description,

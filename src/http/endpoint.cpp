@@ -69,11 +69,8 @@ endpoint endpoint::parse(std::string_view url)
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         break;
     case boost::urls::host_type::ipv4:
-    case boost::urls::host_type::ipv6:
-        ep.host = std::string(u.encoded_host_address());
-        break;
-    default:
-        bad_url(url, "unsupported host");
+    case boost::urls::host_type::ipv6: ep.host = std::string(u.encoded_host_address()); break;
+    default: bad_url(url, "unsupported host");
     }
     if (u.has_port() && !u.port().empty())
     {

@@ -13,11 +13,11 @@ namespace courier::http {
 /// or `http://169.254.169.254/latest/api/token`.
 struct endpoint
 {
-    std::string scheme;       ///< "http" or "https"
-    std::string host;         ///< name (lower case) or address to connect to; IPv6 without brackets
-    std::uint16_t port = 0;   ///< explicit port, else 80 or 443
-    std::string host_header;  ///< Host value: host (IPv6 bracketed), ":port" unless the default
-    std::string path = "/";   ///< the URL's path and query, "/" if empty (not used by the client)
+    std::string scheme;      ///< "http" or "https"
+    std::string host;        ///< name (lower case) or address to connect to; IPv6 without brackets
+    std::uint16_t port = 0;  ///< explicit port, else 80 or 443
+    std::string host_header; ///< Host value: host (IPv6 bracketed), ":port" unless the default
+    std::string path = "/";  ///< the URL's path and query, "/" if empty (not used by the client)
 
     bool tls() const noexcept { return scheme == "https"; }
 

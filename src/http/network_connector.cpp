@@ -1,6 +1,7 @@
 // Network connections: net::connect for the socket (and TLS), http::exchange compiled for
 // the plain and the TLS stream.
 #include "http/network_connector.hpp"
+
 #include "http/exchange.hpp"
 #include "net/connect.hpp"
 #include "net/stream_layers.hpp"
@@ -15,7 +16,11 @@ using std::chrono::milliseconds;
 class network_connection final : public connection
 {
 public:
-    explicit network_connection(net::stream s) : stream_(std::move(s)) { buffer_.reserve(read_buffer_reserve); }
+    explicit network_connection(net::stream s)
+        : stream_(std::move(s))
+    {
+        buffer_.reserve(read_buffer_reserve);
+    }
 
     asio::awaitable<void> exchange(const wire_request& req, const response_limits& limits, milliseconds timeout,
                                    exchange_result& out) override
@@ -37,7 +42,10 @@ private:
 class network_connector final : public connector
 {
 public:
-    explicit network_connector(std::shared_ptr<const net::tls_context> tls) : tls_(std::move(tls)) {}
+    explicit network_connector(std::shared_ptr<const net::tls_context> tls)
+        : tls_(std::move(tls))
+    {
+    }
 
     asio::awaitable<std::unique_ptr<connection>> connect(asio::any_io_executor executor, const endpoint& remote,
                                                          milliseconds timeout) override

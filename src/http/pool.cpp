@@ -15,7 +15,8 @@ namespace asio = boost::asio;
 struct pool::waiter
 {
     explicit waiter(pool& p)
-        : owner(p), timer(p.executor_, asio::steady_timer::time_point::max()),
+        : owner(p),
+          timer(p.executor_, asio::steady_timer::time_point::max()),
           position(p.waiters_.insert(p.waiters_.end(), this))
     {
     }
@@ -39,17 +40,23 @@ struct pool::waiter
 
 pool::pool(asio::any_io_executor executor, std::size_t max_connections, std::chrono::milliseconds idle_timeout,
            std::shared_ptr<courier::clock> clock)
-    : executor_(std::move(executor)), max_connections_(max_connections), idle_timeout_(idle_timeout),
+    : executor_(std::move(executor)),
+      max_connections_(max_connections),
+      idle_timeout_(idle_timeout),
       clock_(std::move(clock))
 {
 }
 
-pool::lease::lease(pool& owner, std::unique_ptr<connection> conn) noexcept : owner_(&owner), conn_(std::move(conn))
+pool::lease::lease(pool& owner, std::unique_ptr<connection> conn) noexcept
+    : owner_(&owner),
+      conn_(std::move(conn))
 {
 }
 
 pool::lease::lease(lease&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)), conn_(std::move(other.conn_)), reusable_(other.reusable_)
+    : owner_(std::exchange(other.owner_, nullptr)),
+      conn_(std::move(other.conn_)),
+      reusable_(other.reusable_)
 {
 }
 

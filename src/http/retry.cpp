@@ -22,9 +22,9 @@ random_source default_random()
 } // namespace
 
 retry_policy::retry_policy(retry_options options, random_source random)
-    : options_(options)
-    , random_(random ? std::move(random) : default_random())
-    , tokens_(options.quota_capacity)
+    : options_(options),
+      random_(random ? std::move(random) : default_random()),
+      tokens_(options.quota_capacity)
 {
 }
 
@@ -46,8 +46,7 @@ retry_decision retry_state::on_failure(const attempt_failure& failure)
     // Full jitter: uniform in [0, ceiling). The exponent is computed in floating point so a
     // large max_attempts cannot overflow before the cap applies.
     const auto base = failure.throttling ? opt.throttling_base_delay : opt.base_delay;
-    const double ceiling = std::min(static_cast<double>(base.count()) *
-                                        std::exp2(static_cast<double>(attempts_ - 1)),
+    const double ceiling = std::min(static_cast<double>(base.count()) * std::exp2(static_cast<double>(attempts_ - 1)),
                                     static_cast<double>(opt.max_backoff.count()));
     // Clamp: an injected source might return exactly 1 or a little outside [0, 1).
     const double r = std::clamp(policy_->random_(), 0.0, 1.0);

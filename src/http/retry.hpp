@@ -105,7 +105,10 @@ private:
 class retry_state
 {
 public:
-    explicit retry_state(retry_policy& policy) noexcept : policy_(&policy) {}
+    explicit retry_state(retry_policy& policy) noexcept
+        : policy_(&policy)
+    {
+    }
 
     /// Records a failed attempt and decides about the next one. A `retry` verdict has
     /// already taken its tokens from the quota.

@@ -17,21 +17,20 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <sys/resource.h>
 #include <system_error>
 #include <thread>
+#include <unistd.h>
 #include <unordered_set>
 #include <vector>
-
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 namespace courier::tools {
 
@@ -158,7 +157,8 @@ consume_options options_from_bench_env()
         std::int64_t v = 0;
         const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
         if (ec != std::errc{} || end != s.data() + s.size() || v < min || v > max)
-            throw std::invalid_argument(fmt::format("{}: expected an integer from {} to {}, got '{}'", name, min, max, s));
+            throw std::invalid_argument(
+                fmt::format("{}: expected an integer from {} to {}, got '{}'", name, min, max, s));
         return v;
     };
     consume_options o;
@@ -233,34 +233,40 @@ double produce_to_broker(const std::string& broker_url, const std::string& queue
     std::size_t running = concurrency;
     const auto start = clock_type::now();
     clock_type::time_point end{};
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await prepare();
-        for (std::size_t i = 0; i < concurrency; ++i)
-            asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-                while (next < total)
-                {
-                    courier::outgoing_message m;
-                    m.body = make_body(next++);
-                    co_await publisher->publish(std::move(m));
-                }
-            }, [&](std::exception_ptr e) {
-                if (e && !failure)
-                    failure = e;
-                if (e)
-                    next = total;
-                if (--running == 0)
-                {
-                    end = clock_type::now();
-                    asio::co_spawn(io, close(), asio::detached);
-                }
-            });
-    }, [&](std::exception_ptr e) {
-        if (e)
-        {
-            failure = e;
-            asio::co_spawn(io, close(), asio::detached);
-        }
-    });
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await prepare();
+            for (std::size_t i = 0; i < concurrency; ++i)
+                asio::co_spawn(
+                    io,
+                    [&]() -> asio::awaitable<void> {
+                        while (next < total)
+                        {
+                            courier::outgoing_message m;
+                            m.body = make_body(next++);
+                            co_await publisher->publish(std::move(m));
+                        }
+                    },
+                    [&](std::exception_ptr e) {
+                        if (e && !failure)
+                            failure = e;
+                        if (e)
+                            next = total;
+                        if (--running == 0)
+                        {
+                            end = clock_type::now();
+                            asio::co_spawn(io, close(), asio::detached);
+                        }
+                    });
+        },
+        [&](std::exception_ptr e) {
+            if (e)
+            {
+                failure = e;
+                asio::co_spawn(io, close(), asio::detached);
+            }
+        });
     io.run();
     if (failure)
         std::rethrow_exception(failure);
@@ -294,7 +300,8 @@ int run_consume(const consume_options& o)
     client_opts.verify_md5 = o.verify_md5;
     if (o.request_timeout.count() > 0)
         client_opts.aws.request_timeout = o.request_timeout;
-    auto client = on_broker ? nullptr : std::make_shared<courier::sqs_client>(io.get_executor(), std::move(client_opts));
+    auto client =
+        on_broker ? nullptr : std::make_shared<courier::sqs_client>(io.get_executor(), std::move(client_opts));
     // The watcher's timer is also cancelled from the handler: one strand serialises both.
     const auto watch = asio::make_strand(io);
     asio::steady_timer tick(watch);
@@ -328,7 +335,7 @@ int run_consume(const consume_options& o)
         if (!o.ids_are_message_ids)
             done.append(body.seq);
         const bool handled_all = by_count ? std::int64_t(t.ok_invocations) == total
-                                   : t.ok.insert(body.seq).second && std::ssize(t.ok) == total;
+                                          : t.ok.insert(body.seq).second && std::ssize(t.ok) == total;
         if (handled_all)
             asio::post(watch, [&] { tick.cancel(); }); // wake the watcher now, on its own turn
     };
@@ -336,13 +343,10 @@ int run_consume(const consume_options& o)
     if (on_broker)
         provider = broker_provider(io, o);
     else
-        provider = courier::make_sqs_provider(client, {.queue_url = o.queue_url,
-                                                       .wait_time = o.wait_time,
-                                                       .visibility_timeout = o.visibility_timeout});
-    mgr.add_route("load", std::move(provider), courier::json<load_body>{},
-                  handle,
-                  {.max_in_flight = o.in_flight,
-                   .on_error = courier::retry_with_backoff({.base = 200ms, .max = 5s})});
+        provider = courier::make_sqs_provider(
+            client, {.queue_url = o.queue_url, .wait_time = o.wait_time, .visibility_timeout = o.visibility_timeout});
+    mgr.add_route("load", std::move(provider), courier::json<load_body>{}, handle,
+                  {.max_in_flight = o.in_flight, .on_error = courier::retry_with_backoff({.base = 200ms, .max = 5s})});
 
     // The watcher ends the run once N messages were handled and every successful handling
     // was settled (acked, or its ack failed and was counted), or after too long without a
@@ -371,45 +375,48 @@ int run_consume(const consume_options& o)
         }
         co_return false;
     };
-    asio::co_spawn(watch, [&]() -> asio::awaitable<void> {
-        auto next_check = clock_type::now();
-        for (;;)
-        {
+    asio::co_spawn(
+        watch,
+        [&]() -> asio::awaitable<void> {
+            auto next_check = clock_type::now();
+            for (;;)
             {
+                {
+                    std::lock_guard guard(t.lock);
+                    tick.expires_after(handled_enough() ? 1ms : 100ms);
+                }
+                co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+                const auto& s = mgr.routes().front().stats();
+                bool empty = false;
+                if (o.until_empty && clock_type::now() >= next_check)
+                {
+                    next_check = clock_type::now() + 500ms;
+                    empty = co_await queue_is_empty();
+                }
                 std::lock_guard guard(t.lock);
-                tick.expires_after(handled_enough() ? 1ms : 100ms);
-            }
-            co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
-            const auto& s = mgr.routes().front().stats();
-            bool empty = false;
-            if (o.until_empty && clock_type::now() >= next_check)
-            {
-                next_check = clock_type::now() + 500ms;
-                empty = co_await queue_is_empty();
-            }
-            std::lock_guard guard(t.lock);
-            // Counting invocations (the stub, whose supply never ends), acks never catch up
-            // with handlings while more than one batch is in flight: stop at N handled and
-            // let the graceful stop flush the acks, timed until run() returns.
-            if (by_count && !o.until_empty && handled_enough())
-            {
-                stopped_by = "count";
-                mgr.stop();
+                // Counting invocations (the stub, whose supply never ends), acks never catch up
+                // with handlings while more than one batch is in flight: stop at N handled and
+                // let the graceful stop flush the acks, timed until run() returns.
+                if (by_count && !o.until_empty && handled_enough())
+                {
+                    stopped_by = "count";
+                    mgr.stop();
+                    co_return;
+                }
+                if (o.until_empty
+                        ? empty
+                        : handled_enough() && s.handled >= t.ok_invocations && s.acked + s.provider_errors >= s.handled)
+                    stopped_by = o.until_empty ? "empty" : "count";
+                else if (o.idle_exit.count() > 0 && clock_type::now() - t.last_activity >= o.idle_exit)
+                    stopped_by = "idle";
+                else
+                    continue;
+                end = snapshot::now();
+                mgr.stop(); // graceful: acks are flushed before run() returns
                 co_return;
             }
-            if (o.until_empty ? empty
-                              : handled_enough() && s.handled >= t.ok_invocations &&
-                                    s.acked + s.provider_errors >= s.handled)
-                stopped_by = o.until_empty ? "empty" : "count";
-            else if (o.idle_exit.count() > 0 && clock_type::now() - t.last_activity >= o.idle_exit)
-                stopped_by = "idle";
-            else
-                continue;
-            end = snapshot::now();
-            mgr.stop(); // graceful: acks are flushed before run() returns
-            co_return;
-        }
-    }, asio::detached);
+        },
+        asio::detached);
 
     auto guard = asio::make_work_guard(io);
     std::vector<std::thread> extra;
@@ -434,9 +441,9 @@ int run_consume(const consume_options& o)
     const double user = end->user - start.user;
     const double sys = end->sys - start.sys;
     const auto handled = static_cast<double>(by_count ? t.ok_invocations : t.ok.size());
-    const auto in_range = by_count ? std::min<std::int64_t>(std::int64_t(t.ok_invocations), total)
-                                   : std::count_if(t.ok.begin(), t.ok.end(),
-                                                   [&](std::int64_t seq) { return seq >= 0 && seq < total; });
+    const auto in_range =
+        by_count ? std::min<std::int64_t>(std::int64_t(t.ok_invocations), total)
+                 : std::count_if(t.ok.begin(), t.ok.end(), [&](std::int64_t seq) { return seq >= 0 && seq < total; });
     const auto duplicates = by_count ? 0 : t.invocations - t.seen.size();
     fmt::print("{{\"peer\":\"{}\",\"messages\":{},\"seconds\":{:.4f},\"msgs_per_s\":{:.1f},"
                "\"cpu_user_s\":{:.4f},\"cpu_sys_s\":{:.4f},\"cpu_us_per_msg\":{:.2f},"
@@ -445,10 +452,9 @@ int run_consume(const consume_options& o)
                "\"provider_errors\":{},\"requests\":{},\"in_flight_peak\":{},\"peak_rss_kib\":{},"
                "\"verify_md5\":{},\"stopped_by\":\"{}\",\"exit_code\":{}}}\n",
                o.peer, total, secs, handled > 0 ? handled / secs : 0, user, sys,
-               handled > 0 ? (user + sys) * 1e6 / handled : 0, duplicates, total - in_range, o.mode,
-               o.in_flight, o.threads, o.handler_delay.count(), t.invocations, s.failed,
-               s.retried, s.acked, s.provider_errors, client ? client->requests_sent() : 0,
-               s.in_flight_peak, peak_rss_kib(), o.verify_md5, stopped_by, code);
+               handled > 0 ? (user + sys) * 1e6 / handled : 0, duplicates, total - in_range, o.mode, o.in_flight,
+               o.threads, o.handler_delay.count(), t.invocations, s.failed, s.retried, s.acked, s.provider_errors,
+               client ? client->requests_sent() : 0, s.in_flight_peak, peak_rss_kib(), o.verify_md5, stopped_by, code);
     std::fflush(stdout);
     return code == courier::exit_error ? 1 : 0;
 }

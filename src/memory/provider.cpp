@@ -40,8 +40,7 @@ memory_provider::memory_provider(memory_queue_options options)
         throw error(errc::bad_configuration, "memory queue: visibility_timeout must be positive",
                     {.queue = state_->options.name});
     if (state_->options.max_receive_count != 0 && !state_->options.dead_letter_queue)
-        throw error(errc::bad_configuration,
-                    "memory queue: max_receive_count needs a dead_letter_queue",
+        throw error(errc::bad_configuration, "memory queue: max_receive_count needs a dead_letter_queue",
                     {.queue = state_->options.name});
 }
 
@@ -200,7 +199,9 @@ asio::awaitable<void> memory_provider::extend(const message& msg, std::chrono::m
     co_return;
 }
 
-void memory_provider::leave(const message&) {}
+void memory_provider::leave(const message&)
+{
+}
 
 std::chrono::milliseconds memory_provider::visibility_timeout() const
 {

@@ -71,10 +71,9 @@ using visible_index =
     intrusive::set<stored_message,
                    intrusive::member_hook<stored_message, intrusive::set_member_hook<>, &stored_message::visible_hook>,
                    intrusive::compare<by_sequence>>;
-using hidden_index =
-    intrusive::multiset<stored_message,
-                        intrusive::member_hook<stored_message, intrusive::set_member_hook<>, &stored_message::hidden_hook>,
-                        intrusive::compare<by_visible_at>>;
+using hidden_index = intrusive::multiset<
+    stored_message, intrusive::member_hook<stored_message, intrusive::set_member_hook<>, &stored_message::hidden_hook>,
+    intrusive::compare<by_visible_at>>;
 
 struct receipt_parts
 {
@@ -122,7 +121,8 @@ using namespace memory_queue;
 struct memory_provider::state
 {
     explicit state(memory_queue_options o)
-        : options(std::move(o)), clock(options.clock ? options.clock : steady_clock())
+        : options(std::move(o)),
+          clock(options.clock ? options.clock : steady_clock())
     {
     }
 
@@ -256,7 +256,8 @@ struct memory_provider::state
     {
         receipt_parts parts;
         if (!parse_receipt(msg.receipt, parts))
-            throw error(errc::stale_receipt, "malformed receipt", {.message_id = msg.id, .action = action, .queue = options.name});
+            throw error(errc::stale_receipt, "malformed receipt",
+                        {.message_id = msg.id, .action = action, .queue = options.name});
         stored_message* m = parts.slot < slots.size() ? slots[parts.slot].get() : nullptr;
         // Delivery 0 is never issued: it marks a message not delivered yet.
         if (m == nullptr || parts.delivery == 0 || m->delivery != parts.delivery)
@@ -291,11 +292,11 @@ inline std::vector<message> memory_provider::state::take(std::size_t max, clock:
             continue;
         }
         it = visible.erase(it);
-        if (options.max_receive_count != 0 && m.receive_count >= options.max_receive_count &&
-            options.dead_letter_queue)
+        if (options.max_receive_count != 0 && m.receive_count >= options.max_receive_count && options.dead_letter_queue)
         {
             // Redrive: the message has had its chances; move it to the dead-letter queue.
-            outgoing_message dead{.body = std::move(m.body), .attributes = std::move(m.attributes), .group_id = m.group_id};
+            outgoing_message dead{
+                .body = std::move(m.body), .attributes = std::move(m.attributes), .group_id = m.group_id};
             ++totals.dead_lettered;
             moved_to_dead_letters.emplace_back(m.id, m.receive_count);
             release(m);

@@ -24,13 +24,16 @@ inline constexpr std::array<double, 12> age_bounds{0.01, 0.1, 1, 5, 30, 60, 300,
 class histogram
 {
 public:
-    explicit histogram(std::span<const double> bounds) : bounds_(bounds.begin(), bounds.end()), buckets_(bounds.size() + 1)
+    explicit histogram(std::span<const double> bounds)
+        : bounds_(bounds.begin(), bounds.end()),
+          buckets_(bounds.size() + 1)
     {
     }
 
     void observe(double value) noexcept
     {
-        const auto bucket = static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin());
+        const auto bucket =
+            static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin());
         buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
         count_.fetch_add(1, std::memory_order_relaxed);
         // The sum in nanounits keeps it an integer atomic (no compare-and-swap loop on a double).

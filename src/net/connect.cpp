@@ -2,6 +2,7 @@
 // connects and shakes hands, compiled with Beast's tcp_stream and Asio's SSL support (the
 // stream's members live here too, so those headers cost one translation unit, not two).
 #include "net/connect.hpp"
+
 #include "net/stream_layers.hpp"
 
 #include <courier/error.hpp>
@@ -68,8 +69,7 @@ struct verify_host
 
 asio::awaitable<stream> connect(asio::any_io_executor executor, connect_options options)
 {
-    const std::string who =
-        options.name.empty() ? options.host + ":" + std::to_string(options.port) : options.name;
+    const std::string who = options.name.empty() ? options.host + ":" + std::to_string(options.port) : options.name;
     auto fail = [&who](const std::string& what) { throw error(errc::transport_failed, who + ": " + what); };
     const bool address = is_address(options.host);
 
@@ -85,8 +85,8 @@ asio::awaitable<stream> connect(asio::any_io_executor executor, connect_options 
     }
 
     tcp::resolver resolver(executor);
-    const auto flags = address ? tcp::resolver::numeric_host | tcp::resolver::numeric_service
-                               : tcp::resolver::numeric_service;
+    const auto flags =
+        address ? tcp::resolver::numeric_host | tcp::resolver::numeric_service : tcp::resolver::numeric_service;
     auto [rec, results] = co_await resolver.async_resolve(options.host, std::to_string(options.port), flags, nothrow);
     if (rec)
     {
@@ -121,8 +121,8 @@ asio::awaitable<stream> connect(asio::any_io_executor executor, connect_options 
                 fail("TLS handshake timeout after " + deadline);
             const long verify = SSL_get_verify_result(layers->tls->native_handle());
             if (options.tls->verify_peer() && verify != X509_V_OK)
-                fail(std::string("TLS handshake: certificate verify failed (") +
-                     X509_verify_cert_error_string(verify) + ")");
+                fail(std::string("TLS handshake: certificate verify failed (") + X509_verify_cert_error_string(verify) +
+                     ")");
             fail("TLS handshake: " + hec.message());
         }
     }
@@ -133,7 +133,10 @@ asio::awaitable<stream> connect(asio::any_io_executor executor, connect_options 
 // ---- net::stream ------------------------------------------------------------------------
 
 stream::stream() noexcept = default;
-stream::stream(std::unique_ptr<layers> l) noexcept : layers_(std::move(l)) {}
+stream::stream(std::unique_ptr<layers> l) noexcept
+    : layers_(std::move(l))
+{
+}
 stream::stream(stream&&) noexcept = default;
 stream& stream::operator=(stream&&) noexcept = default;
 

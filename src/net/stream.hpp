@@ -54,10 +54,8 @@ public:
     auto async_read_some(const MutableBufferSequence& buffers, Token&& token)
     {
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-            [this](io_handler handler, boost::asio::mutable_buffer b) {
-                start_read(b, std::move(handler));
-            },
-            token, first(buffers));
+            [this](io_handler handler, boost::asio::mutable_buffer b) { start_read(b, std::move(handler)); }, token,
+            first(buffers));
     }
 
     /// Writes from the first non-empty buffer of `buffers`. Cancellation: as `async_read_some`.
@@ -65,26 +63,22 @@ public:
     auto async_write_some(const ConstBufferSequence& buffers, Token&& token)
     {
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-            [this](io_handler handler, boost::asio::const_buffer b) {
-                start_write(b, std::move(handler));
-            },
-            token, first_const(buffers));
+            [this](io_handler handler, boost::asio::const_buffer b) { start_write(b, std::move(handler)); }, token,
+            first_const(buffers));
     }
 
     /// The concrete layers (net/stream_layers.hpp), for code compiled with Beast.
     layers& native() noexcept { return *layers_; }
 
 private:
-    template <class Sequence>
-    static boost::asio::mutable_buffer first(const Sequence& buffers)
+    template <class Sequence> static boost::asio::mutable_buffer first(const Sequence& buffers)
     {
         for (auto i = boost::asio::buffer_sequence_begin(buffers); i != boost::asio::buffer_sequence_end(buffers); ++i)
             if (boost::asio::mutable_buffer b(*i); b.size() != 0)
                 return b;
         return {};
     }
-    template <class Sequence>
-    static boost::asio::const_buffer first_const(const Sequence& buffers)
+    template <class Sequence> static boost::asio::const_buffer first_const(const Sequence& buffers)
     {
         for (auto i = boost::asio::buffer_sequence_begin(buffers); i != boost::asio::buffer_sequence_end(buffers); ++i)
             if (boost::asio::const_buffer b(*i); b.size() != 0)

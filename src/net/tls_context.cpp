@@ -8,7 +8,8 @@
 namespace courier::net {
 
 tls_context::tls_context(const options& o, std::string_view who)
-    : impl_(std::make_unique<impl>()), verify_peer_(o.verify_peer)
+    : impl_(std::make_unique<impl>()),
+      verify_peer_(o.verify_peer)
 {
     namespace ssl = boost::asio::ssl;
     ssl::context& ctx = impl_->ctx;
@@ -28,8 +29,8 @@ tls_context::tls_context(const options& o, std::string_view who)
     if (ec)
         throw error(errc::bad_configuration,
                     std::string(who) + ": cannot load CA " +
-                        (o.ca_file.empty() ? std::string("system store") : "file '" + o.ca_file + "'") +
-                        ": " + ec.message());
+                        (o.ca_file.empty() ? std::string("system store") : "file '" + o.ca_file + "'") + ": " +
+                        ec.message());
 }
 
 tls_context::~tls_context() = default;

@@ -33,9 +33,8 @@ namespace courier::detail {
 std::pair<std::string, std::uint16_t> parse_listen_address(std::string_view address)
 {
     auto bad = [&](std::string_view why) {
-        return error(errc::bad_configuration,
-                     "metrics address \"" + std::string(address) + "\": " + std::string(why) +
-                         " (expected host:port, such as 127.0.0.1:9464 or [::1]:9464)");
+        return error(errc::bad_configuration, "metrics address \"" + std::string(address) + "\": " + std::string(why) +
+                                                  " (expected host:port, such as 127.0.0.1:9464 or [::1]:9464)");
     };
     const auto colon = address.rfind(':');
     if (colon == std::string_view::npos)
@@ -60,7 +59,10 @@ std::pair<std::string, std::uint16_t> parse_listen_address(std::string_view addr
 struct http_endpoint::state : std::enable_shared_from_this<state>
 {
     state(asio::any_io_executor ex, tcp::endpoint at, endpoint_sources s, const logger& l)
-        : executor(std::move(ex)), acceptor(executor), sources(std::move(s)), log(l)
+        : executor(std::move(ex)),
+          acceptor(executor),
+          sources(std::move(s)),
+          log(l)
     {
         acceptor.open(at.protocol());
         acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -82,9 +84,8 @@ struct http_endpoint::state : std::enable_shared_from_this<state>
                 continue;
             }
             auto connection = connections.insert(connections.end(), beast::tcp_stream(std::move(socket)));
-            asio::co_spawn(executor, serve(*connection), [self, connection](std::exception_ptr) {
-                self->connections.erase(connection);
-            });
+            asio::co_spawn(executor, serve(*connection),
+                           [self, connection](std::exception_ptr) { self->connections.erase(connection); });
         }
     }
 
@@ -135,8 +136,8 @@ struct http_endpoint::state : std::enable_shared_from_this<state>
             // A round trip through the event loop within a second: a loop that a blocking
             // handler holds fails it.
             asio::steady_timer limit(executor, std::chrono::seconds(1));
-            const auto turned = co_await (asio::post(executor, asio::use_awaitable) ||
-                                          limit.async_wait(asio::use_awaitable));
+            const auto turned =
+                co_await (asio::post(executor, asio::use_awaitable) || limit.async_wait(asio::use_awaitable));
             if (turned.index() == 0)
                 response.body() = "ok\n";
             else

@@ -17,8 +17,8 @@ namespace {
 aws::failed_answer read_sns_error(const http::response& resp, const aws::service_request& request)
 {
     const auto parsed = sns::parse_error_response(static_cast<int>(resp.status), resp.body);
-    return {sns::make_error(parsed, request.action, request.resource), parsed.retryable,
-            parsed.throttling, aws::classify_auth_refusal(parsed.code, parsed.message)};
+    return {sns::make_error(parsed, request.action, request.resource), parsed.retryable, parsed.throttling,
+            aws::classify_auth_refusal(parsed.code, parsed.message)};
 }
 
 } // namespace
@@ -32,8 +32,7 @@ struct sns_client::impl
 
     /// Sends one request and returns the body of its 200 answer; `resource` (a topic ARN or
     /// name) goes into errors.
-    template <class Request>
-    asio::awaitable<std::string> call(const Request& request, std::string_view resource)
+    template <class Request> asio::awaitable<std::string> call(const Request& request, std::string_view resource)
     {
         aws::service_request r{.action = Request::action,
                                .resource = resource,
@@ -88,8 +87,7 @@ asio::awaitable<std::string> sns_client::create_topic(std::string name, topic_at
     co_return sns::parse_create_topic(body);
 }
 
-asio::awaitable<std::string> sns_client::subscribe(std::string topic_arn, std::string protocol,
-                                                   std::string endpoint,
+asio::awaitable<std::string> sns_client::subscribe(std::string topic_arn, std::string protocol, std::string endpoint,
                                                    topic_attributes attributes)
 {
     sns::subscribe_request req;
@@ -116,7 +114,8 @@ class sns_publisher final : public publisher
 {
 public:
     sns_publisher(std::shared_ptr<sns_client> client, std::string topic_arn)
-        : client_(std::move(client)), topic_arn_(std::move(topic_arn))
+        : client_(std::move(client)),
+          topic_arn_(std::move(topic_arn))
     {
     }
 
@@ -140,12 +139,10 @@ private:
 
 } // namespace
 
-std::shared_ptr<publisher> make_sns_publisher(std::shared_ptr<sns_client> client,
-                                              std::string topic_arn)
+std::shared_ptr<publisher> make_sns_publisher(std::shared_ptr<sns_client> client, std::string topic_arn)
 {
     if (!client)
-        throw error(errc::bad_configuration, "make_sns_publisher needs a client",
-                    {.queue = topic_arn});
+        throw error(errc::bad_configuration, "make_sns_publisher needs a client", {.queue = topic_arn});
     if (topic_arn.empty())
         throw error(errc::bad_configuration, "make_sns_publisher needs a topic ARN");
     return std::make_shared<sns_publisher>(std::move(client), std::move(topic_arn));
@@ -154,7 +151,8 @@ std::shared_ptr<publisher> make_sns_publisher(std::shared_ptr<sns_client> client
 media_type_producer::media_type_producer(std::shared_ptr<sns_client> client,
                                          std::map<std::string, std::string, std::less<>> topics,
                                          std::string default_topic)
-    : client_(std::move(client)), topics_(std::move(topics)),
+    : client_(std::move(client)),
+      topics_(std::move(topics)),
       default_topic_(std::move(default_topic))
 {
     if (!client_)
@@ -162,8 +160,7 @@ media_type_producer::media_type_producer(std::shared_ptr<sns_client> client,
     for (const auto& [media_type, topic] : topics_)
         if (topic.empty())
             throw error(errc::bad_configuration,
-                        fmt::format("media_type_producer: media type '{}' has an empty topic ARN",
-                                    media_type));
+                        fmt::format("media_type_producer: media type '{}' has an empty topic ARN", media_type));
 }
 
 const std::string& media_type_producer::topic_for(std::string_view media_type) const
@@ -172,15 +169,12 @@ const std::string& media_type_producer::topic_for(std::string_view media_type) c
         return it->second;
     if (!default_topic_.empty())
         return default_topic_;
-    throw error(
-        errc::bad_configuration,
-        fmt::format("media_type_producer: no topic for media type '{}' and no default topic",
-                    media_type),
-        {.action = "Publish"});
+    throw error(errc::bad_configuration,
+                fmt::format("media_type_producer: no topic for media type '{}' and no default topic", media_type),
+                {.action = "Publish"});
 }
 
-asio::awaitable<std::string> media_type_producer::produce(std::string media_type,
-                                                          std::string json_body,
+asio::awaitable<std::string> media_type_producer::produce(std::string media_type, std::string json_body,
                                                           attribute_map extra)
 {
     const std::string& topic = topic_for(media_type);

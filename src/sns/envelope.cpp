@@ -31,8 +31,7 @@ namespace dom = simdjson::dom;
 
 // A member that must be a string when present; null or absent reads as nothing. `where`
 // names the enclosing object in errors ("message attribute \"a\": "), empty for the envelope.
-bool optional_string(dom::object object, std::string_view key, std::string_view& out,
-                     std::string_view where = {})
+bool optional_string(dom::object object, std::string_view key, std::string_view& out, std::string_view where = {})
 {
     dom::element value;
     if (object.at_key(key).get(value) != simdjson::SUCCESS || value.is_null())
@@ -60,8 +59,7 @@ attribute read_attribute(std::string_view name, dom::element entry)
     {
         auto bytes = aws::decode_base64(value);
         if (!bytes)
-            fail(fmt::format("message attribute \"{}\" ({}) is not valid base64", quoted,
-                             aws::excerpt(type, 32)));
+            fail(fmt::format("message attribute \"{}\" ({}) is not valid base64", quoted, aws::excerpt(type, 32)));
         out.value = std::move(*bytes);
     }
     else
@@ -92,8 +90,7 @@ message sns_envelope::operator()(const message& delivery) const
                          "(acknowledge it, or confirm the subscription at its SubscribeURL)",
                          type));
     if (type != "Notification")
-        fail(fmt::format("\"Type\" is \"{}\", not \"Notification\"",
-                         aws::excerpt(type, 64)));
+        fail(fmt::format("\"Type\" is \"{}\", not \"Notification\"", aws::excerpt(type, 64)));
 
     std::string_view body;
     if (!optional_string(object, "Message", body))
@@ -110,8 +107,7 @@ message sns_envelope::operator()(const message& delivery) const
 
     // Envelope fields SNS always writes; lenient about absence (an emulator may skip one), strict
     // about type.
-    auto copy = [&](std::string_view key, std::string_view as)
-    {
+    auto copy = [&](std::string_view key, std::string_view as) {
         std::string_view value;
         if (optional_string(object, key, value))
             out.system_attributes.insert_or_assign(std::string(as), std::string(value));
@@ -123,15 +119,13 @@ message sns_envelope::operator()(const message& delivery) const
     copy("SequenceNumber", "SnsSequenceNumber"); // SQS FIFO has its own SequenceNumber
 
     dom::element attributes;
-    if (object.at_key("MessageAttributes").get(attributes) == simdjson::SUCCESS &&
-        !attributes.is_null())
+    if (object.at_key("MessageAttributes").get(attributes) == simdjson::SUCCESS && !attributes.is_null())
     {
         dom::object entries;
         if (attributes.get_object().get(entries) != simdjson::SUCCESS)
             fail("\"MessageAttributes\" is not an object");
         for (const auto field : entries)
-            out.attributes.insert_or_assign(std::string(field.key),
-                                            read_attribute(field.key, field.value));
+            out.attributes.insert_or_assign(std::string(field.key), read_attribute(field.key, field.value));
     }
     return out;
 }

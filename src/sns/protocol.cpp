@@ -27,8 +27,7 @@ constexpr std::size_t max_error_body = 64 * 1024;
 
 [[noreturn]] void invalid(std::string_view action, std::string_view topic, std::string text)
 {
-    throw error(std::make_error_code(std::errc::invalid_argument),
-                fmt::format("{}: {}", action, text),
+    throw error(std::make_error_code(std::errc::invalid_argument), fmt::format("{}: {}", action, text),
                 {.action = std::string(action), .queue = std::string(topic)});
 }
 
@@ -37,7 +36,9 @@ constexpr std::size_t max_error_body = 64 * 1024;
 class form
 {
 public:
-    form(std::string_view action, std::string_view topic) : action_(action), topic_(topic)
+    form(std::string_view action, std::string_view topic)
+        : action_(action),
+          topic_(topic)
     {
         out_ = "Action=";
         out_ += action;
@@ -49,9 +50,7 @@ public:
     void add(std::string_view name, std::string_view value, std::string_view what = {})
     {
         if (const auto bad = aws::first_invalid_utf8(value); bad != std::string_view::npos)
-            invalid(
-                action_, topic_,
-                fmt::format("{} is not valid UTF-8 (byte {})", what.empty() ? name : what, bad));
+            invalid(action_, topic_, fmt::format("{} is not valid UTF-8 (byte {})", what.empty() ? name : what, bad));
         out_ += '&';
         aws::append_form_encoded(out_, name);
         out_ += '=';
@@ -113,19 +112,15 @@ std::string result_field(std::string_view body, std::string_view action, std::st
     }
     catch (const error& e)
     {
-        throw error(errc::bad_response, fmt::format("SNS {} answer: {}", action, e.detail()),
-                    where);
+        throw error(errc::bad_response, fmt::format("SNS {} answer: {}", action, e.detail()), where);
     }
     if (!fields)
-        throw error(
-            errc::bad_response,
-            fmt::format("SNS {} answer has no {} element: \"{}\"", action, result, excerpt(body)),
-            where);
+        throw error(errc::bad_response,
+                    fmt::format("SNS {} answer has no {} element: \"{}\"", action, result, excerpt(body)), where);
     const auto it = fields->find(field);
     const std::string_view value = it == fields->end() ? std::string_view{} : trim(it->second);
     if (value.empty())
-        throw error(errc::bad_response,
-                    fmt::format("SNS {} answer lacks {}/{}", action, result, field), where);
+        throw error(errc::bad_response, fmt::format("SNS {} answer lacks {}/{}", action, result, field), where);
     return std::string(value);
 }
 
@@ -148,8 +143,7 @@ std::string render(const publish_request& request)
             const auto prefix = fmt::format("MessageAttributes.entry.{}.", ++n);
             const auto what = fmt::format("message attribute \"{}\"", excerpt(name, 64));
             if (name.empty())
-                invalid(publish_request::action, request.topic_arn,
-                        "a message attribute has no name");
+                invalid(publish_request::action, request.topic_arn, "a message attribute has no name");
             if (attr.data_type.empty())
                 invalid(publish_request::action, request.topic_arn, what + " has no data type");
             f.add(prefix + "Name", name, "a message attribute name");
@@ -219,8 +213,7 @@ error_response parse_error_response(int http_status, std::string_view body)
         {
             if (auto fields = aws::xml_leaf_children(body, "Error"))
             {
-                auto take = [&](std::string_view name)
-                {
+                auto take = [&](std::string_view name) {
                     const auto it = fields->find(name);
                     return it == fields->end() ? std::string_view{} : trim(it->second);
                 };
@@ -248,8 +241,7 @@ error_response parse_error_response(int http_status, std::string_view body)
     return response;
 }
 
-courier::error make_error(const error_response& response, std::string_view action,
-                          std::string_view topic)
+courier::error make_error(const error_response& response, std::string_view action, std::string_view topic)
 {
     return aws::make_service_error({.service = "SNS",
                                     .code = response.code,

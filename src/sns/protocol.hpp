@@ -109,8 +109,7 @@ error_response parse_error_response(int http_status, std::string_view body);
 
 /// The exception for an error answer: `errc::throttled` if throttling, `errc::server_error`
 /// otherwise; the context carries action, topic (in `queue`), code, message and status.
-courier::error make_error(const error_response& response, std::string_view action,
-                          std::string_view topic);
+courier::error make_error(const error_response& response, std::string_view action, std::string_view topic);
 
 } // namespace courier::sns
 

@@ -11,7 +11,11 @@ namespace courier::sqs {
 
 batch_entries::batch_entries(std::size_t count, http::retry_policy& retries, std::string_view action,
                              std::string_view queue)
-    : pending_(count), outcomes_(count), attempts_(retries), action_(action), queue_(queue)
+    : pending_(count),
+      outcomes_(count),
+      attempts_(retries),
+      action_(action),
+      queue_(queue)
 {
     for (std::size_t i = 0; i < count; ++i)
         pending_[i] = i;

@@ -30,8 +30,7 @@
 
 namespace courier::sqs {
 
-template <class Entry>
-class batcher
+template <class Entry> class batcher
 {
 public:
     static constexpr std::size_t max_entries = 10;
@@ -40,11 +39,12 @@ public:
     using send_fn = std::function<boost::asio::awaitable<void>(const std::vector<Entry>& entries,
                                                                std::vector<std::exception_ptr>& results)>;
 
-    batcher(boost::asio::any_io_executor executor,
-            std::shared_ptr<courier::clock> clock,
-            std::chrono::milliseconds window,
-            send_fn send)
-        : executor_(std::move(executor)), clock_(std::move(clock)), window_(window), send_(std::move(send))
+    batcher(boost::asio::any_io_executor executor, std::shared_ptr<courier::clock> clock,
+            std::chrono::milliseconds window, send_fn send)
+        : executor_(std::move(executor)),
+          clock_(std::move(clock)),
+          window_(window),
+          send_(std::move(send))
     {
     }
     ~batcher()
@@ -173,8 +173,7 @@ private:
     }
 
     // Holds the clock too: the batcher may go away while the wait is pending.
-    boost::asio::awaitable<void> wait_window(std::shared_ptr<bool> alive,
-                                             std::shared_ptr<courier::clock> clock,
+    boost::asio::awaitable<void> wait_window(std::shared_ptr<bool> alive, std::shared_ptr<courier::clock> clock,
                                              courier::clock::time_point at)
     {
         using namespace boost::asio::experimental::awaitable_operators;

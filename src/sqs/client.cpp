@@ -3,7 +3,6 @@
 #include "sqs/client_impl.hpp"
 
 #include <courier/error.hpp>
-#include <courier/error.hpp>
 
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
@@ -14,8 +13,8 @@ namespace {
 
 aws::failed_answer read_sqs_error(const http::response& resp, const aws::service_request& request)
 {
-    const auto parsed = sqs::parse_error_response(static_cast<int>(resp.status),
-                                                  resp.header("x-amzn-query-error"), resp.body);
+    const auto parsed =
+        sqs::parse_error_response(static_cast<int>(resp.status), resp.header("x-amzn-query-error"), resp.body);
     // The query code is read too: SQS in query-compatible mode may name the error there only.
     auto auth = aws::classify_auth_refusal(parsed.code, parsed.message);
     if (auth == aws::auth_refusal::none)
@@ -68,9 +67,18 @@ sqs_client::sqs_client(asio::any_io_executor executor, sqs_client_options option
 
 sqs_client::~sqs_client() = default;
 
-const std::string& sqs_client::endpoint() const noexcept { return impl_->aws.endpoint(); }
-const std::string& sqs_client::region() const noexcept { return impl_->aws.region(); }
-std::uint64_t sqs_client::requests_sent() const noexcept { return impl_->aws.attempts_sent(); }
+const std::string& sqs_client::endpoint() const noexcept
+{
+    return impl_->aws.endpoint();
+}
+const std::string& sqs_client::region() const noexcept
+{
+    return impl_->aws.region();
+}
+std::uint64_t sqs_client::requests_sent() const noexcept
+{
+    return impl_->aws.attempts_sent();
+}
 
 asio::awaitable<std::string> sqs_client::send(std::string queue_url, outgoing_message msg)
 {
@@ -102,8 +110,8 @@ asio::awaitable<std::vector<std::string>> sqs_client::send_batch(std::string que
     const auto result = local_parser(impl_->verify_md5).parse_send_message_batch(body, req);
     if (!result.failed.empty())
     {
-        std::string text = std::to_string(result.failed.size()) + " of " + std::to_string(msgs.size()) +
-                           " messages were not sent:";
+        std::string text =
+            std::to_string(result.failed.size()) + " of " + std::to_string(msgs.size()) + " messages were not sent:";
         for (const auto& f : result.failed)
             text += " [" + f.id + "] " + f.code + ": " + f.message + ";";
         throw error(errc::server_error, text, {.action = "SendMessageBatch", .queue = queue_url});

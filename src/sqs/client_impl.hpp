@@ -17,8 +17,7 @@ struct sqs_client::impl
     /// Sends one request and returns the body of its 200 answer. Throws `courier::error`
     /// (the server's error, or what failed on the way) after the last attempt.
     template <class Request>
-    boost::asio::awaitable<std::string> call(const Request& request,
-                                             std::string_view queue,
+    boost::asio::awaitable<std::string> call(const Request& request, std::string_view queue,
                                              std::chrono::milliseconds timeout)
     {
         aws::service_request r{.action = Request::action,
@@ -30,8 +29,7 @@ struct sqs_client::impl
         return aws.call(std::move(r), timeout);
     }
 
-    template <class Request>
-    boost::asio::awaitable<std::string> call(const Request& request, std::string_view queue)
+    template <class Request> boost::asio::awaitable<std::string> call(const Request& request, std::string_view queue)
     {
         return call(request, queue, aws.options().request_timeout);
     }

@@ -3,10 +3,8 @@
 
 namespace courier::sqs {
 
-std::exception_ptr entry_retrier::result_of(const entry_outcome& outcome,
-                                            const std::exception_ptr& request_failure,
-                                            std::string_view message_id,
-                                            std::string_view action,
+std::exception_ptr entry_retrier::result_of(const entry_outcome& outcome, const std::exception_ptr& request_failure,
+                                            std::string_view message_id, std::string_view action,
                                             std::string_view queue) const
 {
     if (outcome.state == entry_state::succeeded)
@@ -17,17 +15,18 @@ std::exception_ptr entry_retrier::result_of(const entry_outcome& outcome,
         // lose the message. As a failure, the message comes back after its visibility timeout.
         log_.log(log_level::warning, {}, message_id,
                  "{} answer lists the entry under neither Successful nor Failed; it counts as failed", action);
-        return std::make_exception_ptr(
-            error(errc::bad_response, std::string(action) + " answer lists the entry under neither Successful nor Failed",
-                  {.message_id = std::string(message_id), .action = std::string(action), .queue = std::string(queue)}));
+        return std::make_exception_ptr(error(
+            errc::bad_response, std::string(action) + " answer lists the entry under neither Successful nor Failed",
+            {.message_id = std::string(message_id), .action = std::string(action), .queue = std::string(queue)}));
     }
     if (outcome.failure.id.empty())
-        return request_failure ? request_failure
-                               : std::make_exception_ptr(error(errc::bad_response,
-                                                               std::string(action) + " left the entry without an outcome",
-                                                               {.message_id = std::string(message_id),
-                                                                .action = std::string(action),
-                                                                .queue = std::string(queue)}));
+        return request_failure
+                   ? request_failure
+                   : std::make_exception_ptr(error(errc::bad_response,
+                                                   std::string(action) + " left the entry without an outcome",
+                                                   {.message_id = std::string(message_id),
+                                                    .action = std::string(action),
+                                                    .queue = std::string(queue)}));
     error_response e;
     e.code = outcome.failure.code;
     e.message = outcome.failure.message;

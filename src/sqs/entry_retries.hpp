@@ -28,7 +28,9 @@ class entry_retrier
 public:
     /// Takes the client's retry settings (with a quota of its own), clock and log.
     explicit entry_retrier(const aws::signed_client& client)
-        : retries_(client.retry_options()), clock_(client.clock()), log_(client.options().log)
+        : retries_(client.retry_options()),
+          clock_(client.clock()),
+          log_(client.options().log)
     {
     }
 
@@ -38,11 +40,8 @@ public:
     /// if it throws, the entries it carried fail with what it threw. Entry must have a
     /// `message_id`. Never throws.
     template <class Entry, class Send>
-    boost::asio::awaitable<void> send(const std::vector<Entry>& entries,
-                                      std::vector<std::exception_ptr>& results,
-                                      std::string_view action,
-                                      std::string_view queue,
-                                      Send send)
+    boost::asio::awaitable<void> send(const std::vector<Entry>& entries, std::vector<std::exception_ptr>& results,
+                                      std::string_view action, std::string_view queue, Send send)
     {
         batch_entries book(entries.size(), retries_, action, queue);
         std::exception_ptr request_failure;
@@ -72,11 +71,8 @@ public:
 
 private:
     /// One entry's result: null, the server's answer for it, or why there is none.
-    std::exception_ptr result_of(const entry_outcome& outcome,
-                                 const std::exception_ptr& request_failure,
-                                 std::string_view message_id,
-                                 std::string_view action,
-                                 std::string_view queue) const;
+    std::exception_ptr result_of(const entry_outcome& outcome, const std::exception_ptr& request_failure,
+                                 std::string_view message_id, std::string_view action, std::string_view queue) const;
 
     http::retry_policy retries_;
     std::shared_ptr<courier::clock> clock_;

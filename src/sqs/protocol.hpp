@@ -14,8 +14,8 @@
 #ifndef COURIER_SRC_SQS_PROTOCOL_HPP
 #define COURIER_SRC_SQS_PROTOCOL_HPP
 
-#include "courier/error.hpp"
 #include "courier/detail/json_writer.hpp"
+#include "courier/error.hpp"
 #include "courier/message.hpp"
 
 #include <cstddef>
@@ -36,8 +36,7 @@ inline constexpr std::string_view content_type = "application/x-amz-json-1.0";
 /// The default for attribute-name lists: ask for every attribute.
 inline constexpr std::string_view all_names[] = {"All"};
 /// Ids for the entries of a batch request (SQS allows at most 10 per batch).
-inline constexpr std::string_view batch_entry_ids[] = {"0", "1", "2", "3", "4",
-                                                       "5", "6", "7", "8", "9"};
+inline constexpr std::string_view batch_entry_ids[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 
 // ---------------------------------------------------------------------------------------------
 // Requests. Each has `action` (the SQS action name, for logs and error context) and `target`
@@ -53,12 +52,12 @@ struct receive_message_request
     static constexpr std::string_view target = "AmazonSQS.ReceiveMessage";
 
     std::string_view queue_url{};
-    int max_messages = 10;               ///< 1..10
-    int wait_time_seconds = 20;          ///< 0..20; 0 is a short poll
+    int max_messages = 10;                   ///< 1..10
+    int wait_time_seconds = 20;              ///< 0..20; 0 is a short poll
     std::optional<int> visibility_timeout{}; ///< 0..43200 s; queue default if empty
     std::span<const std::string_view> message_attribute_names = all_names;
     std::span<const std::string_view> system_attribute_names = all_names;
-    bool send_legacy_attribute_names = false; ///< also send them as `AttributeNames`
+    bool send_legacy_attribute_names = false;      ///< also send them as `AttributeNames`
     std::string_view receive_request_attempt_id{}; ///< FIFO only
 };
 
@@ -222,7 +221,10 @@ void render(const purge_queue_request& request, std::string& out);
 
 /// Convenience form returning a new string.
 template <class Request>
-    requires requires { Request::target; }
+requires requires
+{
+    Request::target;
+}
 std::string render(const Request& request)
 {
     std::string out;
@@ -254,8 +256,8 @@ struct receive_result
 struct batch_failure
 {
     std::string id{};
-    std::string code{};    ///< e.g. "ReceiptHandleIsInvalid"; "MD5Mismatch" is courier's own
-    std::string message{}; ///< the server's text (untrusted)
+    std::string code{};        ///< e.g. "ReceiptHandleIsInvalid"; "MD5Mismatch" is courier's own
+    std::string message{};     ///< the server's text (untrusted)
     bool sender_fault = false; ///< true: retrying the same entry will fail again
 };
 
@@ -333,12 +335,10 @@ public:
     batch_result parse_delete_message_batch(std::string_view body);
     batch_result parse_change_message_visibility_batch(std::string_view body);
     /// Checks the returned MD5s against what `sent` carried: a mismatch throws.
-    send_message_result parse_send_message(std::string_view body,
-                                           const send_message_request& sent);
+    send_message_result parse_send_message(std::string_view body, const send_message_request& sent);
     /// Checks the returned MD5s against the entries of `sent`: a mismatch turns that entry
     /// into a failure with code "MD5Mismatch" (the message was nevertheless enqueued).
-    send_message_batch_result parse_send_message_batch(std::string_view body,
-                                                       const send_message_batch_request& sent);
+    send_message_batch_result parse_send_message_batch(std::string_view body, const send_message_batch_request& sent);
     std::string parse_get_queue_url(std::string_view body);
     std::string parse_create_queue(std::string_view body);
     string_map parse_get_queue_attributes(std::string_view body);
@@ -353,15 +353,13 @@ private:
 /// expected JSON still yields the status-based classification and an excerpt.
 ///
 /// Thread safety: safe to call from several threads (it keeps one parser per thread).
-error_response parse_error_response(int http_status, std::string_view query_error_header,
-                                    std::string_view body);
+error_response parse_error_response(int http_status, std::string_view query_error_header, std::string_view body);
 
 /// The exception for an error response: `errc::throttled` if it was throttling,
 /// `errc::stale_receipt` for ReceiptHandleIsInvalid, `errc::server_error` otherwise. The
 /// context carries action, queue, the short code (the query code if the body had none), the
 /// server's message and the HTTP status.
-courier::error make_error(const error_response& response, std::string_view action,
-                          std::string_view queue);
+courier::error make_error(const error_response& response, std::string_view action, std::string_view queue);
 
 /// Lowercase hex MD5 of a body, as SQS reports it in MD5OfBody / MD5OfMessageBody. The MD5
 /// functions keep one OpenSSL context per thread; they throw `courier::error`

@@ -11,10 +11,9 @@
 // handles). So one pass does both: eight ASCII bytes that need no escape are skipped with a
 // few word operations, and any other byte is escaped or decoded as a UTF-8 sequence. The tests
 // compare it byte by byte with a naive escaper, and its validation with simdjson's.
-#include "protocol.hpp"
-
 #include "aws/binary_attributes.hpp"
 #include "aws/utf8.hpp"
+#include "protocol.hpp"
 
 #include <openssl/evp.h>
 
@@ -73,12 +72,13 @@ class md5_hasher
 public:
     using digest = std::array<unsigned char, 16>;
 
-    md5_hasher() : md_(EVP_MD_fetch(nullptr, "MD5", nullptr)), context_(EVP_MD_CTX_new())
+    md5_hasher()
+        : md_(EVP_MD_fetch(nullptr, "MD5", nullptr)),
+          context_(EVP_MD_CTX_new())
     {
         if (!md_ || !context_)
-            throw courier::error(errc::bad_configuration,
-                                 "MD5 is not available from OpenSSL (a FIPS-only provider?); "
-                                 "turn off MD5 verification");
+            throw courier::error(errc::bad_configuration, "MD5 is not available from OpenSSL (a FIPS-only provider?); "
+                                                          "turn off MD5 verification");
     }
 
     digest of(std::string_view bytes)
@@ -124,8 +124,8 @@ md5_hasher::digest body_digest(std::string_view body)
 void append_prefixed(std::string& out, std::string_view bytes)
 {
     const auto n = static_cast<std::uint32_t>(bytes.size());
-    const char length[] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                           static_cast<char>(n >> 8), static_cast<char>(n)};
+    const char length[] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                           static_cast<char>(n)};
     out.append(length, sizeof length);
     out.append(bytes);
 }
@@ -165,8 +165,7 @@ bool matches(const md5_hasher::digest& digest, std::string_view hex)
     constexpr char digits[] = "0123456789abcdef";
     for (std::size_t i = 0; i < hex.size(); ++i)
     {
-        const char c = hex[i] >= 'A' && hex[i] <= 'F' ? static_cast<char>(hex[i] - 'A' + 'a')
-                                                       : hex[i];
+        const char c = hex[i] >= 'A' && hex[i] <= 'F' ? static_cast<char>(hex[i] - 'A' + 'a') : hex[i];
         const unsigned char nibble = i % 2 == 0 ? digest[i / 2] >> 4 : digest[i / 2] & 0xf;
         if (c != digits[nibble])
             return false;

@@ -3,13 +3,11 @@
 // An error body is read best-effort: whatever arrives (an SQS JSON error, an HTML page from a
 // proxy, nothing at all), the result still classifies the failure by status and headers and
 // keeps a sanitized excerpt, because failing to understand an error must not hide it.
-#include "protocol.hpp"
-
 #include "aws/excerpt.hpp"
 #include "aws/service_error.hpp"
+#include "protocol.hpp"
 
 #include <simdjson.h>
-
 
 namespace courier::sqs {
 
@@ -41,8 +39,7 @@ std::string_view trim(std::string_view text)
 
 } // namespace
 
-error_response parse_error_response(int http_status, std::string_view query_error_header,
-                                    std::string_view body)
+error_response parse_error_response(int http_status, std::string_view query_error_header, std::string_view body)
 {
     error_response response;
     response.http_status = http_status;
@@ -50,9 +47,8 @@ error_response parse_error_response(int http_status, std::string_view query_erro
     // "AWS.SimpleQueueService.NonExistentQueue;Sender": the query-protocol code and fault.
     const auto semicolon = query_error_header.find(';');
     response.query_code = excerpt(trim(query_error_header.substr(0, semicolon)), 128);
-    const std::string_view fault = semicolon == std::string_view::npos
-                                       ? std::string_view{}
-                                       : trim(query_error_header.substr(semicolon + 1));
+    const std::string_view fault =
+        semicolon == std::string_view::npos ? std::string_view{} : trim(query_error_header.substr(semicolon + 1));
 
     // Errors are rare, so a copy into a padded string costs nothing worth saving, and one
     // parser per thread keeps this function free of state the caller must carry.
@@ -93,8 +89,7 @@ error_response parse_error_response(int http_status, std::string_view query_erro
     return response;
 }
 
-courier::error make_error(const error_response& response, std::string_view action,
-                          std::string_view queue)
+courier::error make_error(const error_response& response, std::string_view action, std::string_view queue)
 {
     const std::string_view code = response.code.empty() ? response.query_code : response.code;
     courier::error e = aws::make_service_error({.service = "SQS",
@@ -116,7 +111,8 @@ courier::error make_error(const error_response& response, std::string_view actio
         kind = errc::stale_receipt, detail = "SQS says the message is no longer in flight";
     else if (response.code == "InvalidParameterValue" &&
              response.message.find("Total VisibilityTimeout") != std::string::npos)
-        kind = errc::visibility_limit, detail = "SQS refuses to keep the message hidden longer (12 hours since receipt)";
+        kind = errc::visibility_limit,
+        detail = "SQS refuses to keep the message hidden longer (12 hours since receipt)";
     else if (response.code.empty() || response.query_code.empty())
         return e;
     if (!response.code.empty() && !response.query_code.empty())

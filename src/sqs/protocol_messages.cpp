@@ -1,9 +1,8 @@
 // The entries of a ReceiveMessage answer: each message's fields, system and message
 // attributes and MD5 checks. An entry that cannot be read is reported as rejected (with its
 // id and receipt when it has them) instead of failing the whole receive.
-#include "sqs/response_reader.hpp"
-
 #include "aws/binary_attributes.hpp"
+#include "sqs/response_reader.hpp"
 
 #include <cstdint>
 
@@ -15,8 +14,7 @@ using aws::excerpt;
 using response_reading::note;
 using response_reading::parse_integer;
 
-void response_parser::impl::read_system_attributes(dom::element value, message& m,
-                                                   std::string& problem)
+void response_parser::impl::read_system_attributes(dom::element value, message& m, std::string& problem)
 {
     dom::object attributes;
     if (value.get_object().get(attributes))
@@ -38,13 +36,11 @@ void response_parser::impl::read_system_attributes(dom::element value, message& 
         {
             // Past about 2262 the nanosecond count of system_clock would overflow (UB; found
             // by fuzz/fuzz_sqs_responses), so such a timestamp is as malformed as a negative one.
-            constexpr auto latest = std::chrono::floor<std::chrono::milliseconds>(
-                std::chrono::system_clock::duration::max());
+            constexpr auto latest =
+                std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::duration::max());
             std::int64_t milliseconds = 0;
-            if (parse_integer(text, milliseconds) && milliseconds >= 0 &&
-                milliseconds <= latest.count())
-                m.sent_at = std::chrono::system_clock::time_point(
-                    std::chrono::milliseconds(milliseconds));
+            if (parse_integer(text, milliseconds) && milliseconds >= 0 && milliseconds <= latest.count())
+                m.sent_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(milliseconds));
             else
                 note(problem, "SentTimestamp is not a count of milliseconds");
         }
@@ -56,8 +52,7 @@ void response_parser::impl::read_system_attributes(dom::element value, message& 
     }
 }
 
-void response_parser::impl::read_message_attributes(dom::element value, message& m,
-                                                    std::string& problem)
+void response_parser::impl::read_message_attributes(dom::element value, message& m, std::string& problem)
 {
     dom::object attributes;
     if (value.get_object().get(attributes))
@@ -136,8 +131,8 @@ void response_parser::impl::read_message(dom::element item, receive_result& resu
     {
         std::string_view text;
         const bool is_string = !value.get_string().get(text);
-        if (key == "MessageId" || key == "ReceiptHandle" || key == "Body" ||
-            key == "MD5OfBody" || key == "MD5OfMessageAttributes")
+        if (key == "MessageId" || key == "ReceiptHandle" || key == "Body" || key == "MD5OfBody" ||
+            key == "MD5OfMessageAttributes")
         {
             if (!is_string)
                 note(problem, std::string(key) + " is not a string");
@@ -168,13 +163,11 @@ void response_parser::impl::read_message(dom::element item, receive_result& resu
     if (problem.empty() && options.verify_md5)
     {
         if (body_md5 && !detail::md5_matches(m.body, *body_md5))
-            problem = "MD5OfBody " + excerpt(*body_md5, 32) + " does not match the body (" +
-                      md5_of_body(m.body) + ")";
+            problem = "MD5OfBody " + excerpt(*body_md5, 32) + " does not match the body (" + md5_of_body(m.body) + ")";
         // As the SDKs do, check attributes only when both they and their digest came back.
         else if (attributes_md5 && !attributes_md5->empty() && !m.attributes.empty() &&
                  !detail::attributes_md5_matches(m.attributes, *attributes_md5))
-            problem = "MD5OfMessageAttributes " + excerpt(*attributes_md5, 32) +
-                      " does not match the attributes (" +
+            problem = "MD5OfMessageAttributes " + excerpt(*attributes_md5, 32) + " does not match the attributes (" +
                       md5_of_attributes(m.attributes) + ")";
     }
     if (problem.empty())

@@ -1,8 +1,7 @@
 // Request bodies of the SQS JSON protocol: argument checks and a small JSON writer over the
 // validating escaper of protocol_encoding.cpp.
-#include "protocol.hpp"
-
 #include "aws/binary_attributes.hpp"
+#include "protocol.hpp"
 
 #include <charconv>
 #include <string>
@@ -17,8 +16,7 @@ namespace {
     error_context context;
     context.action = action;
     context.queue = queue;
-    throw courier::error(std::make_error_code(std::errc::invalid_argument), std::move(what),
-                         std::move(context));
+    throw courier::error(std::make_error_code(std::errc::invalid_argument), std::move(what), std::move(context));
 }
 
 // " is not valid UTF-8 (byte 0xff at offset 17)": where, but never the text itself.
@@ -26,8 +24,8 @@ std::string utf8_problem(std::string_view value, std::size_t at)
 {
     constexpr char hex[] = "0123456789abcdef";
     const auto byte = static_cast<unsigned char>(value[at]);
-    return std::string(" is not valid UTF-8 (byte 0x") + hex[byte >> 4] + hex[byte & 0xf] +
-           " at offset " + std::to_string(at) + ")";
+    return std::string(" is not valid UTF-8 (byte 0x") + hex[byte >> 4] + hex[byte & 0xf] + " at offset " +
+           std::to_string(at) + ")";
 }
 
 // Builds one JSON object into `out`. Keys given as literals are ours and need no escaping;
@@ -37,7 +35,9 @@ class writer
 {
 public:
     writer(std::string& out, std::string_view action, std::string_view queue)
-        : out_(out), action_(action), queue_(queue)
+        : out_(out),
+          action_(action),
+          queue_(queue)
     {
         out_.clear();
     }
@@ -60,8 +60,8 @@ public:
     void require_range(int value, int low, int high, std::string_view field) const
     {
         if (value < low || value > high)
-            fail(field, " must be " + std::to_string(low) + ".." + std::to_string(high) +
-                            ", not " + std::to_string(value));
+            fail(field,
+                 " must be " + std::to_string(low) + ".." + std::to_string(high) + ", not " + std::to_string(value));
     }
 
     void begin_object() { open('{'); }
@@ -157,8 +157,7 @@ public:
     }
 
     // Ids are ours and SQS restricts them: 1..80 of [A-Za-z0-9_-], distinct within a batch.
-    template <class Entry>
-    void check_entries(std::span<const Entry> entries)
+    template <class Entry> void check_entries(std::span<const Entry> entries)
     {
         if (entries.empty() || entries.size() > 10)
             fail("Entries", " must hold 1..10 entries, not " + std::to_string(entries.size()));
@@ -168,8 +167,7 @@ public:
             const std::string_view id = entries[i].id;
             const bool valid = !id.empty() && id.size() <= 80 &&
                                id.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
-                                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-                                   std::string_view::npos;
+                                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string_view::npos;
             if (!valid)
                 fail("Id", " must be 1..80 characters of [A-Za-z0-9_-]");
             for (std::size_t j = 0; j < i; ++j)
@@ -212,8 +210,7 @@ constexpr int max_visibility_timeout = 43200; // 12 hours
 constexpr int max_delay_seconds = 900;
 
 // The one-member bodies: {"QueueUrl": ...}.
-template <class Request>
-void render_queue_url_only(const Request& request, std::string& out)
+template <class Request> void render_queue_url_only(const Request& request, std::string& out)
 {
     writer w(out, Request::action, request.queue_url);
     w.require(request.queue_url, "QueueUrl");
@@ -223,8 +220,7 @@ void render_queue_url_only(const Request& request, std::string& out)
 }
 
 // Body, delay, attributes, group and deduplication ids: shared by SendMessage and its batch.
-template <class Message>
-void write_message_fields(writer& w, const Message& message)
+template <class Message> void write_message_fields(writer& w, const Message& message)
 {
     w.require(message.body, "MessageBody");
     if (message.delay_seconds)
@@ -246,8 +242,7 @@ void render(const receive_message_request& request, std::string& out)
     w.require_range(request.max_messages, 1, 10, "MaxNumberOfMessages");
     w.require_range(request.wait_time_seconds, 0, 20, "WaitTimeSeconds");
     if (request.visibility_timeout)
-        w.require_range(*request.visibility_timeout, 0, max_visibility_timeout,
-                        "VisibilityTimeout");
+        w.require_range(*request.visibility_timeout, 0, max_visibility_timeout, "VisibilityTimeout");
     w.begin_object();
     w.member("QueueUrl", request.queue_url);
     w.member("MaxNumberOfMessages", request.max_messages);
@@ -323,8 +318,7 @@ void render(const change_message_visibility_batch_request& request, std::string&
         const change_message_visibility_entry& entry = request.entries[i];
         w.set_entry(static_cast<int>(i));
         w.require(entry.receipt_handle, "ReceiptHandle");
-        w.require_range(entry.visibility_timeout, 0, max_visibility_timeout,
-                        "VisibilityTimeout");
+        w.require_range(entry.visibility_timeout, 0, max_visibility_timeout, "VisibilityTimeout");
         w.begin_object();
         w.member("Id", entry.id);
         w.member("ReceiptHandle", entry.receipt_handle);

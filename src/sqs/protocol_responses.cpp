@@ -15,8 +15,7 @@ using aws::capped;
 using aws::excerpt;
 using response_reading::reader;
 
-void response_parser::impl::read_failures(const reader& r, dom::object root,
-                                          std::vector<batch_failure>& out)
+void response_parser::impl::read_failures(const reader& r, dom::object root, std::vector<batch_failure>& out)
 {
     r.for_each_entry(root, "Failed", [&](dom::object entry, std::size_t i) {
         batch_failure failure;
@@ -24,8 +23,7 @@ void response_parser::impl::read_failures(const reader& r, dom::object root,
         failure.code = r.optional_string(entry, "Code", "Failed", i).value_or("");
         failure.message = capped(r.optional_string(entry, "Message", "Failed", i).value_or(""));
         dom::element fault;
-        if (!entry.at_key("SenderFault").get(fault) && !fault.is_null() &&
-            fault.get_bool().get(failure.sender_fault))
+        if (!entry.at_key("SenderFault").get(fault) && !fault.is_null() && fault.get_bool().get(failure.sender_fault))
             r.bad_field("Failed", i, "SenderFault", " is not a boolean");
         out.push_back(std::move(failure));
     });
@@ -87,8 +85,7 @@ batch_result response_parser::parse_change_message_visibility_batch(std::string_
     return impl_->parse_batch(change_message_visibility_batch_request::action, body);
 }
 
-send_message_result response_parser::parse_send_message(std::string_view body,
-                                                        const send_message_request& sent)
+send_message_result response_parser::parse_send_message(std::string_view body, const send_message_request& sent)
 {
     const reader r{sent.action, body};
     const dom::object root = impl_->parse_object(r);
@@ -97,19 +94,16 @@ send_message_result response_parser::parse_send_message(std::string_view body,
     result.sequence_number = r.optional_string(root, "SequenceNumber").value_or("");
     if (!impl_->options.verify_md5)
         return result;
-    if (const auto md5 = r.optional_string(root, "MD5OfMessageBody");
-        md5 && !detail::md5_matches(sent.body, *md5))
+    if (const auto md5 = r.optional_string(root, "MD5OfMessageBody"); md5 && !detail::md5_matches(sent.body, *md5))
         r.bad("MD5OfMessageBody does not match the body sent");
     if (const auto md5 = r.optional_string(root, "MD5OfMessageAttributes");
-        md5 && sent.attributes && !sent.attributes->empty() &&
-        !detail::attributes_md5_matches(*sent.attributes, *md5))
+        md5 && sent.attributes && !sent.attributes->empty() && !detail::attributes_md5_matches(*sent.attributes, *md5))
         r.bad("MD5OfMessageAttributes does not match the attributes sent");
     return result;
 }
 
-send_message_batch_result
-response_parser::parse_send_message_batch(std::string_view body,
-                                          const send_message_batch_request& sent)
+send_message_batch_result response_parser::parse_send_message_batch(std::string_view body,
+                                                                    const send_message_batch_request& sent)
 {
     const reader r{sent.action, body};
     const dom::object root = impl_->parse_object(r);
@@ -118,17 +112,15 @@ response_parser::parse_send_message_batch(std::string_view body,
         send_message_batch_success success;
         success.id = r.required_string(entry, "Id", "Successful", i);
         success.message_id = r.required_string(entry, "MessageId", "Successful", i);
-        success.sequence_number =
-            r.optional_string(entry, "SequenceNumber", "Successful", i).value_or("");
-        const auto request = std::find_if(sent.entries.begin(), sent.entries.end(),
-                                          [&](const auto& e) { return e.id == success.id; });
+        success.sequence_number = r.optional_string(entry, "SequenceNumber", "Successful", i).value_or("");
+        const auto request =
+            std::find_if(sent.entries.begin(), sent.entries.end(), [&](const auto& e) { return e.id == success.id; });
         if (request == sent.entries.end())
             r.bad_field("Successful", i, "Id", " \"" + excerpt(success.id) + "\" was not sent");
         if (impl_->options.verify_md5)
         {
             const auto body_md5 = r.optional_string(entry, "MD5OfMessageBody", "Successful", i);
-            const auto attributes_md5 =
-                r.optional_string(entry, "MD5OfMessageAttributes", "Successful", i);
+            const auto attributes_md5 = r.optional_string(entry, "MD5OfMessageAttributes", "Successful", i);
             const char* mismatch = nullptr;
             if (body_md5 && !detail::md5_matches(request->body, *body_md5))
                 mismatch = "MD5OfMessageBody does not match the body sent";

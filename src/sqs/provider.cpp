@@ -74,8 +74,8 @@ public:
             throw error(errc::bad_configuration, "SQS provider needs a queue_url");
         if (options_.wait_time < seconds(0) || options_.wait_time > seconds(20))
             throw error(errc::bad_configuration, "wait_time must be 0..20 s", {.queue = options_.queue_url});
-        if (options_.visibility_timeout &&
-            (*options_.visibility_timeout <= seconds(0) || *options_.visibility_timeout > seconds(max_visibility_seconds)))
+        if (options_.visibility_timeout && (*options_.visibility_timeout <= seconds(0) ||
+                                            *options_.visibility_timeout > seconds(max_visibility_seconds)))
             throw error(errc::bad_configuration, "visibility_timeout must be 1 s..12 h", {.queue = options_.queue_url});
         if (options_.visibility_timeout)
             visibility_ = *options_.visibility_timeout;
@@ -110,8 +110,8 @@ public:
         if (options_.visibility_timeout)
             req.visibility_timeout = static_cast<int>(options_.visibility_timeout->count());
         // A long poll must not time out before the server answers it.
-        const auto timeout = std::chrono::duration_cast<milliseconds>(options_.wait_time) + seconds(5) +
-                             c.aws.options().request_timeout;
+        const auto timeout =
+            std::chrono::duration_cast<milliseconds>(options_.wait_time) + seconds(5) + c.aws.options().request_timeout;
         const auto body = co_await c.call(req, options_.queue_url, timeout);
         auto result = parser_.parse_receive_message(body);
         for (const auto& r : result.rejected)
@@ -293,13 +293,12 @@ private:
                              return send_deletes(e, r);
                          });
         visibility_batch_.emplace(strand, client_->internals().aws.clock(), options_.batch_window,
-                            [this](const std::vector<visibility_entry>& e, std::vector<std::exception_ptr>& r) {
-                                return send_visibility(e, r);
-                            });
+                                  [this](const std::vector<visibility_entry>& e, std::vector<std::exception_ptr>& r) {
+                                      return send_visibility(e, r);
+                                  });
     }
 
-    template <class Settle>
-    asio::awaitable<void> with_batchers(Settle settle)
+    template <class Settle> asio::awaitable<void> with_batchers(Settle settle)
     {
         if (!deletes_)
             make_batchers(co_await asio::this_coro::executor);
@@ -331,8 +330,8 @@ private:
             [&](const std::vector<std::size_t>& pending) -> asio::awaitable<sqs::batch_result> {
                 std::vector<sqs::change_message_visibility_entry> batch;
                 for (std::size_t i = 0; i < pending.size(); ++i)
-                    batch.push_back({sqs::batch_entry_ids[i], entries[pending[i]].receipt,
-                                     entries[pending[i]].timeout_seconds});
+                    batch.push_back(
+                        {sqs::batch_entry_ids[i], entries[pending[i]].receipt, entries[pending[i]].timeout_seconds});
                 sqs::change_message_visibility_batch_request req;
                 req.queue_url = options_.queue_url;
                 req.entries = batch;
@@ -347,7 +346,7 @@ private:
     sqs::entry_retrier entry_retries_{client_->internals().aws};
     std::optional<sqs::batcher<delete_entry>> deletes_;
     std::optional<sqs::batcher<visibility_entry>> visibility_batch_;
-    std::size_t unsettled_ = 0; // delivered, not yet acked, retried or left
+    std::size_t unsettled_ = 0;    // delivered, not yet acked, retried or left
     asio::any_io_executor strand_; // the route's, where the batchers live
     milliseconds visibility_{seconds(30)};
     bool refreshing_visibility_ = false;
@@ -357,7 +356,8 @@ class sqs_publisher final : public publisher
 {
 public:
     sqs_publisher(std::shared_ptr<sqs_client> client, std::string queue_url)
-        : client_(std::move(client)), queue_url_(std::move(queue_url))
+        : client_(std::move(client)),
+          queue_url_(std::move(queue_url))
     {
     }
 

@@ -5,9 +5,8 @@
 #ifndef COURIER_SRC_SQS_RESPONSE_READER_HPP
 #define COURIER_SRC_SQS_RESPONSE_READER_HPP
 
-#include "sqs/protocol.hpp"
-
 #include "aws/excerpt.hpp"
+#include "sqs/protocol.hpp"
 
 #include <simdjson.h>
 
@@ -56,8 +55,7 @@ struct reader
 
     // A string member: nullopt if absent or null, an error if of another type.
     std::optional<std::string_view> optional_string(dom::object object, std::string_view field,
-                                                    std::string_view list = {},
-                                                    std::size_t index = 0) const
+                                                    std::string_view list = {}, std::size_t index = 0) const
     {
         dom::element value;
         if (object.at_key(field).get(value) || value.is_null())
@@ -68,8 +66,8 @@ struct reader
         return text;
     }
 
-    std::string_view required_string(dom::object object, std::string_view field,
-                                     std::string_view list = {}, std::size_t index = 0) const
+    std::string_view required_string(dom::object object, std::string_view field, std::string_view list = {},
+                                     std::size_t index = 0) const
     {
         const auto text = optional_string(object, field, list, index);
         if (!text || text->empty())
@@ -79,8 +77,7 @@ struct reader
 
     // Calls `f(object, index)` for each object of the array member `list`; absent or null
     // means empty, as SQS and emulators leave out empty lists.
-    template <class F>
-    void for_each_entry(dom::object root, std::string_view list, F&& f) const
+    template <class F> void for_each_entry(dom::object root, std::string_view list, F&& f) const
     {
         dom::element value;
         if (root.at_key(list).get(value) || value.is_null())
@@ -99,8 +96,7 @@ struct reader
     }
 };
 
-template <class Integer>
-inline bool parse_integer(std::string_view text, Integer& value)
+template <class Integer> inline bool parse_integer(std::string_view text, Integer& value)
 {
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     return error == std::errc{} && end == text.data() + text.size();
@@ -122,7 +118,11 @@ struct response_parser::impl
     std::unique_ptr<char[]> buffer; // the body, followed by simdjson's padding
     std::size_t capacity = 0;
 
-    explicit impl(response_parser_options o) : options(o), parser(o.max_body_bytes) {}
+    explicit impl(response_parser_options o)
+        : options(o),
+          parser(o.max_body_bytes)
+    {
+    }
 
     simdjson::error_code try_parse(std::string_view body, simdjson::dom::element& root)
     {
@@ -145,8 +145,7 @@ struct response_parser::impl
                   std::to_string(options.max_body_bytes) + " allowed");
         simdjson::dom::element root;
         if (const auto error = try_parse(r.body, root))
-            r.bad(std::string("the body is not valid JSON (") + simdjson::error_message(error) +
-                  ")");
+            r.bad(std::string("the body is not valid JSON (") + simdjson::error_message(error) + ")");
         simdjson::dom::object object;
         if (root.get_object().get(object))
             r.bad("the body is not a JSON object");

@@ -2,9 +2,8 @@
 #include "courier/stomp/client.hpp"
 
 #include "broker/message_id.hpp"
-#include "stomp/connection.hpp"
-
 #include "courier/error.hpp"
+#include "stomp/connection.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -15,7 +14,9 @@ class stomp_publisher final : public courier::publisher
 {
 public:
     stomp_publisher(std::shared_ptr<connection> c, std::string destination, publisher_options options)
-        : connection_(std::move(c)), destination_(std::move(destination)), options_(std::move(options))
+        : connection_(std::move(c)),
+          destination_(std::move(destination)),
+          options_(std::move(options))
     {
     }
 

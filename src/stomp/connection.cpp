@@ -1,8 +1,7 @@
 // The STOMP connection coroutine (see connection.hpp); subscriptions, acknowledgements and
 // receipted sends are in stomp/consumer.cpp.
-#include "stomp/connection_state.hpp"
-
 #include "broker/url.hpp"
+#include "stomp/connection_state.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -39,8 +38,12 @@ connection::connection(asio::any_io_executor executor, connection_options option
       connect_(std::move(connect)),
       clock_(options_.clock ? options_.clock : courier::steady_clock())
 {
-    broker::address a{.host = options_.host, .port = options_.port, .user = options_.login,
-                      .password = {}, .has_user = true, .virtual_host = options_.virtual_host};
+    broker::address a{.host = options_.host,
+                      .port = options_.port,
+                      .user = options_.login,
+                      .password = {},
+                      .has_user = true,
+                      .virtual_host = options_.virtual_host};
     name_ = broker::redacted(a, "stomp");
 }
 
@@ -49,15 +52,16 @@ connection::~connection() = default;
 void connection::start()
 {
     running_ = true;
-    asio::co_spawn(executor_, [self = shared_from_this()]() { return self->run(); },
-                   asio::bind_cancellation_slot(stop_.slot(), asio::detached));
+    asio::co_spawn(
+        executor_, [self = shared_from_this()]() { return self->run(); },
+        asio::bind_cancellation_slot(stop_.slot(), asio::detached));
 }
 
 std::shared_ptr<subscription> connection::subscribe(subscription_options o)
 {
     if (o.prefetch == 0)
-        throw error(errc::bad_configuration, "STOMP subscription to " + o.destination
-                                                 + ": prefetch must be at least 1 (unlimited is refused)");
+        throw error(errc::bad_configuration,
+                    "STOMP subscription to " + o.destination + ": prefetch must be at least 1 (unlimited is refused)");
     if (o.destination.empty())
         throw error(errc::bad_configuration, "STOMP subscription without a destination");
     auto s = std::make_shared<subscription::state>();
@@ -123,8 +127,10 @@ asio::awaitable<void> connection::run()
 asio::awaitable<void> connection::connect_once()
 {
     stream_ = co_await connect_(executor_, options_.host, options_.port, options_.connect_timeout);
-    session_.emplace(session_options{.login = options_.login, .passcode = options_.passcode,
-                                     .host = options_.virtual_host, .heartbeat_send = options_.heartbeat,
+    session_.emplace(session_options{.login = options_.login,
+                                     .passcode = options_.passcode,
+                                     .host = options_.virtual_host,
+                                     .heartbeat_send = options_.heartbeat,
                                      .heartbeat_receive = options_.heartbeat,
                                      .limits = {.max_body_bytes = options_.max_body_bytes}});
     session_->connect();
@@ -158,8 +164,8 @@ asio::awaitable<void> connection::connect_once()
     };
     auto outcome = co_await (handshake() || clock_->sleep_for(options_.connect_timeout));
     if (outcome.index() == 1)
-        throw error(errc::transport_failed, "no CONNECTED from " + name_ + " within "
-                                                + std::to_string(options_.connect_timeout.count()) + " ms");
+        throw error(errc::transport_failed, "no CONNECTED from " + name_ + " within " +
+                                                std::to_string(options_.connect_timeout.count()) + " ms");
     ++generation_;
     connected_ = true;
     link_failed_ = false;
@@ -296,7 +302,8 @@ asio::awaitable<void> connection::heartbeats()
         throw boost::system::system_error(asio::error::operation_aborted);
     }
     const auto tick = std::min(send_every_.count() ? send_every_ : receive_every_,
-                               receive_every_.count() ? receive_every_ : send_every_) / 2;
+                               receive_every_.count() ? receive_every_ : send_every_) /
+                      2;
     for (;;)
     {
         // Woken early by fail_link: a parallel group's cancellation does not reach a clock
@@ -311,8 +318,8 @@ asio::awaitable<void> connection::heartbeats()
             wake();
         }
         if (receive_every_.count() && now - last_read_ > 2 * receive_every_)
-            throw error(errc::transport_failed, "no heart-beat from " + name_ + " for "
-                                                    + std::to_string(2 * receive_every_.count()) + " ms");
+            throw error(errc::transport_failed,
+                        "no heart-beat from " + name_ + " for " + std::to_string(2 * receive_every_.count()) + " ms");
     }
 }
 

@@ -19,10 +19,9 @@
 #define COURIER_SRC_STOMP_CONNECTION_HPP
 
 #include "broker/stream.hpp"
+#include "courier/stomp/options.hpp"
 #include "detail/async_event.hpp"
 #include "stomp/session.hpp"
-
-#include "courier/stomp/options.hpp"
 
 #include <boost/asio/cancellation_signal.hpp>
 
@@ -86,7 +85,11 @@ public:
 private:
     friend class connection;
     struct state;
-    subscription(std::shared_ptr<connection> c, std::shared_ptr<state> s) : connection_(std::move(c)), state_(std::move(s)) {}
+    subscription(std::shared_ptr<connection> c, std::shared_ptr<state> s)
+        : connection_(std::move(c)),
+          state_(std::move(s))
+    {
+    }
     std::shared_ptr<connection> connection_;
     std::shared_ptr<state> state_;
 };
@@ -140,7 +143,12 @@ private:
     boost::asio::awaitable<void> heartbeats();
     void handle(session_event& e);
     void drop_connection(const std::exception_ptr& why);
-    enum class settle_kind { ack, requeue, drop };
+    enum class settle_kind
+    {
+        ack,
+        requeue,
+        drop
+    };
     boost::asio::awaitable<void> settle(const delivery& d, settle_kind how);
     boost::asio::awaitable<void> wait_for(detail::async_event& event, courier::clock::time_point deadline);
     void wake() { write_event_.notify(); }
@@ -157,15 +165,15 @@ private:
     bool closing_ = false;
     bool link_failed_ = false;
     bool stopped_ = false;
-    std::optional<courier::error> ending_;       // the reader saw the end; the writer flushes, then throws it
-    bool disconnected_ = false;                  // DISCONNECT's receipt came
+    std::optional<courier::error> ending_; // the reader saw the end; the writer flushes, then throws it
+    bool disconnected_ = false;            // DISCONNECT's receipt came
     std::chrono::milliseconds send_every_{0}, receive_every_{0};
     courier::clock::time_point last_read_{}, last_write_{};
-    std::uint64_t written_ = 0, writing_ = 0;    // bytes written in all, and in the write under way
-    detail::async_event write_event_;            // output waiting, or an ending
-    detail::async_event state_event_;            // connected / disconnected / closed
-    detail::async_event written_event_;          // a write completed
-    detail::async_event never_;                  // a wait only cancellation ends
+    std::uint64_t written_ = 0, writing_ = 0; // bytes written in all, and in the write under way
+    detail::async_event write_event_;         // output waiting, or an ending
+    detail::async_event state_event_;         // connected / disconnected / closed
+    detail::async_event written_event_;       // a write completed
+    detail::async_event never_;               // a wait only cancellation ends
     std::map<std::string, std::shared_ptr<subscription::state>, std::less<>> subscriptions_;
     std::map<std::uint64_t, send_waiter*> sends_;
     std::size_t next_subscription_ = 1;

@@ -1,9 +1,8 @@
 // STOMP subscriptions, acknowledgements and receipted sends on the connection (see
 // connection.hpp).
-#include "stomp/connection_state.hpp"
-
 #include "broker/on_exit.hpp"
 #include "broker/wait.hpp"
+#include "stomp/connection_state.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -22,8 +21,8 @@ asio::awaitable<void> connection::send(std::string destination, std::string body
             if (closing_ || stopped_)
                 throw error(errc::provider_closed, "STOMP connection " + name_ + " is closed");
             if (clock_->now() >= deadline)
-                throw error(errc::transport_failed, "no connection to " + name_ + " within the publish timeout of "
-                                                        + std::to_string(options_.publish_timeout.count()) + " ms");
+                throw error(errc::transport_failed, "no connection to " + name_ + " within the publish timeout of " +
+                                                        std::to_string(options_.publish_timeout.count()) + " ms");
             co_await wait_for(state_event_, deadline);
         }
         send_waiter w;
@@ -43,8 +42,9 @@ asio::awaitable<void> connection::send(std::string destination, std::string body
             co_return;
         }
         if (clock_->now() >= deadline)
-            throw error(errc::transport_failed, "no receipt from " + name_ + " for a SEND to " + destination
-                                                    + " within the publish timeout; it may or may not have been delivered");
+            throw error(errc::transport_failed,
+                        "no receipt from " + name_ + " for a SEND to " + destination +
+                            " within the publish timeout; it may or may not have been delivered");
         options_.log.log(log_level::debug, "", "", "{}: sending to {} again after a reconnect", name_, destination);
     }
 }
@@ -54,7 +54,8 @@ asio::awaitable<void> connection::settle(const delivery& d, settle_kind how)
     const bool positive = how == settle_kind::ack;
     if (d.generation != generation_ || !connected_ || session_->state() != session_state::connected)
         throw error(errc::stale_receipt, "the STOMP connection this message came on is gone; the broker delivers it "
-                                         "again, so it is not " + std::string(positive ? "acknowledged" : "released"));
+                                         "again, so it is not " +
+                                             std::string(positive ? "acknowledged" : "released"));
     if (positive)
         session_->ack(d.ack_id);
     else
@@ -65,8 +66,8 @@ asio::awaitable<void> connection::settle(const delivery& d, settle_kind how)
     while (written_ < mark)
     {
         if (generation != generation_ || !connected_)
-            throw error(errc::transport_failed, "the STOMP connection dropped before the "
-                                                    + std::string(positive ? "ACK" : "NACK") + " was written");
+            throw error(errc::transport_failed, "the STOMP connection dropped before the " +
+                                                    std::string(positive ? "ACK" : "NACK") + " was written");
         co_await written_event_.wait();
         co_await broker::throw_if_cancelled();
     }

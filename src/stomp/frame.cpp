@@ -102,8 +102,8 @@ void encode(const frame& f, std::string& out)
             auto breaks = [](std::string_view s) { return s.find_first_of("\r\n") != s.npos; };
             if (breaks(name) || breaks(value) || name.find(':') != std::string::npos)
                 throw error(errc::bad_configuration,
-                            "STOMP " + f.command + " header '" + printable(name)
-                                + "' holds a line break or its name a colon, which this frame cannot carry");
+                            "STOMP " + f.command + " header '" + printable(name) +
+                                "' holds a line break or its name a colon, which this frame cannot carry");
             out += name;
             out += ':';
             out += value;
@@ -134,7 +134,10 @@ std::string encode(const frame& f)
     return out;
 }
 
-decoder::decoder(decoder_limits limits) : limits_(limits) {}
+decoder::decoder(decoder_limits limits)
+    : limits_(limits)
+{
+}
 
 void decoder::feed(std::string_view bytes)
 {
@@ -175,8 +178,7 @@ decoder::result decoder::next(frame& out)
         // The header section ends at the first empty line: LF LF or LF CR LF.
         std::size_t from = std::max(scanned_, start_);
         std::size_t end = std::string::npos;
-        for (std::size_t lf = buffer_.find('\n', from); lf != std::string::npos;
-             lf = buffer_.find('\n', lf + 1))
+        for (std::size_t lf = buffer_.find('\n', from); lf != std::string::npos; lf = buffer_.find('\n', lf + 1))
         {
             if (lf + 1 < buffer_.size() && buffer_[lf + 1] == '\n')
             {
@@ -196,16 +198,14 @@ decoder::result decoder::next(frame& out)
         if (end == std::string::npos)
         {
             if (buffer_.size() - start_ > limits_.max_header_bytes)
-                malformed("header section longer than " + std::to_string(limits_.max_header_bytes)
-                          + " octets");
+                malformed("header section longer than " + std::to_string(limits_.max_header_bytes) + " octets");
             // Rescan from the last LF seen at most: the empty line may start there.
             std::size_t last_lf = buffer_.rfind('\n');
             scanned_ = (last_lf == std::string::npos || last_lf < start_) ? buffer_.size() : last_lf;
             return result::need_more;
         }
         if (end - start_ > limits_.max_header_bytes)
-            malformed("header section longer than " + std::to_string(limits_.max_header_bytes)
-                      + " octets");
+            malformed("header section longer than " + std::to_string(limits_.max_header_bytes) + " octets");
         parse_headers(pending_, end);
         have_headers_ = true;
         scanned_ = body_start_;
@@ -218,8 +218,7 @@ decoder::result decoder::next(frame& out)
             return result::need_more;
         body_end = body_start_ + content_length_;
         if (buffer_[body_end] != '\0')
-            malformed("no NUL after the " + std::to_string(content_length_) + "-octet body of "
-                      + pending_.command);
+            malformed("no NUL after the " + std::to_string(content_length_) + "-octet body of " + pending_.command);
     }
     else
     {
@@ -227,14 +226,12 @@ decoder::result decoder::next(frame& out)
         if (body_end == std::string::npos)
         {
             if (buffer_.size() - body_start_ > limits_.max_body_bytes)
-                malformed(pending_.command + " body longer than "
-                          + std::to_string(limits_.max_body_bytes) + " octets");
+                malformed(pending_.command + " body longer than " + std::to_string(limits_.max_body_bytes) + " octets");
             scanned_ = buffer_.size();
             return result::need_more;
         }
         if (body_end - body_start_ > limits_.max_body_bytes)
-            malformed(pending_.command + " body longer than "
-                      + std::to_string(limits_.max_body_bytes) + " octets");
+            malformed(pending_.command + " body longer than " + std::to_string(limits_.max_body_bytes) + " octets");
     }
     pending_.body.assign(buffer_, body_start_, body_end - body_start_);
     out = std::move(pending_);
@@ -273,8 +270,7 @@ void decoder::parse_headers(frame& out, std::size_t header_end)
             continue;
         }
         if (out.headers.size() == limits_.max_headers)
-            malformed("more than " + std::to_string(limits_.max_headers) + " headers in "
-                      + out.command);
+            malformed("more than " + std::to_string(limits_.max_headers) + " headers in " + out.command);
         std::size_t colon = line.find(':');
         if (colon == std::string_view::npos)
             malformed("header line without a colon in " + out.command + ": '" + printable(line) + "'");
@@ -284,10 +280,8 @@ void decoder::parse_headers(frame& out, std::size_t header_end)
             name.assign(line.substr(0, colon));
             value.assign(line.substr(colon + 1));
         }
-        else if (!append_unescaped(name, line.substr(0, colon))
-                 || !append_unescaped(value, line.substr(colon + 1)))
-            malformed("undefined escape sequence in a header of " + out.command + ": '"
-                      + printable(line) + "'");
+        else if (!append_unescaped(name, line.substr(0, colon)) || !append_unescaped(value, line.substr(colon + 1)))
+            malformed("undefined escape sequence in a header of " + out.command + ": '" + printable(line) + "'");
         // The first content-length counts, like every repeated header.
         if (name == "content-length" && !has_content_length_)
         {
@@ -297,8 +291,8 @@ void decoder::parse_headers(frame& out, std::size_t header_end)
             if (value.empty() || ec != std::errc{} || p != e)
                 malformed("content-length '" + printable(value) + "' is not a number");
             if (content_length_ > limits_.max_body_bytes)
-                malformed(out.command + " body of " + value + " octets is over the limit of "
-                          + std::to_string(limits_.max_body_bytes));
+                malformed(out.command + " body of " + value + " octets is over the limit of " +
+                          std::to_string(limits_.max_body_bytes));
             has_content_length_ = true;
         }
     }

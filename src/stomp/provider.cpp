@@ -6,9 +6,8 @@
 #include "broker/on_exit.hpp"
 #include "broker/retry.hpp"
 #include "broker/ticker.hpp"
-#include "stomp/connection.hpp"
-
 #include "courier/error.hpp"
+#include "stomp/connection.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -24,24 +23,39 @@ namespace {
 // never copied into a retry.
 bool is_protocol_header(std::string_view name)
 {
-    static const std::set<std::string_view, std::less<>> names{
-        "subscription", "destination", "message-id", "redelivered", "ack", "content-length", "receipt",
-        "content-type", "persistent", "amqp-message-id", "x-delivery-count", "x-message-ttl",
-        "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-queue-type", "x-queue-name", "durable",
-        "auto-delete", "exclusive", "prefetch-count"};
-    return names.contains(name) || name.starts_with("x-courier-") || name == "x-death"
-           || name.starts_with("x-first-death-") || name.starts_with("x-last-death-");
+    static const std::set<std::string_view, std::less<>> names{"subscription",
+                                                               "destination",
+                                                               "message-id",
+                                                               "redelivered",
+                                                               "ack",
+                                                               "content-length",
+                                                               "receipt",
+                                                               "content-type",
+                                                               "persistent",
+                                                               "amqp-message-id",
+                                                               "x-delivery-count",
+                                                               "x-message-ttl",
+                                                               "x-dead-letter-exchange",
+                                                               "x-dead-letter-routing-key",
+                                                               "x-queue-type",
+                                                               "x-queue-name",
+                                                               "durable",
+                                                               "auto-delete",
+                                                               "exclusive",
+                                                               "prefetch-count"};
+    return names.contains(name) || name.starts_with("x-courier-") || name == "x-death" ||
+           name.starts_with("x-first-death-") || name.starts_with("x-last-death-");
 }
 
 // Headers never copied into a retry: this delivery's own, and the retry queue's arguments
 // of an earlier trip (they would declare the next queue with the wrong ones).
 bool is_copied(std::string_view name)
 {
-    return !(name == "subscription" || name == "destination" || name == "message-id" || name == "redelivered"
-             || name == "ack" || name == "content-length" || name == "receipt" || name == "x-delivery-count"
-             || name == "x-message-ttl" || name == "x-dead-letter-exchange" || name == "x-dead-letter-routing-key"
-             || name == "x-queue-type" || name == broker::deliveries_header || name == "x-death"
-             || name.starts_with("x-first-death-") || name.starts_with("x-last-death-"));
+    return !(name == "subscription" || name == "destination" || name == "message-id" || name == "redelivered" ||
+             name == "ack" || name == "content-length" || name == "receipt" || name == "x-delivery-count" ||
+             name == "x-message-ttl" || name == "x-dead-letter-exchange" || name == "x-dead-letter-routing-key" ||
+             name == "x-queue-type" || name == broker::deliveries_header || name == "x-death" ||
+             name.starts_with("x-first-death-") || name.starts_with("x-last-death-"));
 }
 
 class stomp_provider final : public courier::provider,
@@ -50,14 +64,17 @@ class stomp_provider final : public courier::provider,
 {
 public:
     stomp_provider(std::shared_ptr<client> c, bool owns, provider_options o)
-        : client_(std::move(c)), owns_client_(owns), options_(std::move(o)), connection_(client_->connection_ptr())
+        : client_(std::move(c)),
+          owns_client_(owns),
+          options_(std::move(o)),
+          connection_(client_->connection_ptr())
     {
         queue_ = options_.listener && options_.queue.empty() ? broker::queue_name(*options_.listener) : options_.queue;
         if (queue_.empty())
             throw error(errc::bad_configuration, "STOMP provider needs a queue (or a listener)");
         if (options_.queue_type != "classic" && options_.queue_type != "quorum")
-            throw error(errc::bad_configuration, "STOMP queue_type must be classic or quorum, not " + options_.queue_type,
-                        {.queue = queue_});
+            throw error(errc::bad_configuration,
+                        "STOMP queue_type must be classic or quorum, not " + options_.queue_type, {.queue = queue_});
         broker::validate(options_.retry, queue_);
         if (options_.wait_time <= milliseconds::zero())
             throw error(errc::bad_configuration, "STOMP wait_time must be positive (a stop ends a wait at once)",
@@ -89,8 +106,8 @@ public:
         }
         subscription_ = connection_->subscribe(std::move(s));
         if (options_.consumer_timeout > milliseconds::zero())
-            watch_.start(connection_->executor(), connection_->clock(), std::max(options_.consumer_timeout / 12, milliseconds(1)),
-                         [this] { warn_overdue(); });
+            watch_.start(connection_->executor(), connection_->clock(),
+                         std::max(options_.consumer_timeout / 12, milliseconds(1)), [this] { warn_overdue(); });
         co_return;
     }
 
@@ -191,8 +208,8 @@ private:
     {
         delivery d;
         const auto colon = m.receipt.find(':');
-        const auto [end, ec] = std::from_chars(m.receipt.data(), m.receipt.data() + std::min(colon, m.receipt.size()),
-                                               d.generation);
+        const auto [end, ec] =
+            std::from_chars(m.receipt.data(), m.receipt.data() + std::min(colon, m.receipt.size()), d.generation);
         if (colon == std::string::npos || ec != std::errc{} || end != m.receipt.data() + colon)
             throw error(errc::stale_receipt, "not a receipt of a STOMP provider: '" + m.receipt + "'",
                         {.message_id = m.id});
@@ -255,9 +272,10 @@ private:
                 broker::on_exit forget([&] { settled(msg.receipt); });
                 co_await subscription_->nack(d, false);
             }
-            log.log(log_level::warning, "", msg.id, "{}: dead-lettered after {} deliveries (rejected to the "
-                                                    "dead-letter exchange of {})", connection_->name(),
-                    msg.receive_count, queue_);
+            log.log(log_level::warning, "", msg.id,
+                    "{}: dead-lettered after {} deliveries (rejected to the "
+                    "dead-letter exchange of {})",
+                    connection_->name(), msg.receive_count, queue_);
             co_return;
         }
         co_await send_copy(msg, "/queue/" + target, {});
@@ -269,14 +287,15 @@ private:
     void warn_overdue()
     {
         const auto now = connection_->clock()->now();
-        held_.overdue(now - options_.consumer_timeout * 5 / 6, [&](const std::string& receipt, courier::clock::time_point since) {
-            connection_->options().log.log(
-                log_level::warning, "", receipt,
-                "{}: a message of {} has been held unacknowledged for {} s; at RabbitMQ's consumer_timeout ({} s) "
-                "the broker ends the connection, delivers the message again and its acknowledgement fails",
-                connection_->name(), queue_, std::chrono::duration_cast<std::chrono::seconds>(now - since).count(),
-                std::chrono::duration_cast<std::chrono::seconds>(options_.consumer_timeout).count());
-        });
+        held_.overdue(
+            now - options_.consumer_timeout * 5 / 6, [&](const std::string& receipt, courier::clock::time_point since) {
+                connection_->options().log.log(
+                    log_level::warning, "", receipt,
+                    "{}: a message of {} has been held unacknowledged for {} s; at RabbitMQ's consumer_timeout ({} s) "
+                    "the broker ends the connection, delivers the message again and its acknowledgement fails",
+                    connection_->name(), queue_, std::chrono::duration_cast<std::chrono::seconds>(now - since).count(),
+                    std::chrono::duration_cast<std::chrono::seconds>(options_.consumer_timeout).count());
+            });
     }
 
     std::shared_ptr<client> client_;

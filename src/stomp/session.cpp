@@ -61,13 +61,16 @@ std::string_view to_string(session_state s) noexcept
     return "unknown";
 }
 
-session::session(session_options options) : options_(std::move(options)), decoder_(options_.limits) {}
+session::session(session_options options)
+    : options_(std::move(options)),
+      decoder_(options_.limits)
+{
+}
 
 void session::require(session_state expected, std::string_view what) const
 {
     if (state_ != expected)
-        throw std::logic_error("stomp::session: " + std::string(what) + " in state "
-                               + std::string(to_string(state_)));
+        throw std::logic_error("stomp::session: " + std::string(what) + " in state " + std::string(to_string(state_)));
 }
 
 void session::connect()
@@ -76,8 +79,8 @@ void session::connect()
     frame f{.command = "CONNECT",
             .headers = {{"accept-version", "1.2"},
                         {"host", options_.host},
-                        {"heart-beat", std::to_string(options_.heartbeat_send.count()) + ","
-                                           + std::to_string(options_.heartbeat_receive.count())}},
+                        {"heart-beat", std::to_string(options_.heartbeat_send.count()) + "," +
+                                           std::to_string(options_.heartbeat_receive.count())}},
             .body = {}};
     if (!options_.login.empty())
         f.headers.emplace_back("login", options_.login);
@@ -91,11 +94,10 @@ void session::subscribe(std::string_view id, std::string_view destination, std::
                         const header_list& extra)
 {
     require(session_state::connected, "subscribe");
-    frame f{.command = "SUBSCRIBE",
-            .headers = {{"id", std::string(id)},
-                        {"destination", std::string(destination)},
-                        {"ack", "client-individual"}},
-            .body = {}};
+    frame f{
+        .command = "SUBSCRIBE",
+        .headers = {{"id", std::string(id)}, {"destination", std::string(destination)}, {"ack", "client-individual"}},
+        .body = {}};
     if (prefetch > 0)
         f.headers.emplace_back("prefetch-count", std::to_string(prefetch));
     f.headers.insert(f.headers.end(), extra.begin(), extra.end());
@@ -143,9 +145,7 @@ void session::disconnect()
 {
     require(session_state::connected, "disconnect");
     disconnect_receipt_ = next_receipt_++;
-    encode(frame{.command = "DISCONNECT",
-                 .headers = {{"receipt", std::to_string(disconnect_receipt_)}},
-                 .body = {}},
+    encode(frame{.command = "DISCONNECT", .headers = {{"receipt", std::to_string(disconnect_receipt_)}}, .body = {}},
            output_);
     state_ = session_state::disconnecting;
 }
@@ -185,16 +185,15 @@ void session::fail(courier::error e, std::uint64_t receipt)
 void session::handle(frame& f)
 {
     auto unexpected = [&] {
-        fail(error(errc::bad_response, "unexpected STOMP " + f.command + " frame while "
-                                           + std::string(to_string(state_))));
+        fail(error(errc::bad_response,
+                   "unexpected STOMP " + f.command + " frame while " + std::string(to_string(state_))));
     };
     if (f.command == "ERROR")
     {
         error_context context;
         context.server_message = clip(f.header("message"));
-        std::string detail = state_ == session_state::connecting
-                                 ? "the STOMP broker refused the connection"
-                                 : "the STOMP broker sent an ERROR frame";
+        std::string detail = state_ == session_state::connecting ? "the STOMP broker refused the connection"
+                                                                 : "the STOMP broker sent an ERROR frame";
         if (!f.body.empty())
             detail += ": " + clip(f.body);
         std::uint64_t receipt = 0;
@@ -208,16 +207,15 @@ void session::handle(frame& f)
         if (state_ != session_state::connecting)
             return unexpected();
         if (f.header("version") != "1.2")
-            return fail(error(errc::bad_response, "the STOMP broker does not speak version 1.2 (version '"
-                                                      + clip(f.header("version"), 40) + "')"));
-        connected_event e{.server = std::string(f.header("server")),
-                          .session = std::string(f.header("session"))};
+            return fail(error(errc::bad_response, "the STOMP broker does not speak version 1.2 (version '" +
+                                                      clip(f.header("version"), 40) + "')"));
+        connected_event e{.server = std::string(f.header("server")), .session = std::string(f.header("session"))};
         if (f.has_header("heart-beat"))
         {
             auto hb = parse_heartbeat(f.header("heart-beat"));
             if (!hb)
-                return fail(error(errc::bad_response, "malformed STOMP heart-beat header '"
-                                                          + clip(f.header("heart-beat"), 40) + "'"));
+                return fail(error(errc::bad_response,
+                                  "malformed STOMP heart-beat header '" + clip(f.header("heart-beat"), 40) + "'"));
             e.send_every = negotiate(static_cast<std::uint64_t>(options_.heartbeat_send.count()), hb->second);
             e.receive_every = negotiate(static_cast<std::uint64_t>(options_.heartbeat_receive.count()), hb->first);
         }
@@ -236,8 +234,7 @@ void session::handle(frame& f)
         m.destination = f.header("destination");
         m.redelivered = f.header("redelivered") == "true";
         if (m.subscription.empty() || m.message_id.empty() || m.ack_id.empty())
-            return fail(error(errc::bad_response,
-                              "STOMP MESSAGE without a subscription, message-id or ack header"));
+            return fail(error(errc::bad_response, "STOMP MESSAGE without a subscription, message-id or ack header"));
         m.f = std::move(f);
         events_.emplace_back(std::move(m));
         return;
@@ -247,10 +244,9 @@ void session::handle(frame& f)
         auto id = f.header("receipt-id");
         std::uint64_t receipt = 0;
         auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), receipt);
-        if (id.empty() || ec != std::errc{} || p != id.data() + id.size() || receipt == 0
-            || receipt >= next_receipt_)
-            return fail(error(errc::bad_response, "STOMP RECEIPT for a receipt never asked for ('"
-                                                      + clip(id, 40) + "')"));
+        if (id.empty() || ec != std::errc{} || p != id.data() + id.size() || receipt == 0 || receipt >= next_receipt_)
+            return fail(
+                error(errc::bad_response, "STOMP RECEIPT for a receipt never asked for ('" + clip(id, 40) + "')"));
         if (state_ == session_state::disconnecting && receipt == disconnect_receipt_)
         {
             state_ = session_state::closed;

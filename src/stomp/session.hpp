@@ -13,9 +13,8 @@
 #ifndef COURIER_SRC_STOMP_SESSION_HPP
 #define COURIER_SRC_STOMP_SESSION_HPP
 
-#include "stomp/frame.hpp"
-
 #include "courier/error.hpp"
+#include "stomp/frame.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -93,8 +92,7 @@ struct error_event
     std::uint64_t receipt = 0;
 };
 
-using session_event =
-    std::variant<connected_event, message_event, receipt_event, disconnected_event, error_event>;
+using session_event = std::variant<connected_event, message_event, receipt_event, disconnected_event, error_event>;
 
 /// One STOMP 1.2 client session.
 ///

@@ -41,20 +41,19 @@ int build_service()
     options.dispatch.shutdown_deadline = 5s;
     courier::manager mgr(options);
     auto orders = std::make_shared<courier::memory_provider>(courier::memory_queue_options{.name = "orders"});
-    mgr.add_route(
-        "orders", orders, courier::json<order>{},
-        [](order o, courier::context& ctx) -> asio::awaitable<void> {
-            ctx.log(courier::log_level::info, "order {} with {} lines", o.id, o.lines.size());
-            co_return;
-        },
-        {.max_in_flight = 8,
-         .on_error = [](const courier::context& ctx, std::exception_ptr e) {
-             ctx.log(courier::log_level::warning, "{}", courier::error_text(e, ctx));
-             return courier::error_action::ack();
-         }});
+    mgr.add_route("orders", orders, courier::json<order>{},
+                  [](order o, courier::context& ctx) -> asio::awaitable<void> {
+                      ctx.log(courier::log_level::info, "order {} with {} lines", o.id, o.lines.size());
+                      co_return;
+                  },
+                  {.max_in_flight = 8, .on_error = [](const courier::context& ctx, std::exception_ptr e) {
+                       ctx.log(courier::log_level::warning, "{}", courier::error_text(e, ctx));
+                       return courier::error_action::ack();
+                   }});
     mgr.add_route("plain", orders, [](const courier::message& m) { (void)m.body.size(); },
                   {.on_error = courier::retry_with_backoff({.base = 100ms, .max = 10s})});
-    const std::string body = courier::json_encode(order{.id = "o-1", .lines = {{.sku = "a", .quantity = 2, .price = 1.5}}});
+    const std::string body =
+        courier::json_encode(order{.id = "o-1", .lines = {{.sku = "a", .quantity = 2, .price = 1.5}}});
     orders->send(body);
     return mgr.run();
 }

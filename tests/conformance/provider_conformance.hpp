@@ -67,8 +67,7 @@ inline courier::outgoing_message body(std::string text)
     return m;
 }
 
-template <class H>
-queue_pair open_queue(H& h, bool fifo = false, std::chrono::seconds visibility = 2s)
+template <class H> queue_pair open_queue(H& h, bool fifo = false, std::chrono::seconds visibility = 2s)
 {
     auto q = h.make_queue(fifo, visibility);
     h.run([&]() -> asio::awaitable<void> { co_await q.provider->open(10); });
@@ -77,7 +76,8 @@ queue_pair open_queue(H& h, bool fifo = false, std::chrono::seconds visibility =
 
 } // namespace courier_conformance
 
-TEST_CASE_TEMPLATE_DEFINE("conformance: receives what was sent, at most as many as asked", H, provider_conformance_receive)
+TEST_CASE_TEMPLATE_DEFINE("conformance: receives what was sent, at most as many as asked", H,
+                          provider_conformance_receive)
 {
     using namespace courier_conformance;
     H h;
@@ -160,7 +160,8 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: a released message comes back at once, w
     });
 }
 
-TEST_CASE_TEMPLATE_DEFINE("conformance: a delayed retry is not delivered before its delay", H, provider_conformance_retry)
+TEST_CASE_TEMPLATE_DEFINE("conformance: a delayed retry is not delivered before its delay", H,
+                          provider_conformance_retry)
 {
     using namespace courier_conformance;
     H h;
@@ -316,13 +317,13 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: FIFO groups come in order, and a group w
 }
 
 /// Every case, for one harness type.
-#define COURIER_PROVIDER_CONFORMANCE(harness)                                                                    \
-    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_receive, harness);                                            \
-    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_ack, harness);                                                \
-    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_release, harness);                                            \
-    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_retry, harness);                                              \
-    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_visibility, harness);                                         \
-    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_close, harness);                                              \
+#define COURIER_PROVIDER_CONFORMANCE(harness)                                                                          \
+    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_receive, harness);                                                  \
+    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_ack, harness);                                                      \
+    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_release, harness);                                                  \
+    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_retry, harness);                                                    \
+    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_visibility, harness);                                               \
+    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_close, harness);                                                    \
     TEST_CASE_TEMPLATE_INVOKE(provider_conformance_fifo, harness)
 
 #endif

@@ -1,8 +1,7 @@
 // The provider conformance suite on RabbitMQ: the AMQP provider on a classic and on a quorum
 // queue, and the STOMP provider, in real (short) time, on the run's one broker.
-#include "provider_conformance.hpp"
-
 #include "../integration/broker_fixture.hpp"
+#include "provider_conformance.hpp"
 
 #include <courier/amqp.hpp>
 #include <courier/stomp.hpp>
@@ -20,16 +19,11 @@ courier::broker::retry_policy short_retries()
     return r;
 }
 
-template <class Derived>
-struct broker_harness : courier_test::broker_fixture
+template <class Derived> struct broker_harness : courier_test::broker_fixture
 {
     static constexpr bool supports_fifo = false;
 
-    template <class Fn>
-    auto run(Fn fn)
-    {
-        return broker_fixture::run(std::move(fn));
-    }
+    template <class Fn> auto run(Fn fn) { return broker_fixture::run(std::move(fn)); }
 
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d) { co_await courier_test::pause(d); }
 
@@ -47,11 +41,10 @@ struct broker_harness : courier_test::broker_fixture
     }
 };
 
-template <courier::amqp::queue_type type>
-struct amqp_harness : broker_harness<amqp_harness<type>>
+template <courier::amqp::queue_type type> struct amqp_harness : broker_harness<amqp_harness<type>>
 {
-    std::shared_ptr<courier::amqp::client> client = std::make_shared<courier::amqp::client>(
-        this->io.get_executor(), connection());
+    std::shared_ptr<courier::amqp::client> client =
+        std::make_shared<courier::amqp::client>(this->io.get_executor(), connection());
 
     courier::amqp::connection_options connection()
     {
@@ -65,12 +58,16 @@ struct amqp_harness : broker_harness<amqp_harness<type>>
         return courier::make_amqp_provider(this->io.get_executor(), connection(),
                                            {.queue = queue, .type = type, .wait_time = 1ms, .retry = short_retries()});
     }
-    std::shared_ptr<courier::publisher> make_publisher(const std::string& queue) { return client->publisher("", queue); }
+    std::shared_ptr<courier::publisher> make_publisher(const std::string& queue)
+    {
+        return client->publisher("", queue);
+    }
 };
 
 struct stomp_harness : broker_harness<stomp_harness>
 {
-    std::shared_ptr<courier::stomp::client> client = std::make_shared<courier::stomp::client>(io.get_executor(), connection());
+    std::shared_ptr<courier::stomp::client> client =
+        std::make_shared<courier::stomp::client>(io.get_executor(), connection());
 
     courier::stomp::connection_options connection()
     {

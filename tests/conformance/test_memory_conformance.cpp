@@ -1,7 +1,6 @@
 // The provider conformance suite on the memory queue, in simulated time.
-#include "provider_conformance.hpp"
-
 #include "../unit/test_support.hpp"
+#include "provider_conformance.hpp"
 
 namespace {
 
@@ -17,11 +16,7 @@ struct memory_harness : courier_test::simulated_fixture
         return {q, q, [q] { return q; }};
     }
 
-    template <class Fn>
-    auto run(Fn fn)
-    {
-        return courier_test::run_simulated(io, *clock, std::move(fn));
-    }
+    template <class Fn> auto run(Fn fn) { return courier_test::run_simulated(io, *clock, std::move(fn)); }
 
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d) { co_await clock->sleep_for(d); }
 };

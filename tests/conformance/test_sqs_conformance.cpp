@@ -1,7 +1,6 @@
 // The provider conformance suite on SQS, against a local fauxqs, in real (short) time.
-#include "provider_conformance.hpp"
-
 #include "../integration/sqs_fixture.hpp"
+#include "provider_conformance.hpp"
 
 namespace {
 
@@ -17,8 +16,9 @@ struct sqs_harness : courier_test::sqs_fixture
         const auto url = create_queue("conformance", attributes);
         // No visibility timeout in the options: the provider must learn the queue's own.
         auto make_reader = [this, url] {
-            return courier::make_sqs_provider(client, {.queue_url = url, .wait_time = std::chrono::seconds(0),
-                                                       .batch_window = std::chrono::milliseconds(1)});
+            return courier::make_sqs_provider(
+                client,
+                {.queue_url = url, .wait_time = std::chrono::seconds(0), .batch_window = std::chrono::milliseconds(1)});
         };
         auto another = [this, make_reader] {
             auto p = make_reader();
@@ -28,11 +28,7 @@ struct sqs_harness : courier_test::sqs_fixture
         return {make_reader(), courier::make_sqs_publisher(client, url), another};
     }
 
-    template <class Fn>
-    auto run(Fn fn)
-    {
-        return sqs_fixture::run(std::move(fn));
-    }
+    template <class Fn> auto run(Fn fn) { return sqs_fixture::run(std::move(fn)); }
 
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d) { co_await courier_test::sleep_real(d); }
 };

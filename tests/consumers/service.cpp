@@ -26,14 +26,15 @@ int main(int argc, char** argv)
     {
         if (queue.memory)
             queue.memory->send(R"({"name": "courier"})");
-        mgr.add_route(queue.name, queue.source, courier::json<greeting>{},
-                      [&](greeting g, courier::context& ctx) -> boost::asio::awaitable<void> {
-                          ctx.log(courier::log_level::info, "hello, {}", g.name);
-                          if (++handled == 1)
-                              mgr.stop();
-                          co_return;
-                      },
-                      daemon.route_options());
+        mgr.add_route(
+            queue.name, queue.source, courier::json<greeting>{},
+            [&](greeting g, courier::context& ctx) -> boost::asio::awaitable<void> {
+                ctx.log(courier::log_level::info, "hello, {}", g.name);
+                if (++handled == 1)
+                    mgr.stop();
+                co_return;
+            },
+            daemon.route_options());
     }
     const int status = mgr.run();
     std::cout << "consumer: handled " << handled << ", exit status " << status << '\n';

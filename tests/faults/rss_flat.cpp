@@ -104,44 +104,47 @@ settings parse(int argc, char** argv)
 int run(const settings& cfg)
 {
     asio::io_context io;
-    courier::manager mgr(io, {.handle_signals = false,
-                              .dispatch = {.log = courier::logger(courier::log_level::warning)}});
-    auto queue = std::make_shared<courier::memory_provider>(
-        courier::memory_queue_options{.name = "rss", .receive_wait = 50ms});
+    courier::manager mgr(io,
+                         {.handle_signals = false, .dispatch = {.log = courier::logger(courier::log_level::warning)}});
+    auto queue =
+        std::make_shared<courier::memory_provider>(courier::memory_queue_options{.name = "rss", .receive_wait = 50ms});
 
     std::uint64_t handled = 0;
     std::vector<std::unique_ptr<char[]>> leaked; // only with --leak-bytes
     mgr.add_route("rss", queue, courier::json<rss_body>{},
-        [&](rss_body body, courier::context&) -> asio::awaitable<void> {
-            if (body.pad.size() != 100)
-                throw std::runtime_error("corrupted body");
-            ++handled;
-            if (cfg.leak_bytes > 0)
-            {
-                // Touched, so the pages are resident: a real leak, not reserved address space.
-                leaked.emplace_back(new char[cfg.leak_bytes]);
-                std::memset(leaked.back().get(), 0x5a, cfg.leak_bytes);
-            }
-            co_return;
-        },
-        {.max_in_flight = 64});
+                  [&](rss_body body, courier::context&) -> asio::awaitable<void> {
+                      if (body.pad.size() != 100)
+                          throw std::runtime_error("corrupted body");
+                      ++handled;
+                      if (cfg.leak_bytes > 0)
+                      {
+                          // Touched, so the pages are resident: a real leak, not reserved address space.
+                          leaked.emplace_back(new char[cfg.leak_bytes]);
+                          std::memset(leaked.back().get(), 0x5a, cfg.leak_bytes);
+                      }
+                      co_return;
+                  },
+                  {.max_in_flight = 64});
 
     // The producer keeps 2,000-4,000 messages waiting, so the route never starves and the
     // queue's own storage stays the same size throughout.
     std::uint64_t sent = 0;
     const std::string pad(100, 'x');
     asio::steady_timer produce_tick(io);
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        for (;;)
-        {
-            while (sent - handled < 4000)
-                for (int i = 0; i < 500; ++i)
-                    queue->send(fmt::format(R"({{"seq":{},"pad":"{}"}})", sent++, pad));
-            produce_tick.expires_after(1ms);
-            if (auto [ec] = co_await produce_tick.async_wait(asio::as_tuple(asio::use_awaitable)); ec)
-                co_return;
-        }
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            for (;;)
+            {
+                while (sent - handled < 4000)
+                    for (int i = 0; i < 500; ++i)
+                        queue->send(fmt::format(R"({{"seq":{},"pad":"{}"}})", sent++, pad));
+                produce_tick.expires_after(1ms);
+                if (auto [ec] = co_await produce_tick.async_wait(asio::as_tuple(asio::use_awaitable)); ec)
+                    co_return;
+            }
+        },
+        asio::detached);
 
     // Samples from the end of the warm-up to the end of the run, then a graceful stop.
     struct sample
@@ -154,21 +157,24 @@ int run(const settings& cfg)
     std::uint64_t handled_at_warmup = 0;
     asio::steady_timer sample_tick(io);
     const auto start = std::chrono::steady_clock::now();
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        sample_tick.expires_after(cfg.warmup);
-        co_await sample_tick.async_wait(asio::use_awaitable);
-        handled_at_warmup = handled;
-        const auto first = std::chrono::steady_clock::now();
-        while (std::chrono::steady_clock::now() - first < cfg.duration)
-        {
-            samples.push_back({std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-                               vm_rss_kib(), handled});
-            sample_tick.expires_after(100ms);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            sample_tick.expires_after(cfg.warmup);
             co_await sample_tick.async_wait(asio::use_awaitable);
-        }
-        produce_tick.cancel();
-        mgr.stop();
-    }, asio::detached);
+            handled_at_warmup = handled;
+            const auto first = std::chrono::steady_clock::now();
+            while (std::chrono::steady_clock::now() - first < cfg.duration)
+            {
+                samples.push_back({std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                                   vm_rss_kib(), handled});
+                sample_tick.expires_after(100ms);
+                co_await sample_tick.async_wait(asio::use_awaitable);
+            }
+            produce_tick.cancel();
+            mgr.stop();
+        },
+        asio::detached);
 
     const int code = mgr.run();
     produce_tick.cancel();
@@ -189,8 +195,8 @@ int run(const settings& cfg)
                "\"samples\":{},\"rss_start_kib\":{},\"first_quarter_max_kib\":{},"
                "\"last_quarter_max_kib\":{},\"growth_kib\":{},\"margin_kib\":{},\"leak_bytes\":{},"
                "\"exit_code\":{},\"flat\":{},\"enough_work\":{}}}\n",
-               handled, measured, n > 0 ? samples.back().at_s : 0.0, n, n > 0 ? samples.front().rss_kib : 0,
-               first, last, last - first, cfg.margin_kib, cfg.leak_bytes, code, flat, enough);
+               handled, measured, n > 0 ? samples.back().at_s : 0.0, n, n > 0 ? samples.front().rss_kib : 0, first,
+               last, last - first, cfg.margin_kib, cfg.leak_bytes, code, flat, enough);
     std::fflush(stdout);
     if (code != courier::exit_ok)
         std::fprintf(stderr, "rss_flat: the manager ended with %d\n", code);

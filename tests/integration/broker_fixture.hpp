@@ -31,8 +31,7 @@ struct broker_fixture
     /// Runs `fn()` until it completes (then stops the io_context, which the connections'
     /// timers would keep busy), failing the test after `limit`: generous, since a wall-clock
     /// limit must hold at a 20x slowdown.
-    template <class Fn>
-    auto run(Fn fn, std::chrono::milliseconds limit = std::chrono::seconds(120))
+    template <class Fn> auto run(Fn fn, std::chrono::milliseconds limit = std::chrono::seconds(120))
     {
         using result_type = typename decltype(fn())::value_type;
         io.restart();

@@ -7,15 +7,6 @@
 // runs it from. The environment variable of the same name overrides it at run time.
 #include "fauxqs_server.hpp"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -23,8 +14,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -58,8 +57,14 @@ int remaining_ms(clock_type::time_point deadline)
 class unique_fd
 {
 public:
-    explicit unique_fd(int fd = -1) noexcept : fd_(fd) {}
-    unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
+    explicit unique_fd(int fd = -1) noexcept
+        : fd_(fd)
+    {
+    }
+    unique_fd(unique_fd&& other) noexcept
+        : fd_(other.release())
+    {
+    }
     unique_fd& operator=(unique_fd&& other) noexcept
     {
         reset(other.release());
@@ -113,8 +118,7 @@ std::string describe_status(int status)
     if (WIFEXITED(status))
         return "exited with status " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status))
-        return "was killed by signal " + std::to_string(WTERMSIG(status)) + " ("
-               + strsignal(WTERMSIG(status)) + ")";
+        return "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
     return "ended with wait status " + std::to_string(status);
 }
 
@@ -161,22 +165,19 @@ std::string resolve_node(const fauxqs_options& options, const std::string& dir)
 
 [[noreturn]] void fail_not_installed(const std::string& dir, const std::string& detail)
 {
-    fail("the fauxqs test server is not installed (" + detail
-         + "); run tools/install-test-deps.sh from the repository root (it runs `npm ci` in "
-         + dir + ")");
+    fail("the fauxqs test server is not installed (" + detail +
+         "); run tools/install-test-deps.sh from the repository root (it runs `npm ci` in " + dir + ")");
 }
 
 // The child's environment: ours, minus the names `extra` sets, plus `extra`.
-std::vector<std::string> child_environment(
-    const std::vector<std::pair<std::string, std::string>>& extra)
+std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>>& extra)
 {
     std::vector<std::string> result;
     for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry)
     {
         std::string_view text(*entry);
         std::string_view name = text.substr(0, text.find('='));
-        bool replaced = std::any_of(extra.begin(), extra.end(),
-                                    [&](const auto& kv) { return kv.first == name; });
+        bool replaced = std::any_of(extra.begin(), extra.end(), [&](const auto& kv) { return kv.first == name; });
         if (!replaced)
             result.emplace_back(text);
     }
@@ -198,10 +199,7 @@ std::vector<char*> c_strings(std::vector<std::string>& strings)
 // ours). The signal mask and the dispositions of the stop signals are reset: a test program
 // that blocks SIGTERM (e.g. to handle it on a thread) would otherwise pass that on, and the
 // server would ignore our stop request until SIGKILL.
-pid_t spawn(std::vector<std::string> argv,
-            std::vector<std::string> env,
-            int stdin_fd,
-            int stdout_fd,
+pid_t spawn(std::vector<std::string> argv, std::vector<std::string> env, int stdin_fd, int stdout_fd,
             const std::string& log_file)
 {
     posix_spawn_file_actions_t actions;
@@ -212,8 +210,7 @@ pid_t spawn(std::vector<std::string> argv,
     ::posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
     ::posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
     if (!log_file.empty())
-        ::posix_spawn_file_actions_addopen(
-            &actions, 2, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::posix_spawn_file_actions_addopen(&actions, 2, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
     // Descriptors the test program left inheritable (a listening socket, the read end of
     // some other child's pipe) would otherwise live on in the server as long as it runs.
@@ -233,8 +230,7 @@ pid_t spawn(std::vector<std::string> argv,
     auto argv_c = c_strings(argv);
     auto env_c = c_strings(env);
     pid_t pid = -1;
-    int error = ::posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, argv_c.data(),
-                              env_c.data());
+    int error = ::posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, argv_c.data(), env_c.data());
     ::posix_spawn_file_actions_destroy(&actions);
     ::posix_spawnattr_destroy(&attributes);
     if (error != 0)
@@ -291,11 +287,9 @@ bool parse_listening(std::string_view line, std::uint16_t& port, long& pid)
 
 bool iequals(std::string_view a, std::string_view b)
 {
-    return a.size() == b.size()
-           && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                  return std::tolower(static_cast<unsigned char>(x))
-                         == std::tolower(static_cast<unsigned char>(y));
-              });
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
 }
 
 std::string_view trim(std::string_view s)
@@ -331,7 +325,8 @@ std::string decode_chunked(std::string_view in)
 
 } // namespace
 
-fauxqs_server::fauxqs_server(fauxqs_options options) : options_(std::move(options))
+fauxqs_server::fauxqs_server(fauxqs_options options)
+    : options_(std::move(options))
 {
     const auto deadline = clock_type::now() + options_.start_timeout;
     const std::string dir = resolve_server_dir(options_);
@@ -359,8 +354,8 @@ fauxqs_server::fauxqs_server(fauxqs_options options) : options_(std::move(option
                                      "0",
                                      "--max-seconds",
                                      std::to_string(options_.max_lifetime.count())};
-    pid_ = spawn(std::move(argv), child_environment(options_.environment), stdin_read.get(),
-                 stdout_write.get(), options_.log_file);
+    pid_ = spawn(std::move(argv), child_environment(options_.environment), stdin_read.get(), stdout_write.get(),
+                 options_.log_file);
     reaped_ = false;
     stdin_fd_ = stdin_write.release();
     // Our copies of the child's ends must go: stdout_write so that EOF shows the server's
@@ -376,16 +371,14 @@ fauxqs_server::fauxqs_server(fauxqs_options options) : options_(std::move(option
             int status = 0;
             reaped_ = wait_until(pid_, clock_type::now() + 2s, status);
             std::string how = !reaped_ ? "closed its stdout" : describe_status(status);
-            fail("the server (pid " + std::to_string(pid_) + ") " + how
-                 + " before listening; its stderr says why"
-                 + (options_.log_file.empty() ? "" : " (" + options_.log_file + ")"));
+            fail("the server (pid " + std::to_string(pid_) + ") " + how + " before listening; its stderr says why" +
+                 (options_.log_file.empty() ? "" : " (" + options_.log_file + ")"));
         }
         long announced_pid = 0;
         if (!parse_listening(line, port_, announced_pid))
             fail("unexpected first line from the server: '" + line + "'");
         if (announced_pid != pid_)
-            fail("the server announced pid " + std::to_string(announced_pid) + ", expected "
-                 + std::to_string(pid_));
+            fail("the server announced pid " + std::to_string(announced_pid) + ", expected " + std::to_string(pid_));
         // Nothing else is ever written to stdout (the script sends everything else to
         // stderr), and a later write would only get EPIPE, which the script ignores.
         stdout_read.reset();
@@ -406,8 +399,7 @@ fauxqs_server::fauxqs_server(fauxqs_options options) : options_(std::move(option
                 last_error = e.what();
             }
             if (remaining_ms(deadline) == 0)
-                fail("GET /health on port " + std::to_string(port_)
-                     + " did not answer 200 in time: " + last_error);
+                fail("GET /health on port " + std::to_string(port_) + " did not answer 200 in time: " + last_error);
             std::this_thread::sleep_for(20ms);
         }
     }
@@ -437,8 +429,8 @@ void fauxqs_server::stop() noexcept
         {
             // It ended before anyone asked: worth a line, since the test that used it may
             // be about to fail for that reason.
-            std::fprintf(stderr, "fauxqs_server: pid %ld had already %s\n",
-                         static_cast<long>(pid_), describe_status(status).c_str());
+            std::fprintf(stderr, "fauxqs_server: pid %ld had already %s\n", static_cast<long>(pid_),
+                         describe_status(status).c_str());
         }
         else
         {
@@ -479,11 +471,8 @@ std::string http_reply::header(std::string_view name) const
     return {};
 }
 
-http_reply http_request(std::uint16_t port,
-                        std::string_view method,
-                        std::string_view target,
-                        const std::vector<std::pair<std::string, std::string>>& headers,
-                        std::string_view body,
+http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                        const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body,
                         std::chrono::milliseconds timeout)
 {
     const auto deadline = clock_type::now() + timeout;
@@ -532,13 +521,12 @@ http_reply http_request(std::uint16_t port,
     http_reply reply;
     for (;;)
     {
-        if (head_end != std::string::npos && content_length != std::string::npos
-            && data.size() >= head_end + 4 + content_length)
+        if (head_end != std::string::npos && content_length != std::string::npos &&
+            data.size() >= head_end + 4 + content_length)
             break;
         int wait = remaining_ms(deadline);
         if (wait == 0)
-            fail("no complete response from " + where + " within "
-                 + std::to_string(timeout.count()) + " ms");
+            fail("no complete response from " + where + " within " + std::to_string(timeout.count()) + " ms");
         pollfd p{sock.get(), POLLIN, 0};
         int r = ::poll(&p, 1, wait);
         if (r < 0 && errno != EINTR)
@@ -554,15 +542,14 @@ http_reply http_request(std::uint16_t port,
         if (n == 0)
             break;
         data.append(buffer, static_cast<std::size_t>(n));
-        bool head_complete_now = head_end == std::string::npos
-                                 && (head_end = data.find("\r\n\r\n")) != std::string::npos;
+        bool head_complete_now =
+            head_end == std::string::npos && (head_end = data.find("\r\n\r\n")) != std::string::npos;
         if (head_complete_now)
         {
             reply.head = data.substr(0, head_end);
             if (auto length = reply.header("Content-Length"); !length.empty())
             {
-                auto [ptr, ec] = std::from_chars(length.data(), length.data() + length.size(),
-                                                 content_length);
+                auto [ptr, ec] = std::from_chars(length.data(), length.data() + length.size(), content_length);
                 if (ec != std::errc{})
                     fail("bad Content-Length from " + where + ": " + length);
             }
@@ -571,9 +558,8 @@ http_reply http_request(std::uint16_t port,
 
     if (head_end == std::string::npos)
         fail("incomplete response head from " + where + ": '" + data.substr(0, 200) + "'");
-    if (reply.head.size() < 12 || reply.head.compare(0, 7, "HTTP/1.") != 0
-        || std::from_chars(reply.head.data() + 9, reply.head.data() + 12, reply.status).ec
-               != std::errc{})
+    if (reply.head.size() < 12 || reply.head.compare(0, 7, "HTTP/1.") != 0 ||
+        std::from_chars(reply.head.data() + 9, reply.head.data() + 12, reply.status).ec != std::errc{})
         fail("bad status line from " + where + ": '" + reply.head.substr(0, 80) + "'");
     std::string_view raw_body = std::string_view(data).substr(head_end + 4);
     if (content_length != std::string::npos)

@@ -14,12 +14,11 @@
 #ifndef COURIER_TESTS_INTEGRATION_FAUXQS_SERVER_HPP
 #define COURIER_TESTS_INTEGRATION_FAUXQS_SERVER_HPP
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <utility>
 #include <vector>
 
@@ -117,12 +116,9 @@ struct http_reply
 /// `Content-Length` and `Connection: close` are added) and reads the whole response.
 /// Throws `std::runtime_error` on connection failure, a malformed response, or when the
 /// exchange takes longer than `timeout`.
-http_reply http_request(std::uint16_t port,
-                        std::string_view method,
-                        std::string_view target,
+http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target,
                         const std::vector<std::pair<std::string, std::string>>& headers = {},
-                        std::string_view body = {},
-                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                        std::string_view body = {}, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 } // namespace courier_test
 

@@ -10,12 +10,11 @@
 // children's PR_SET_PDEATHSIG is tied to.
 #include "rabbitmq_server.hpp"
 
-#include <signal.h>
-
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <signal.h>
 #include <string>
 
 namespace {
@@ -35,7 +34,9 @@ int main()
     {
         courier_test::rabbitmq_server broker;
         // Without SA_RESTART: a signal interrupts the read, and the loop ends.
-        struct sigaction action{};
+        struct sigaction action
+        {
+        };
         action.sa_handler = on_signal;
         ::sigaction(SIGTERM, &action, nullptr);
         ::sigaction(SIGINT, &action, nullptr);

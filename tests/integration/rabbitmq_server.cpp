@@ -3,27 +3,26 @@
 #include "rabbitmq_server.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 extern char** environ;
@@ -52,8 +51,8 @@ std::array<std::uint16_t, 4> free_ports()
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         socklen_t len = sizeof a;
-        if (fds[i] < 0 || ::bind(fds[i], reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
-            || ::getsockname(fds[i], reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        if (fds[i] < 0 || ::bind(fds[i], reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::getsockname(fds[i], reinterpret_cast<sockaddr*>(&a), &len) != 0)
             fail(std::string("cannot find a free port: ") + std::strerror(errno));
         ports[i] = ntohs(a.sin_port);
     }
@@ -149,8 +148,8 @@ std::string exchange(std::uint16_t port, std::string_view hello, bool (*done)(co
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     std::string reply;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0
-        && ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(hello.size()))
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(hello.size()))
     {
         const auto deadline = clock_type::now() + 10s;
         while (!done(reply) && clock_type::now() < deadline)
@@ -173,15 +172,16 @@ bool amqp_ready(std::uint16_t port)
 {
     // The broker answers the protocol header with connection.start: method frame, channel 0,
     // class 10, method 10.
-    auto reply = exchange(port, std::string_view("AMQP\0\0\x09\x01", 8),
-                          [](const std::string& r) { return r.size() >= 11; });
+    auto reply =
+        exchange(port, std::string_view("AMQP\0\0\x09\x01", 8), [](const std::string& r) { return r.size() >= 11; });
     return reply.size() >= 11 && reply[0] == 1 && reply.compare(7, 4, std::string("\0\x0a\0\x0a", 4)) == 0;
 }
 
 bool stomp_ready(std::uint16_t port)
 {
-    auto reply = exchange(port, std::string_view("CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0", 63),
-                          [](const std::string& r) { return r.find('\0') != std::string::npos; });
+    auto reply =
+        exchange(port, std::string_view("CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0", 63),
+                 [](const std::string& r) { return r.find('\0') != std::string::npos; });
     return reply.rfind("CONNECTED\n", 0) == 0;
 }
 
@@ -196,7 +196,9 @@ std::string tail_of(const std::string& path, std::size_t n = 3000)
 
 std::size_t file_size(const std::string& path)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     return ::stat(path.c_str(), &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
 }
 
@@ -224,13 +226,14 @@ const char* server_path()
 
 } // namespace
 
-rabbitmq_server::rabbitmq_server(rabbitmq_options options) : options_(std::move(options))
+rabbitmq_server::rabbitmq_server(rabbitmq_options options)
+    : options_(std::move(options))
 {
     if (options_.server.empty())
         options_.server = server_path();
     if (::access(options_.server.c_str(), X_OK) != 0 || ::access("/usr/bin/epmd", X_OK) != 0)
-        fail("RabbitMQ is not installed (" + options_.server
-             + " or /usr/bin/epmd missing); run tools/install-deps.sh --tests from the repository root");
+        fail("RabbitMQ is not installed (" + options_.server +
+             " or /usr/bin/epmd missing); run tools/install-deps.sh --tests from the repository root");
     const char* tmp = std::getenv("TMPDIR");
     std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/courier-rabbitmq.XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr)
@@ -246,7 +249,8 @@ rabbitmq_server::rabbitmq_server(rabbitmq_options options) : options_(std::move(
     {
         std::ofstream conf(folder_ + "/rabbitmq.conf");
         conf << "listeners.tcp.1 = 127.0.0.1:" << amqp_port_ << "\n"
-             << "stomp.listeners.tcp.1 = 127.0.0.1:" << stomp_port_ << "\n"
+             << "stomp.listeners.tcp.1 = 127.0.0.1:" << stomp_port_
+             << "\n"
              // A test machine's /tmp may be small; the default limit (50 MB) raises a disk
              // alarm that blocks every publisher.
              << "disk_free_limit.absolute = 1MB\n"
@@ -334,20 +338,19 @@ void rabbitmq_server::start_broker()
         if (reap(broker_pid_, clock_type::now()))
         {
             broker_pid_ = -1;
-            fail("the broker exited during start-up; its log says:\n" + tail_of(folder_ + "/server.out") + "\n"
-                 + tail_of(folder_ + "/log/" + node_ + ".log"));
+            fail("the broker exited during start-up; its log says:\n" + tail_of(folder_ + "/server.out") + "\n" +
+                 tail_of(folder_ + "/log/" + node_ + ".log"));
         }
         // The listeners open before the broker has finished booting; a connection taken then
         // can stall until boot completes. Ready means: boot complete, and both answer.
-        if (booted(log, log_start)
-            && amqp_ready(amqp_port_) && stomp_ready(stomp_port_))
+        if (booted(log, log_start) && amqp_ready(amqp_port_) && stomp_ready(stomp_port_))
             return;
         if (clock_type::now() > deadline)
         {
             std::string log = tail_of(folder_ + "/log/" + node_ + ".log");
             stop_broker();
-            fail("the broker was not ready within " + std::to_string(options_.start_timeout.count())
-                 + " ms; its log says:\n" + log);
+            fail("the broker was not ready within " + std::to_string(options_.start_timeout.count()) +
+                 " ms; its log says:\n" + log);
         }
         std::this_thread::sleep_for(200ms);
     }
@@ -367,9 +370,9 @@ void rabbitmq_server::restart()
 
 std::string rabbitmq_server::ctl(const std::string& arguments) const
 {
-    const std::string command = "env HOME='" + folder_ + "' ERL_EPMD_PORT=" + std::to_string(epmd_port_)
-                                + " ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_NODENAME='" + node_
-                                + "' /usr/lib/rabbitmq/bin/rabbitmqctl -n '" + node_ + "' " + arguments + " 2>&1";
+    const std::string command = "env HOME='" + folder_ + "' ERL_EPMD_PORT=" + std::to_string(epmd_port_) +
+                                " ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_NODENAME='" + node_ +
+                                "' /usr/lib/rabbitmq/bin/rabbitmqctl -n '" + node_ + "' " + arguments + " 2>&1";
     FILE* p = ::popen(command.c_str(), "r");
     if (p == nullptr)
         fail("popen rabbitmqctl");

@@ -25,11 +25,10 @@
 #ifndef COURIER_TESTS_INTEGRATION_RABBITMQ_SERVER_HPP
 #define COURIER_TESTS_INTEGRATION_RABBITMQ_SERVER_HPP
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <sys/types.h>
 
 namespace courier_test {
 

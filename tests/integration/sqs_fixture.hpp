@@ -37,22 +37,24 @@ struct sqs_fixture
     log_capture logs;
     std::shared_ptr<courier::sqs_client> client;
 
-    sqs_fixture() : client(std::make_shared<courier::sqs_client>(io.get_executor(), client_options())) {}
+    sqs_fixture()
+        : client(std::make_shared<courier::sqs_client>(io.get_executor(), client_options()))
+    {
+    }
 
     courier::sqs_client_options client_options()
     {
         courier::sqs_client_options o;
         o.aws.endpoint = shared_server().endpoint();
         o.aws.region = "us-east-1";
-        o.aws.credentials = courier::aws::static_credentials({.access_key_id = "AKIDCOURIERTEST",
-                                                               .secret_access_key = "courier-test-secret"});
+        o.aws.credentials = courier::aws::static_credentials(
+            {.access_key_id = "AKIDCOURIERTEST", .secret_access_key = "courier-test-secret"});
         o.aws.log = logs.make(courier::log_level::debug);
         return o;
     }
 
     // Real time against a real server: the limit only catches a hang (see hang_guard).
-    template <class Fn>
-    auto run(Fn fn, std::chrono::milliseconds limit = hang_guard)
+    template <class Fn> auto run(Fn fn, std::chrono::milliseconds limit = hang_guard)
     {
         io.restart();
         return run_real(io, std::move(fn), limit);
@@ -63,9 +65,8 @@ struct sqs_fixture
         static std::atomic<int> serial{0};
         const bool fifo = attributes.count("FifoQueue") != 0;
         const auto name = base + "-" + std::to_string(++serial) + (fifo ? ".fifo" : "");
-        return run([&]() -> asio::awaitable<std::string> {
-            co_return co_await client->create_queue(name, attributes);
-        });
+        return run(
+            [&]() -> asio::awaitable<std::string> { co_return co_await client->create_queue(name, attributes); });
     }
 
     courier::queue_attributes attributes(const std::string& url)
@@ -101,25 +102,29 @@ struct sqs_fixture
     }
 
     /// Runs `routes` until `until()` holds (checked every 20 ms), then stops gracefully.
-    courier::stop_kind run_routes(std::vector<courier::route> routes,
-                                  std::function<bool()> until,
+    courier::stop_kind run_routes(std::vector<courier::route> routes, std::function<bool()> until,
                                   courier::dispatcher_options options = {},
                                   std::chrono::milliseconds limit = hang_guard)
     {
         options.log = logs.make(courier::log_level::debug);
         courier::dispatcher d(io.get_executor(), std::move(routes), std::move(options));
         last_routes_stats.clear();
-        auto kind = run([&]() -> asio::awaitable<courier::stop_kind> {
-            asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
-                while (!until())
-                    co_await sleep_real(std::chrono::milliseconds(20));
-                d.stop();
-            }, asio::detached);
-            co_return co_await d.run();
-        }, limit);
+        auto kind = run(
+            [&]() -> asio::awaitable<courier::stop_kind> {
+                asio::co_spawn(
+                    co_await asio::this_coro::executor,
+                    [&]() -> asio::awaitable<void> {
+                        while (!until())
+                            co_await sleep_real(std::chrono::milliseconds(20));
+                        d.stop();
+                    },
+                    asio::detached);
+                co_return co_await d.run();
+            },
+            limit);
         for (const auto& r : d.routes())
-            last_routes_stats.push_back({r.stats().received, r.stats().handled, r.stats().acked,
-                                         r.stats().released, r.stats().heartbeats, r.stats().retried});
+            last_routes_stats.push_back({r.stats().received, r.stats().handled, r.stats().acked, r.stats().released,
+                                         r.stats().heartbeats, r.stats().retried});
         return kind;
     }
 

@@ -39,7 +39,7 @@ struct amqp_fixture : broker_fixture
     }
 
     static asio::awaitable<std::vector<amqp::delivery>> drain(amqp::subscription& s, std::size_t count,
-                                                             std::chrono::milliseconds quiet)
+                                                              std::chrono::milliseconds quiet)
     {
         std::vector<amqp::delivery> all;
         while (all.size() < count)
@@ -165,7 +165,8 @@ TEST_CASE_FIXTURE(amqp_fixture, "amqp broker: a quorum queue counts deliveries e
     });
 }
 
-TEST_CASE_FIXTURE(amqp_fixture, "amqp broker: the broker's channel close is an error with its reply; the connection goes on")
+TEST_CASE_FIXTURE(amqp_fixture,
+                  "amqp broker: the broker's channel close is an error with its reply; the connection goes on")
 {
     const std::string queue = unique("amqp-refused");
     auto conn = connect(options());
@@ -252,27 +253,32 @@ TEST_CASE_FIXTURE(amqp_fixture, "amqp broker: publishing waits while the broker 
         }
     } guard{broker};
     bool published = false;
-    run([&]() -> asio::awaitable<void> {
-        auto alarm = std::async(std::launch::async, [&] { broker.ctl("set_vm_memory_high_watermark 0.0000001"); });
-        while (alarm.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
-            co_await pause(std::chrono::milliseconds(20));
-        alarm.get();
-        asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
-            courier::outgoing_message m;
-            m.body = "during";
-            co_await publisher->publish(std::move(m));
-            published = true;
-        }, asio::detached);
-        while (!client.blocked())
-            co_await pause(std::chrono::milliseconds(20));
-        co_await pause(std::chrono::milliseconds(500));
-        CHECK_FALSE(published); // sent, but held by the broker until the alarm clears
-        auto clear = std::async(std::launch::async, [&] { broker.ctl("set_vm_memory_high_watermark 0.4"); });
-        while (!published || client.blocked())
-            co_await pause(std::chrono::milliseconds(20));
-        clear.get();
-        co_await client.close();
-    }, std::chrono::seconds(300));
+    run(
+        [&]() -> asio::awaitable<void> {
+            auto alarm = std::async(std::launch::async, [&] { broker.ctl("set_vm_memory_high_watermark 0.0000001"); });
+            while (alarm.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+                co_await pause(std::chrono::milliseconds(20));
+            alarm.get();
+            asio::co_spawn(
+                co_await asio::this_coro::executor,
+                [&]() -> asio::awaitable<void> {
+                    courier::outgoing_message m;
+                    m.body = "during";
+                    co_await publisher->publish(std::move(m));
+                    published = true;
+                },
+                asio::detached);
+            while (!client.blocked())
+                co_await pause(std::chrono::milliseconds(20));
+            co_await pause(std::chrono::milliseconds(500));
+            CHECK_FALSE(published); // sent, but held by the broker until the alarm clears
+            auto clear = std::async(std::launch::async, [&] { broker.ctl("set_vm_memory_high_watermark 0.4"); });
+            while (!published || client.blocked())
+                co_await pause(std::chrono::milliseconds(20));
+            clear.get();
+            co_await client.close();
+        },
+        std::chrono::seconds(300));
     CHECK(logs.contains("the broker blocks publishing"));
     CHECK(logs.contains("the broker unblocked publishing"));
 }

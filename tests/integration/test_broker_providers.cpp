@@ -20,7 +20,11 @@ namespace stomp = courier::stomp;
 
 namespace {
 
-enum class transport { amqp, stomp };
+enum class transport
+{
+    amqp,
+    stomp
+};
 
 struct provider_fixture : broker_fixture
 {
@@ -48,11 +52,17 @@ struct provider_fixture : broker_fixture
     {
         if (t == transport::amqp)
             return courier::make_amqp_provider(io.get_executor(), amqp_options(),
-                                               {.queue = queue, .listener = listener, .prefetch = prefetch,
-                                                .wait_time = 200ms, .retry = std::move(retry)});
+                                               {.queue = queue,
+                                                .listener = listener,
+                                                .prefetch = prefetch,
+                                                .wait_time = 200ms,
+                                                .retry = std::move(retry)});
         return courier::make_stomp_provider(io.get_executor(), stomp_options(),
-                                            {.queue = queue, .listener = listener, .prefetch = prefetch,
-                                             .wait_time = 200ms, .retry = std::move(retry)});
+                                            {.queue = queue,
+                                             .listener = listener,
+                                             .prefetch = prefetch,
+                                             .wait_time = 200ms,
+                                             .retry = std::move(retry)});
     }
 
     // Runs `routes` until `until()` holds, then stops them gracefully; returns the dispatcher's stats.
@@ -60,15 +70,17 @@ struct provider_fixture : broker_fixture
                                             std::chrono::milliseconds limit = std::chrono::seconds(120))
     {
         courier::dispatcher d(io.get_executor(), std::move(routes), {.log = log});
-        run([&]() -> asio::awaitable<void> {
-            bool done = false;
-            asio::co_spawn(io, d.run(), [&](std::exception_ptr, courier::stop_kind) { done = true; });
-            while (!until())
-                co_await pause(20ms);
-            d.stop();
-            while (!done)
-                co_await pause(20ms);
-        }, limit);
+        run(
+            [&]() -> asio::awaitable<void> {
+                bool done = false;
+                asio::co_spawn(io, d.run(), [&](std::exception_ptr, courier::stop_kind) { done = true; });
+                while (!until())
+                    co_await pause(20ms);
+                d.stop();
+                while (!done)
+                    co_await pause(20ms);
+            },
+            limit);
         std::vector<courier::route_stats> stats;
         for (const auto& r : d.routes())
             stats.push_back(r.stats());
@@ -100,7 +112,8 @@ courier::broker::retry_policy three_attempts(std::string dead_letter_queue)
 
 } // namespace
 
-TEST_CASE_FIXTURE(provider_fixture, "broker providers: retries count in a header and a poison message reaches the dead-letter queue")
+TEST_CASE_FIXTURE(provider_fixture,
+                  "broker providers: retries count in a header and a poison message reaches the dead-letter queue")
 {
     for (const auto t : {transport::amqp, transport::stomp})
     {
@@ -113,16 +126,19 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: retries count in a header
         std::vector<std::uint32_t> counts;
         std::vector<std::chrono::steady_clock::time_point> times;
         std::vector<courier::route> routes;
-        routes.emplace_back("poison", provider, [&](const courier::message& m) -> asio::awaitable<void> {
-            counts.push_back(m.receive_count);
-            times.push_back(std::chrono::steady_clock::now());
-            CHECK(m.body == "bad");
-            CHECK(m.attributes.at("kind").value == "poison");
-            throw std::runtime_error("always fails");
-            co_return;
-        }, courier::route_options{.on_error = [](const courier::context&, std::exception_ptr) {
-            return courier::error_action::retry_after(800ms);
-        }});
+        routes.emplace_back(
+            "poison", provider,
+            [&](const courier::message& m) -> asio::awaitable<void> {
+                counts.push_back(m.receive_count);
+                times.push_back(std::chrono::steady_clock::now());
+                CHECK(m.body == "bad");
+                CHECK(m.attributes.at("kind").value == "poison");
+                throw std::runtime_error("always fails");
+                co_return;
+            },
+            courier::route_options{.on_error = [](const courier::context&, std::exception_ptr) {
+                return courier::error_action::retry_after(800ms);
+            }});
         std::string id;
         bool published = false;
         // Publish once the route declared the queue (its provider opened).
@@ -183,19 +199,22 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: a quorum queue counts exa
     });
     auto policy = three_attempts("");
     policy.max_attempts = 4;
-    auto provider = courier::make_amqp_provider(io.get_executor(), amqp_options(),
-                                                {.queue = queue, .type = amqp::queue_type::quorum,
-                                                 .wait_time = 200ms, .retry = policy});
+    auto provider = courier::make_amqp_provider(
+        io.get_executor(), amqp_options(),
+        {.queue = queue, .type = amqp::queue_type::quorum, .wait_time = 200ms, .retry = policy});
     std::vector<std::uint32_t> counts;
     std::vector<courier::route> routes;
-    routes.emplace_back("quorum", provider, [&](const courier::message& m) -> asio::awaitable<void> {
-        counts.push_back(m.receive_count);
-        throw std::runtime_error("always fails");
-        co_return;
-    }, courier::route_options{.on_error = [&](const courier::context&, std::exception_ptr) {
-        // Released twice (counted by the quorum queue), then retried through a retry queue.
-        return counts.size() <= 2 ? courier::error_action::release() : courier::error_action::retry_after(500ms);
-    }});
+    routes.emplace_back(
+        "quorum", provider,
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            counts.push_back(m.receive_count);
+            throw std::runtime_error("always fails");
+            co_return;
+        },
+        courier::route_options{.on_error = [&](const courier::context&, std::exception_ptr) {
+            // Released twice (counted by the quorum queue), then retried through a retry queue.
+            return counts.size() <= 2 ? courier::error_action::release() : courier::error_action::retry_after(500ms);
+        }});
     serve(std::move(routes), [&] { return counts.size() >= 4 && ready(queue + ".dlx") == 1; });
     CHECK(counts == std::vector<std::uint32_t>{1, 2, 3, 4});
     CHECK(logs.contains("exists with other arguments"));
@@ -213,14 +232,17 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: per_process listeners eac
         // Two processes (server names s1, s2), each with a per_process "audit" listener and a
         // shared "billing" listener.
         auto listener = [&](std::string name, bool per_process, std::string server, bool durable) {
-            return courier::broker::listener_queue{.event = event, .listener = std::move(name),
-                                                   .per_process = per_process, .server_name = std::move(server),
+            return courier::broker::listener_queue{.event = event,
+                                                   .listener = std::move(name),
+                                                   .per_process = per_process,
+                                                   .server_name = std::move(server),
                                                    .durable = durable};
         };
         std::vector<std::shared_ptr<courier::provider>> audit{make(t, "", {}, listener("audit", true, "s1", true)),
                                                               make(t, "", {}, listener("audit", true, "s2", true))};
-        std::vector<std::shared_ptr<courier::provider>> billing{make(t, "", {}, listener("billing", false, "s1", false)),
-                                                                make(t, "", {}, listener("billing", false, "s2", false))};
+        std::vector<std::shared_ptr<courier::provider>> billing{
+            make(t, "", {}, listener("billing", false, "s1", false)),
+            make(t, "", {}, listener("billing", false, "s2", false))};
         amqp::client client(io.get_executor(), amqp_options());
         std::map<std::string, std::multiset<std::string>> seen; // provider -> bodies
         run([&]() -> asio::awaitable<void> {
@@ -229,7 +251,8 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: per_process listeners eac
             for (auto& p : billing)
                 co_await p->open(10);
             co_await pause(500ms); // STOMP subscriptions are not confirmed: let them bind
-            auto publisher = client.publisher(std::string(courier::broker::event_exchange), event, {.mandatory = false});
+            auto publisher =
+                client.publisher(std::string(courier::broker::event_exchange), event, {.mandatory = false});
             for (int i = 0; i < 4; ++i)
             {
                 courier::outgoing_message m;
@@ -293,17 +316,21 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: a graceful stop cancels t
             {
                 courier::outgoing_message m;
                 m.body = std::to_string(i);
-                auto publisher = client.publisher("", queue); // named: GCC 12 frees a temporary of a co_await expression twice
+                auto publisher =
+                    client.publisher("", queue); // named: GCC 12 frees a temporary of a co_await expression twice
                 co_await publisher->publish(std::move(m));
             }
         });
         std::set<std::string> started, finished;
         std::vector<courier::route> routes;
-        routes.emplace_back("stop", provider, [&](const courier::message& m) -> asio::awaitable<void> {
-            started.insert(m.body);
-            co_await pause(1500ms);
-            finished.insert(m.body);
-        }, courier::route_options{.max_in_flight = 4, .receive_batch = 2});
+        routes.emplace_back(
+            "stop", provider,
+            [&](const courier::message& m) -> asio::awaitable<void> {
+                started.insert(m.body);
+                co_await pause(1500ms);
+                finished.insert(m.body);
+            },
+            courier::route_options{.max_in_flight = 4, .receive_batch = 2});
         // Another consumer takes what the stopping route gives back, while its handlers run.
         std::set<std::string> taken_elsewhere;
         bool stopped = false;
@@ -311,21 +338,24 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: a graceful stop cancels t
             if (started.size() >= 4 && !stopped)
             {
                 stopped = true;
-                asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-                    auto other = conn->subscribe({.queue = queue, .prefetch = 50});
-                    while (taken_elsewhere.size() < 16)
-                        for (auto& d : co_await other->receive(50, 10s))
-                        {
-                            // Given back at once: well before the route's handlers finished.
-                            // On STOMP only what was buffered at the stop is (the broker may
-                            // push again into the freed prefetch slots until the handlers are
-                            // settled and the subscription goes; see stop_receiving).
-                            if (t == transport::amqp || taken_elsewhere.size() < 6)
-                                CHECK(finished.empty());
-                            taken_elsewhere.insert(d.body);
-                            co_await other->ack(d);
-                        }
-                }, asio::detached);
+                asio::co_spawn(
+                    io,
+                    [&]() -> asio::awaitable<void> {
+                        auto other = conn->subscribe({.queue = queue, .prefetch = 50});
+                        while (taken_elsewhere.size() < 16)
+                            for (auto& d : co_await other->receive(50, 10s))
+                            {
+                                // Given back at once: well before the route's handlers finished.
+                                // On STOMP only what was buffered at the stop is (the broker may
+                                // push again into the freed prefetch slots until the handlers are
+                                // settled and the subscription goes; see stop_receiving).
+                                if (t == transport::amqp || taken_elsewhere.size() < 6)
+                                    CHECK(finished.empty());
+                                taken_elsewhere.insert(d.body);
+                                co_await other->ack(d);
+                            }
+                    },
+                    asio::detached);
             }
             return stopped;
         });

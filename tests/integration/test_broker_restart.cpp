@@ -10,8 +10,8 @@
 #include "broker_fixture.hpp"
 #include "stomp/connection.hpp"
 
-#include <thread>
 #include <set>
+#include <thread>
 
 using namespace courier_test;
 namespace amqp = courier::amqp;
@@ -86,37 +86,39 @@ TEST_CASE_FIXTURE(broker_fixture, "broker restart: both connections come back, r
         io.stop();
         runner.join();
     }
-    run([&]() -> asio::awaitable<void> {
-        while (a->generation() < 2 || s->generation() < 2 || !a->connected() || !s->connected())
-            co_await pause(std::chrono::milliseconds(50));
-        // Deliveries of the dead connections are refused, not sent.
-        for (int i = 2; i < 4; ++i)
-        {
-            CHECK_THROWS_WITH_AS(co_await asub->ack(amqp_held[i]), doctest::Contains("gone"), courier::error);
-            CHECK_THROWS_WITH_AS(co_await ssub->ack(stomp_held[i]), doctest::Contains("gone"), courier::error);
-        }
-        // Everything not acknowledged comes back on the new connections.
-        std::set<std::string> amqp_seen, stomp_seen;
-        while (amqp_seen.size() < total - 2 || stomp_seen.size() < total - 2)
-        {
-            for (auto& d : co_await asub->receive(10, std::chrono::milliseconds(200)))
+    run(
+        [&]() -> asio::awaitable<void> {
+            while (a->generation() < 2 || s->generation() < 2 || !a->connected() || !s->connected())
+                co_await pause(std::chrono::milliseconds(50));
+            // Deliveries of the dead connections are refused, not sent.
+            for (int i = 2; i < 4; ++i)
             {
-                CHECK(amqp_acked.count(*d.props.message_id) == 0);
-                amqp_seen.insert(*d.props.message_id);
-                co_await asub->ack(d);
+                CHECK_THROWS_WITH_AS(co_await asub->ack(amqp_held[i]), doctest::Contains("gone"), courier::error);
+                CHECK_THROWS_WITH_AS(co_await ssub->ack(stomp_held[i]), doctest::Contains("gone"), courier::error);
             }
-            for (auto& d : co_await ssub->receive(10, std::chrono::milliseconds(200)))
+            // Everything not acknowledged comes back on the new connections.
+            std::set<std::string> amqp_seen, stomp_seen;
+            while (amqp_seen.size() < total - 2 || stomp_seen.size() < total - 2)
             {
-                CHECK(stomp_acked.count(std::string(d.f.header("amqp-message-id"))) == 0);
-                stomp_seen.insert(std::string(d.f.header("amqp-message-id")));
-                co_await ssub->ack(d);
+                for (auto& d : co_await asub->receive(10, std::chrono::milliseconds(200)))
+                {
+                    CHECK(amqp_acked.count(*d.props.message_id) == 0);
+                    amqp_seen.insert(*d.props.message_id);
+                    co_await asub->ack(d);
+                }
+                for (auto& d : co_await ssub->receive(10, std::chrono::milliseconds(200)))
+                {
+                    CHECK(stomp_acked.count(std::string(d.f.header("amqp-message-id"))) == 0);
+                    stomp_seen.insert(std::string(d.f.header("amqp-message-id")));
+                    co_await ssub->ack(d);
+                }
             }
-        }
-        CHECK(amqp_seen.size() == total - 2);
-        CHECK(stomp_seen.size() == total - 2);
-        co_await a->close();
-        co_await s->close();
-    }, std::chrono::seconds(600)); // a restart is 7-17 s; the margin is the 20x slowdown rule
+            CHECK(amqp_seen.size() == total - 2);
+            CHECK(stomp_seen.size() == total - 2);
+            co_await a->close();
+            co_await s->close();
+        },
+        std::chrono::seconds(600)); // a restart is 7-17 s; the margin is the 20x slowdown rule
     CHECK(logs.contains("connection lost"));
     CHECK(logs.contains("reconnecting in"));
 }

@@ -7,19 +7,18 @@
 
 #include <doctest/doctest.h>
 
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <signal.h>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 using courier_test::fauxqs_options;
@@ -77,9 +76,8 @@ TEST_CASE("fauxqs_server: starts on a loopback port, speaks SQS JSON, stops by p
     auto started = std::chrono::steady_clock::now();
     fauxqs_server server;
     auto startup = std::chrono::steady_clock::now() - started;
-    MESSAGE("fauxqs started in "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(startup).count()
-            << " ms on port " << server.port() << ", pid " << server.pid());
+    MESSAGE("fauxqs started in " << std::chrono::duration_cast<std::chrono::milliseconds>(startup).count()
+                                 << " ms on port " << server.port() << ", pid " << server.pid());
 
     REQUIRE(server.running());
     CHECK(server.port() != 0);
@@ -99,15 +97,14 @@ TEST_CASE("fauxqs_server: starts on a loopback port, speaks SQS JSON, stops by p
 
     // Unsigned on purpose: fauxqs needs no Authorization (it only reads the region from
     // a SigV4 credential scope when there is one).
-    auto created = http_request(server.port(), "POST", "/",
-                                {{"Content-Type", "application/x-amz-json-1.0"},
-                                 {"X-Amz-Target", "AmazonSQS.CreateQueue"}},
-                                R"({"QueueName":"probe"})");
+    auto created =
+        http_request(server.port(), "POST", "/",
+                     {{"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", "AmazonSQS.CreateQueue"}},
+                     R"({"QueueName":"probe"})");
     CHECK(created.status == 200);
     CHECK(created.header("content-type").rfind("application/x-amz-json-1.0", 0) == 0);
-    CHECK(created.body
-          == R"({"QueueUrl":"http://sqs.us-east-1.localhost:)" + std::to_string(server.port())
-                 + R"(/000000000000/probe"})");
+    CHECK(created.body == R"({"QueueUrl":"http://sqs.us-east-1.localhost:)" + std::to_string(server.port()) +
+                              R"(/000000000000/probe"})");
 
     pid_t pid = server.pid();
     server.stop();

@@ -93,8 +93,8 @@ TEST_CASE_FIXTURE(sqs_fixture, "poison: each bad body reaches the error handler 
     std::vector<courier::outgoing_message> batch;
     for (std::size_t i = 0; i < cases.size(); ++i)
     {
-        batch.push_back(tagged(fmt::format(R"({{"id":"good-{}","quantity":{},"items":[{{"sku":"s","qty":1}}]}})", i, i),
-                               "good"));
+        batch.push_back(
+            tagged(fmt::format(R"({{"id":"good-{}","quantity":{},"items":[{{"sku":"s","qty":1}}]}})", i, i), "good"));
         batch.push_back(tagged(cases[i].body, cases[i].name));
     }
     // The huge one alone: a batch is capped at 256 KiB too.
@@ -114,32 +114,36 @@ TEST_CASE_FIXTURE(sqs_fixture, "poison: each bad body reaches the error handler 
             co_return;
         },
         courier::route_options{.max_in_flight = 20, .on_error = [&](const courier::context& ctx, std::exception_ptr e) {
-            std::string text;
-            try
-            {
-                std::rethrow_exception(e);
-            }
-            catch (const std::exception& x)
-            {
-                text = x.what();
-            }
-            const auto it = ctx.raw().attributes.find("case");
-            std::lock_guard lock(mutex);
-            const auto name = it == ctx.raw().attributes.end() ? std::string("?") : it->second.value;
-            errors[name].push_back(text);
-            translation[name] = courier::is_translation_error(e);
-            // Back to the queue at once: SQS counts the receives and redrives at the limit.
-            return courier::error_action::retry_after(0ms);
-        }});
+                                   std::string text;
+                                   try
+                                   {
+                                       std::rethrow_exception(e);
+                                   }
+                                   catch (const std::exception& x)
+                                   {
+                                       text = x.what();
+                                   }
+                                   const auto it = ctx.raw().attributes.find("case");
+                                   std::lock_guard lock(mutex);
+                                   const auto name =
+                                       it == ctx.raw().attributes.end() ? std::string("?") : it->second.value;
+                                   errors[name].push_back(text);
+                                   translation[name] = courier::is_translation_error(e);
+                                   // Back to the queue at once: SQS counts the receives and redrives at the limit.
+                                   return courier::error_action::retry_after(0ms);
+                               }});
     std::atomic<bool> all_dead{false};
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        while (!all_dead)
-        {
-            auto a = co_await client->get_queue_attributes(dlq);
-            all_dead = a["ApproximateNumberOfMessages"] == std::to_string(cases.size());
-            co_await sleep_real(100ms);
-        }
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            while (!all_dead)
+            {
+                auto a = co_await client->get_queue_attributes(dlq);
+                all_dead = a["ApproximateNumberOfMessages"] == std::to_string(cases.size());
+                co_await sleep_real(100ms);
+            }
+        },
+        asio::detached);
     // What went wrong if the run times out: shown only on failure.
     const auto progress = [&] {
         std::lock_guard lock(mutex);
@@ -216,7 +220,8 @@ TEST_CASE_FIXTURE(sqs_fixture, "poison: a body of invalid UTF-8 is refused at th
     CHECK(remaining(url) == 0);
 }
 
-TEST_CASE_FIXTURE(sqs_fixture, "poison: attributes of undeclared types reach the handler intact and do not disturb decoding")
+TEST_CASE_FIXTURE(sqs_fixture,
+                  "poison: attributes of undeclared types reach the handler intact and do not disturb decoding")
 {
     const auto url = create_queue("attributes");
     courier::outgoing_message m{.body = R"({"id":"o-attr","quantity":2,"items":[]})"};

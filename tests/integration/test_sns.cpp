@@ -36,17 +36,16 @@ struct sns_fixture : sqs_fixture
         static std::atomic<int> serial{0};
         const bool fifo = attributes.count("FifoTopic") != 0;
         const auto name = base + "-" + std::to_string(++serial) + (fifo ? ".fifo" : "");
-        return run([&]() -> asio::awaitable<std::string>
-                   { co_return co_await sns->create_topic(name, attributes); });
+        return run([&]() -> asio::awaitable<std::string> { co_return co_await sns->create_topic(name, attributes); });
     }
 
     /// Subscribes the queue at `url` to `topic`; returns the subscription ARN.
-    std::string subscribe(const std::string& topic, const std::string& url,
-                          courier::topic_attributes attributes = {})
+    std::string subscribe(const std::string& topic, const std::string& url, courier::topic_attributes attributes = {})
     {
         const auto queue_arn = this->attributes(url).at("QueueArn");
-        return run([&]() -> asio::awaitable<std::string>
-                   { co_return co_await sns->subscribe(topic, "sqs", queue_arn, attributes); });
+        return run([&]() -> asio::awaitable<std::string> {
+            co_return co_await sns->subscribe(topic, "sqs", queue_arn, attributes);
+        });
     }
 
     /// Runs one route on `url` with `translate` until a message was handled; returns it.
@@ -55,10 +54,8 @@ struct sns_fixture : sqs_fixture
         using value_type = courier::translated_t<Translator>;
         std::optional<value_type> got;
         std::vector<courier::route> routes;
-        routes.emplace_back("sns", courier::make_sqs_provider(client, queue_options(url)),
-                            translate,
-                            [&](value_type v) -> asio::awaitable<void>
-                            {
+        routes.emplace_back("sns", courier::make_sqs_provider(client, queue_options(url)), translate,
+                            [&](value_type v) -> asio::awaitable<void> {
                                 got.emplace(std::move(v));
                                 co_return;
                             });
@@ -77,13 +74,11 @@ const courier::attribute_map sent_attributes{
                 "d\xc3\xa9 + 50%"}},
 };
 
-const std::string tricky_body =
-    "line 1\nline \"2\" + 50% & more = \xe2\x98\x83 {\"json\":[1,2]}\ttab";
+const std::string tricky_body = "line 1\nline \"2\" + 50% & more = \xe2\x98\x83 {\"json\":[1,2]}\ttab";
 
 } // namespace
 
-TEST_CASE_FIXTURE(sns_fixture,
-                  "sns: a published message arrives unwrapped, with its attributes, and is acked")
+TEST_CASE_FIXTURE(sns_fixture, "sns: a published message arrives unwrapped, with its attributes, and is acked")
 {
     const auto topic = create_topic("orders");
     const auto url = create_queue("sns-orders");
@@ -91,12 +86,10 @@ TEST_CASE_FIXTURE(sns_fixture,
     CHECK(subscription.starts_with(topic + ":"));
 
     auto publisher = courier::make_sns_publisher(sns, topic);
-    const auto message_id = run(
-        [&]() -> asio::awaitable<std::string>
-        {
-            courier::outgoing_message msg{.body = tricky_body, .attributes = sent_attributes};
-            co_return co_await publisher->publish(std::move(msg));
-        });
+    const auto message_id = run([&]() -> asio::awaitable<std::string> {
+        courier::outgoing_message msg{.body = tricky_body, .attributes = sent_attributes};
+        co_return co_await publisher->publish(std::move(msg));
+    });
     CHECK_FALSE(message_id.empty());
 
     const auto got = receive_one(url, courier::sns_envelope{});
@@ -113,31 +106,25 @@ TEST_CASE_FIXTURE(sns_fixture,
     CHECK(remaining(url) == 0);
 }
 
-TEST_CASE_FIXTURE(sns_fixture,
-                  "sns: sns_json decodes the body; the subject arrives as a system attribute")
+TEST_CASE_FIXTURE(sns_fixture, "sns: sns_json decodes the body; the subject arrives as a system attribute")
 {
     const auto topic = create_topic("typed");
     const auto url = create_queue("sns-typed");
     subscribe(topic, url);
-    run(
-        [&]() -> asio::awaitable<void>
-        {
-            courier::sns_message msg(
-                courier::json_encode(order_created{"o-17", 3, "caf\xc3\xa9 \"deluxe\"\n"}), {},
-                "order created");
-            co_await sns->publish(topic, std::move(msg));
-        });
+    run([&]() -> asio::awaitable<void> {
+        courier::sns_message msg(courier::json_encode(order_created{"o-17", 3, "caf\xc3\xa9 \"deluxe\"\n"}), {},
+                                 "order created");
+        co_await sns->publish(topic, std::move(msg));
+    });
 
     std::optional<order_created> got;
     std::optional<std::string> subject;
     std::vector<courier::route> routes;
     routes.emplace_back("typed", courier::make_sqs_provider(client, queue_options(url)),
                         courier::sns_json<order_created>{},
-                        [&](order_created o, courier::context& ctx) -> asio::awaitable<void>
-                        {
+                        [&](order_created o, courier::context& ctx) -> asio::awaitable<void> {
                             // The context holds the raw SQS delivery: the envelope, still wrapped.
-                            subject =
-                                courier::sns_envelope{}(ctx.raw()).system_attributes.at("Subject");
+                            subject = courier::sns_envelope{}(ctx.raw()).system_attributes.at("Subject");
                             got = std::move(o);
                             co_return;
                         });
@@ -149,8 +136,7 @@ TEST_CASE_FIXTURE(sns_fixture,
     CHECK(subject == "order created");
 }
 
-TEST_CASE_FIXTURE(sns_fixture,
-                  "sns: the media-type producer sends each message to its media type's topic")
+TEST_CASE_FIXTURE(sns_fixture, "sns: the media-type producer sends each message to its media type's topic")
 {
     const auto created_topic = create_topic("created");
     const auto cancelled_topic = create_topic("cancelled");
@@ -161,22 +147,17 @@ TEST_CASE_FIXTURE(sns_fixture,
 
     const std::string created = "application/vnd.courier.order.created";
     const std::string cancelled = "application/vnd.courier.order.cancelled";
-    courier::media_type_producer producer(sns,
-                                          {{created, created_topic}, {cancelled, cancelled_topic}});
-    run(
-        [&]() -> asio::awaitable<void>
-        {
-            // Named, not a braced temporary: GCC 12 destroys those twice inside co_await.
-            const order_created typed{"o-1", 2, "typed"};
-            co_await producer.produce(created, typed);
-            courier::attribute_map extra{{"tenant", {"String", "acme"}},
-                                         {"media_type", {"String", "forged"}}};
-            co_await producer.produce(cancelled, R"({"order":"o-2"})", std::move(extra));
-        });
+    courier::media_type_producer producer(sns, {{created, created_topic}, {cancelled, cancelled_topic}});
+    run([&]() -> asio::awaitable<void> {
+        // Named, not a braced temporary: GCC 12 destroys those twice inside co_await.
+        const order_created typed{"o-1", 2, "typed"};
+        co_await producer.produce(created, typed);
+        courier::attribute_map extra{{"tenant", {"String", "acme"}}, {"media_type", {"String", "forged"}}};
+        co_await producer.produce(cancelled, R"({"order":"o-2"})", std::move(extra));
+    });
     try
     {
-        run([&]() -> asio::awaitable<void>
-            { co_await producer.produce("application/vnd.unknown", "{}"); });
+        run([&]() -> asio::awaitable<void> { co_await producer.produce("application/vnd.unknown", "{}"); });
         FAIL("expected a configuration error");
     }
     catch (const courier::error& e)
@@ -188,25 +169,19 @@ TEST_CASE_FIXTURE(sns_fixture,
     std::mutex mutex;
     std::vector<std::pair<std::string, courier::message>> seen; // (route, message)
     std::vector<courier::route> routes;
-    for (const auto& [name, url] :
-         {std::pair("created", created_url), std::pair("cancelled", cancelled_url)})
-        routes.emplace_back(
-            name, courier::make_sqs_provider(client, queue_options(url)), courier::sns_envelope{},
-            [&, name = std::string(name)](courier::message m) -> asio::awaitable<void>
-            {
-                std::lock_guard lock(mutex);
-                seen.emplace_back(name, std::move(m));
-                co_return;
-            });
-    run_routes(std::move(routes),
-               [&]
-               {
-                   std::lock_guard lock(mutex);
-                   return seen.size() >= 2;
-               });
+    for (const auto& [name, url] : {std::pair("created", created_url), std::pair("cancelled", cancelled_url)})
+        routes.emplace_back(name, courier::make_sqs_provider(client, queue_options(url)), courier::sns_envelope{},
+                            [&, name = std::string(name)](courier::message m) -> asio::awaitable<void> {
+                                std::lock_guard lock(mutex);
+                                seen.emplace_back(name, std::move(m));
+                                co_return;
+                            });
+    run_routes(std::move(routes), [&] {
+        std::lock_guard lock(mutex);
+        return seen.size() >= 2;
+    });
     REQUIRE(seen.size() == 2);
-    std::sort(seen.begin(), seen.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(seen.begin(), seen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     CHECK(seen[0].first == "cancelled");
     CHECK(seen[0].second.body == R"({"order":"o-2"})");
     CHECK(seen[0].second.attributes.at("media_type") == courier::attribute{"String", cancelled});
@@ -218,38 +193,30 @@ TEST_CASE_FIXTURE(sns_fixture,
     CHECK(remaining(cancelled_url) == 0);
 }
 
-TEST_CASE_FIXTURE(sns_fixture,
-                  "sns: with raw message delivery the queue gets the bare message and attributes")
+TEST_CASE_FIXTURE(sns_fixture, "sns: with raw message delivery the queue gets the bare message and attributes")
 {
     const auto topic = create_topic("raw");
     const auto url = create_queue("sns-raw");
     subscribe(topic, url, {{"RawMessageDelivery", "true"}});
-    run(
-        [&]() -> asio::awaitable<void>
-        {
-            courier::sns_message msg(tricky_body, sent_attributes);
-            co_await sns->publish(topic, std::move(msg));
-        });
+    run([&]() -> asio::awaitable<void> {
+        courier::sns_message msg(tricky_body, sent_attributes);
+        co_await sns->publish(topic, std::move(msg));
+    });
     const auto got = receive_one(url, [](const courier::message& m) { return m; });
     CHECK(got.body == tricky_body);
     CHECK(got.attributes == sent_attributes);
 }
 
-TEST_CASE_FIXTURE(sns_fixture,
-                  "sns: a FIFO topic delivers the group to a FIFO queue, and the envelope keeps it")
+TEST_CASE_FIXTURE(sns_fixture, "sns: a FIFO topic delivers the group to a FIFO queue, and the envelope keeps it")
 {
-    const auto topic =
-        create_topic("fifo", {{"FifoTopic", "true"}, {"ContentBasedDeduplication", "true"}});
-    const auto url =
-        create_queue("sns-fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+    const auto topic = create_topic("fifo", {{"FifoTopic", "true"}, {"ContentBasedDeduplication", "true"}});
+    const auto url = create_queue("sns-fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
     subscribe(topic, url);
     auto publisher = courier::make_sns_publisher(sns, topic);
-    run(
-        [&]() -> asio::awaitable<void>
-        {
-            courier::outgoing_message msg{.body = "first", .group_id = "g-7"};
-            co_await publisher->publish(std::move(msg));
-        });
+    run([&]() -> asio::awaitable<void> {
+        courier::outgoing_message msg{.body = "first", .group_id = "g-7"};
+        co_await publisher->publish(std::move(msg));
+    });
     const auto got = receive_one(url, courier::sns_envelope{});
     CHECK(got.body == "first");
     CHECK(got.group_id == "g-7");
@@ -260,12 +227,10 @@ TEST_CASE_FIXTURE(sns_fixture, "sns: server errors carry the action, the topic a
     const auto missing = "arn:aws:sns:us-east-1:000000000000:does-not-exist";
     try
     {
-        run(
-            [&]() -> asio::awaitable<void>
-            {
-                courier::sns_message msg("x");
-                co_await sns->publish(missing, std::move(msg));
-            });
+        run([&]() -> asio::awaitable<void> {
+            courier::sns_message msg("x");
+            co_await sns->publish(missing, std::move(msg));
+        });
         FAIL("expected an error");
     }
     catch (const courier::error& e)
@@ -279,11 +244,9 @@ TEST_CASE_FIXTURE(sns_fixture, "sns: server errors carry the action, the topic a
     }
     // Deleting works, and deleting again is not an error.
     const auto topic = create_topic("deleted");
-    run(
-        [&]() -> asio::awaitable<void>
-        {
-            co_await sns->delete_topic(topic);
-            co_await sns->delete_topic(topic);
-        });
+    run([&]() -> asio::awaitable<void> {
+        co_await sns->delete_topic(topic);
+        co_await sns->delete_topic(topic);
+    });
     CHECK(sns->requests_sent() >= 4);
 }

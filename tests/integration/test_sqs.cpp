@@ -38,13 +38,14 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: every message is handled once and acked in 
     std::mutex mutex;
     std::multiset<int> seen;
     std::vector<courier::route> routes;
-    routes.emplace_back("tickets", courier::make_sqs_provider(client, queue_options(url)), courier::json<ticket>{},
-                        [&](ticket t) -> asio::awaitable<void> {
-                            std::lock_guard lock(mutex);
-                            seen.insert(t.seq);
-                            co_return;
-                        },
-                        courier::route_options{.max_in_flight = 20});
+    routes.emplace_back(
+        "tickets", courier::make_sqs_provider(client, queue_options(url)), courier::json<ticket>{},
+        [&](ticket t) -> asio::awaitable<void> {
+            std::lock_guard lock(mutex);
+            seen.insert(t.seq);
+            co_return;
+        },
+        courier::route_options{.max_in_flight = 20});
     const auto before = client->requests_sent();
     run_routes(std::move(routes), [&] {
         std::lock_guard lock(mutex);
@@ -90,15 +91,15 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: a failed message comes back after its backo
     send(url, numbered(1));
     std::vector<std::pair<std::chrono::steady_clock::time_point, std::uint32_t>> deliveries;
     std::vector<courier::route> routes;
-    routes.emplace_back("flaky", courier::make_sqs_provider(client, queue_options(url)),
-                        [&](const courier::message& m) -> asio::awaitable<void> {
-                            deliveries.emplace_back(std::chrono::steady_clock::now(), m.receive_count);
-                            if (m.receive_count == 1)
-                                throw std::runtime_error("downstream unavailable");
-                            co_return;
-                        },
-                        courier::route_options{.on_error = courier::retry_with_backoff(
-                                                   {.base = 2s, .max = 10s, .jitter = false})});
+    routes.emplace_back(
+        "flaky", courier::make_sqs_provider(client, queue_options(url)),
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            deliveries.emplace_back(std::chrono::steady_clock::now(), m.receive_count);
+            if (m.receive_count == 1)
+                throw std::runtime_error("downstream unavailable");
+            co_return;
+        },
+        courier::route_options{.on_error = courier::retry_with_backoff({.base = 2s, .max = 10s, .jitter = false})});
     run_routes(std::move(routes), [&] { return deliveries.size() == 2; });
     REQUIRE(deliveries.size() == 2);
     CHECK(deliveries[0].second == 1);
@@ -120,23 +121,27 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: after maxReceiveCount deliveries the messag
     send(url, {{.body = "not json"}});
     std::atomic<int> calls{0};
     std::vector<courier::route> routes;
-    routes.emplace_back("poison", courier::make_sqs_provider(client, queue_options(url)), courier::json<ticket>{},
-                        [&](ticket) -> asio::awaitable<void> { co_return; },
-                        courier::route_options{.on_error = [&](const courier::context&, std::exception_ptr) {
-                            ++calls;
-                            return courier::error_action::retry_after(0ms);
-                        }});
+    routes.emplace_back(
+        "poison", courier::make_sqs_provider(client, queue_options(url)), courier::json<ticket>{},
+        [&](ticket) -> asio::awaitable<void> { co_return; },
+        courier::route_options{.on_error = [&](const courier::context&, std::exception_ptr) {
+            ++calls;
+            return courier::error_action::retry_after(0ms);
+        }});
     // Watch the dead-letter queue from a coroutine: the fixture's blocking helpers must not
     // run inside the io_context they drive.
     std::atomic<bool> dead_lettered{false};
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        while (!dead_lettered)
-        {
-            auto a = co_await client->get_queue_attributes(dlq);
-            dead_lettered = a["ApproximateNumberOfMessages"] == "1";
-            co_await sleep_real(100ms);
-        }
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            while (!dead_lettered)
+            {
+                auto a = co_await client->get_queue_attributes(dlq);
+                dead_lettered = a["ApproximateNumberOfMessages"] == "1";
+                co_await sleep_real(100ms);
+            }
+        },
+        asio::detached);
     run_routes(std::move(routes), [&] { return dead_lettered.load(); });
     CHECK(calls == 2);
     CHECK(remaining(url) == 0);
@@ -155,18 +160,19 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: FIFO groups are handled in order, one at a 
     std::map<std::string, int> running;
     int concurrent = 0, peak = 0, total = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("fifo", courier::make_sqs_provider(client, queue_options(url)), courier::json<ticket>{},
-                        [&](ticket t, courier::context& ctx) -> asio::awaitable<void> {
-                            const std::string group = ctx.raw().group_id;
-                            CHECK(++running[group] == 1);
-                            peak = std::max(peak, ++concurrent);
-                            co_await sleep_real(30ms);
-                            order[group].push_back(t.seq);
-                            --running[group];
-                            --concurrent;
-                            ++total;
-                        },
-                        courier::route_options{.max_in_flight = 10});
+    routes.emplace_back(
+        "fifo", courier::make_sqs_provider(client, queue_options(url)), courier::json<ticket>{},
+        [&](ticket t, courier::context& ctx) -> asio::awaitable<void> {
+            const std::string group = ctx.raw().group_id;
+            CHECK(++running[group] == 1);
+            peak = std::max(peak, ++concurrent);
+            co_await sleep_real(30ms);
+            order[group].push_back(t.seq);
+            --running[group];
+            --concurrent;
+            ++total;
+        },
+        courier::route_options{.max_in_flight = 10});
     run_routes(std::move(routes), [&] { return total == 18; });
     for (const char* g : {"a", "b", "c"})
         CHECK(order[g] == std::vector<int>{0, 1, 2, 3, 4, 5});
@@ -198,7 +204,8 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: message attributes and system attributes ro
     CHECK(got->sent_at.time_since_epoch().count() > 0);
 }
 
-TEST_CASE_FIXTURE(sqs_fixture, "sqs: graceful stop finishes in-flight handlers and loses none; a restart takes the rest")
+TEST_CASE_FIXTURE(sqs_fixture,
+                  "sqs: graceful stop finishes in-flight handlers and loses none; a restart takes the rest")
 {
     const auto url = create_queue("stop");
     send(url, numbered(20));
@@ -216,13 +223,13 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: graceful stop finishes in-flight handlers a
                         handler, courier::route_options{.max_in_flight = 4, .receive_batch = 4});
     const auto kind = run_routes(std::move(routes), [&] { return started == 4; });
     CHECK(kind == courier::stop_kind::graceful);
-    CHECK(handled.size() == 4);                   // the four in flight finished...
-    CHECK(last_routes_stats.at(0).acked == 4);    // ...and were acked before run() returned
+    CHECK(handled.size() == 4);                // the four in flight finished...
+    CHECK(last_routes_stats.at(0).acked == 4); // ...and were acked before run() returned
     CHECK(remaining(url) == 16);
 
     std::vector<courier::route> again;
-    again.emplace_back("stop", courier::make_sqs_provider(client, queue_options(url)), courier::json<ticket>{},
-                       handler, courier::route_options{.max_in_flight = 8});
+    again.emplace_back("stop", courier::make_sqs_provider(client, queue_options(url)), courier::json<ticket>{}, handler,
+                       courier::route_options{.max_in_flight = 8});
     run_routes(std::move(again), [&] {
         std::lock_guard lock(mutex);
         return handled.size() >= 20;
@@ -232,7 +239,8 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: graceful stop finishes in-flight handlers a
     CHECK(remaining(url) == 0);
 }
 
-TEST_CASE_FIXTURE(sqs_fixture, "sqs: a stop during a long poll lets the poll finish; what it brings is released at once")
+TEST_CASE_FIXTURE(sqs_fixture,
+                  "sqs: a stop during a long poll lets the poll finish; what it brings is released at once")
 {
     const auto url = create_queue("poll-at-stop");
     std::atomic<int> handled{0};
@@ -248,25 +256,28 @@ TEST_CASE_FIXTURE(sqs_fixture, "sqs: a stop during a long poll lets the poll fin
     const auto begin = std::chrono::steady_clock::now();
     const auto before = client->requests_sent();
     const auto kind = run([&]() -> asio::awaitable<courier::stop_kind> {
-        asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
-            // The route is in its long poll on the empty queue once it sent a request (the
-            // client counts it before sending; a message arriving first is handed to the
-            // poll just the same).
-            while (client->requests_sent() == before)
-                co_await sleep_real(10ms);
-            co_await sleep_real(200ms);
-            d.stop();
-            co_await sleep_real(300ms);
-            // Arrives while the poll is still open: the server hands it to that poll.
-            courier::outgoing_message m{.body = "late"};
-            co_await client->send(url, std::move(m));
-        }, asio::detached);
+        asio::co_spawn(
+            co_await asio::this_coro::executor,
+            [&]() -> asio::awaitable<void> {
+                // The route is in its long poll on the empty queue once it sent a request (the
+                // client counts it before sending; a message arriving first is handed to the
+                // poll just the same).
+                while (client->requests_sent() == before)
+                    co_await sleep_real(10ms);
+                co_await sleep_real(200ms);
+                d.stop();
+                co_await sleep_real(300ms);
+                // Arrives while the poll is still open: the server hands it to that poll.
+                courier::outgoing_message m{.body = "late"};
+                co_await client->send(url, std::move(m));
+            },
+            asio::detached);
         co_return co_await d.run();
     });
     CHECK(kind == courier::stop_kind::graceful);
     CHECK(handled == 0); // received after the stop: not handled...
     CHECK(d.routes().at(0).stats().received == 1);
-    CHECK(d.routes().at(0).stats().released == 1); // ...but handed back,
+    CHECK(d.routes().at(0).stats().released == 1);                   // ...but handed back,
     CHECK(attributes(url).at("ApproximateNumberOfMessages") == "1"); // visible now, not in 30 s
     // The poll ended when the message came (after about 0.5 s), not after its 20 s wait.
     CHECK(std::chrono::steady_clock::now() - begin < 15s);

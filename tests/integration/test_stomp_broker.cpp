@@ -33,7 +33,7 @@ struct stomp_fixture : broker_fixture
 
     // Receives until `count` deliveries came or `quiet` passed without one.
     static asio::awaitable<std::vector<stomp::delivery>> drain(stomp::subscription& s, std::size_t count,
-                                                              std::chrono::milliseconds quiet)
+                                                               std::chrono::milliseconds quiet)
     {
         std::vector<stomp::delivery> all;
         while (all.size() < count)
@@ -81,7 +81,7 @@ TEST_CASE_FIXTURE(stomp_fixture, "stomp broker: receipted publish, prefetch-boun
         for (auto& d : first)
             co_await sub->ack(d);
         auto rest = co_await drain(*sub, 2, std::chrono::seconds(10)); // the prefetch again
-        REQUIRE(rest.size() == 2); // the prefetch again
+        REQUIRE(rest.size() == 2);                                     // the prefetch again
         for (auto& d : rest)
             co_await sub->ack(d);
         auto last = co_await drain(*sub, 1, std::chrono::seconds(10));
@@ -114,7 +114,8 @@ TEST_CASE_FIXTURE(stomp_fixture, "stomp broker: NACK requeues, and the message c
     });
 }
 
-TEST_CASE_FIXTURE(stomp_fixture, "stomp broker: an ERROR frame fails the send with the broker's message; the connection comes back")
+TEST_CASE_FIXTURE(stomp_fixture,
+                  "stomp broker: an ERROR frame fails the send with the broker's message; the connection comes back")
 {
     auto conn = connect(options());
     run([&]() -> asio::awaitable<void> {

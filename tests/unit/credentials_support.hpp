@@ -41,7 +41,8 @@ public:
         char pattern[] = "/tmp/courier-creds-XXXXXX";
         REQUIRE(::mkdtemp(pattern) != nullptr);
         dir_ = pattern;
-        for (const char* name : variables) {
+        for (const char* name : variables)
+        {
             const char* value = std::getenv(name);
             saved_.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
             ::unsetenv(name);
@@ -52,7 +53,8 @@ public:
     }
     ~env_scope()
     {
-        for (const auto& [name, value] : saved_) {
+        for (const auto& [name, value] : saved_)
+        {
             if (value)
                 ::setenv(name.c_str(), value->c_str(), 1);
             else
@@ -78,14 +80,29 @@ public:
     }
 
     static constexpr const char* variables[] = {
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
-        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-        "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-        "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS",
-        "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_SQS",
+        "AWS_ENDPOINT_URL_SNS",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     };
 
 private:
@@ -101,7 +118,9 @@ class scripted_source final : public courier::aws::refreshing_provider
 public:
     scripted_source(boost::asio::any_io_executor ex, courier::aws::refresh_settings settings,
                     std::chrono::milliseconds lifetime)
-        : refreshing_provider(ex, settings), clock_(settings.clock), lifetime_(lifetime),
+        : refreshing_provider(ex, settings),
+          clock_(settings.clock),
+          lifetime_(lifetime),
           gate_(ex, boost::asio::steady_timer::time_point::max())
     {
     }

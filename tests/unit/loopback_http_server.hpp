@@ -53,15 +53,15 @@ using tcp = asio::ip::tcp;
 inline constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 // Runs `body(io)` as a coroutine; fails the test if it has not finished within `limit`.
-template <class Body>
-void run_test(Body body, std::chrono::steady_clock::duration limit = hang_guard)
+template <class Body> void run_test(Body body, std::chrono::steady_clock::duration limit = hang_guard)
 {
     asio::io_context io;
     run_coroutine(
         io, [&] { return body(io); },
         [&](const bool& done) {
             const auto deadline = std::chrono::steady_clock::now() + limit;
-            while (!done && io.run_one_until(deadline) != 0) {
+            while (!done && io.run_one_until(deadline) != 0)
+            {
             }
         },
         "the test coroutine did not finish before the hang guard");
@@ -81,9 +81,11 @@ void run_test_simulated(courier::testing::simulated_clock& clock, Body body,
         io, [&] { return body(io); },
         [&](const bool& done) {
             const auto deadline = std::chrono::steady_clock::now() + limit;
-            while (!done && std::chrono::steady_clock::now() < deadline) {
+            while (!done && std::chrono::steady_clock::now() < deadline)
+            {
                 clock.run(io);
-                if (!done) {
+                if (!done)
+                {
                     io.restart();
                     io.run_one_for(std::chrono::milliseconds(10));
                 }
@@ -100,8 +102,7 @@ inline asio::awaitable<void> sleep(std::chrono::steady_clock::duration d)
 
 // Sends `req` through `c` and returns the courier::error the send threw; fails the test
 // if it did not throw.
-inline asio::awaitable<courier::error> expect_error(courier::http::client& c,
-                                                    courier::http::request req,
+inline asio::awaitable<courier::error> expect_error(courier::http::client& c, courier::http::request req,
                                                     std::chrono::milliseconds timeout)
 {
     try
@@ -118,11 +119,11 @@ inline asio::awaitable<courier::error> expect_error(courier::http::client& c,
 
 // Polls `ready` every 10 ms until it holds (true), or `limit` passed (false). For events
 // that come over sockets; `limit` only catches hangs.
-inline asio::awaitable<bool> eventually(std::function<bool()> ready,
-                                        std::chrono::milliseconds limit = hang_guard)
+inline asio::awaitable<bool> eventually(std::function<bool()> ready, std::chrono::milliseconds limit = hang_guard)
 {
     constexpr std::chrono::milliseconds step{10};
-    for (std::chrono::milliseconds waited{0}; !ready(); waited += step) {
+    for (std::chrono::milliseconds waited{0}; !ready(); waited += step)
+    {
         if (waited >= limit)
             co_return false;
         co_await sleep(step);
@@ -137,7 +138,8 @@ class http_server
 public:
     using handler = std::function<reply(const seen_request&, std::size_t index)>;
 
-    http_server(asio::io_context& io, handler h) : s_(std::make_shared<state>(io, std::move(h)))
+    http_server(asio::io_context& io, handler h)
+        : s_(std::make_shared<state>(io, std::move(h)))
     {
         asio::co_spawn(io, accept_loop(s_), asio::detached);
     }
@@ -153,10 +155,7 @@ public:
                 stream->socket().close(ignored);
     }
 
-    std::string url() const
-    {
-        return "http://127.0.0.1:" + std::to_string(s_->acceptor.local_endpoint().port());
-    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(s_->acceptor.local_endpoint().port()); }
     const std::vector<seen_request>& requests() const { return s_->requests; }
     void hold() { s_->holding = true; }
     void release()
@@ -173,7 +172,8 @@ private:
     struct state
     {
         state(asio::io_context& io, handler h)
-            : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)), on_request(h)
+            : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
+              on_request(h)
         {
         }
         tcp::acceptor acceptor;
@@ -186,7 +186,8 @@ private:
 
     static asio::awaitable<void> accept_loop(std::shared_ptr<state> s)
     {
-        for (;;) {
+        for (;;)
+        {
             auto [ec, socket] = co_await s->acceptor.async_accept(nothrow);
             if (ec)
                 co_return;
@@ -196,11 +197,11 @@ private:
         }
     }
 
-    static asio::awaitable<void> serve(std::shared_ptr<state> s,
-                                       std::shared_ptr<beast::tcp_stream> stream)
+    static asio::awaitable<void> serve(std::shared_ptr<state> s, std::shared_ptr<beast::tcp_stream> stream)
     {
         beast::flat_buffer buffer;
-        for (;;) {
+        for (;;)
+        {
             bhttp::request<bhttp::string_body> req;
             auto [ec, n] = co_await bhttp::async_read(*stream, buffer, req, nothrow);
             if (ec)
@@ -209,7 +210,8 @@ private:
             seen.method = std::string(req.method_string());
             seen.target = std::string(req.target());
             seen.body = req.body();
-            for (const auto& field : req) {
+            for (const auto& field : req)
+            {
                 std::string name(field.name_string());
                 for (char& c : name)
                     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -218,9 +220,10 @@ private:
             const std::size_t index = s->requests.size();
             s->requests.push_back(seen);
             const reply r = s->on_request(seen, index);
-            while (s->holding) {
-                auto gate = std::make_shared<asio::steady_timer>(stream->get_executor(),
-                                                                 asio::steady_timer::time_point::max());
+            while (s->holding)
+            {
+                auto gate =
+                    std::make_shared<asio::steady_timer>(stream->get_executor(), asio::steady_timer::time_point::max());
                 s->held.push_back(gate);
                 co_await gate->async_wait(nothrow);
             }

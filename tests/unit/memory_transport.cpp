@@ -142,7 +142,9 @@ public:
     using verdict = memory_transport::state::verdict;
 
     memory_stream(executor_type ex, std::shared_ptr<memory_transport::state> s, std::size_t id)
-        : ex_(std::move(ex)), state_(std::move(s)), id_(id)
+        : ex_(std::move(ex)),
+          state_(std::move(s)),
+          id_(id)
     {
     }
 
@@ -212,8 +214,7 @@ private:
         bool end = false; // the server closes the connection here
     };
 
-    template <class Sequence>
-    static asio::mutable_buffer first(const Sequence& buffers)
+    template <class Sequence> static asio::mutable_buffer first(const Sequence& buffers)
     {
         for (auto i = asio::buffer_sequence_begin(buffers); i != asio::buffer_sequence_end(buffers); ++i)
             if (asio::mutable_buffer b(*i); b.size() != 0)
@@ -334,7 +335,7 @@ private:
         if (!peer_closed_ && outbound_.empty())
             return; // the server is thinking, or never answers
         const bool eof = peer_closed_ || outbound_.front().end;
-        const io_step kind = !eof ? outbound_.front().kind
+        const io_step kind = !eof                            ? outbound_.front().kind
                              : delivered_since_request_ == 0 ? io_step::read_header
                                                              : io_step::read_body;
         switch (state_->step(kind, id_, action_))
@@ -378,7 +379,8 @@ private:
 class memory_connection final : public courier::http::connection
 {
 public:
-    explicit memory_connection(std::shared_ptr<memory_stream> s) : stream_(std::move(s))
+    explicit memory_connection(std::shared_ptr<memory_stream> s)
+        : stream_(std::move(s))
     {
         buffer_.reserve(courier::http::read_buffer_reserve);
     }
@@ -401,23 +403,22 @@ private:
 
 // ---- the transport ----------------------------------------------------------------------
 
-memory_transport::memory_transport(server s) : state_(std::make_shared<state>())
+memory_transport::memory_transport(server s)
+    : state_(std::make_shared<state>())
 {
     state_->serve = std::move(s);
 }
 
 memory_transport::memory_transport(simple_server s)
-    : memory_transport(server([s = std::move(s)](const seen_request& r, std::size_t i) -> asio::awaitable<answer> {
-          co_return s(r, i);
-      }))
+    : memory_transport(server(
+          [s = std::move(s)](const seen_request& r, std::size_t i) -> asio::awaitable<answer> { co_return s(r, i); }))
 {
 }
 
 memory_transport::~memory_transport() = default;
 
-asio::awaitable<std::unique_ptr<courier::http::connection>>
-memory_transport::connect(asio::any_io_executor executor, const courier::http::endpoint& remote,
-                          std::chrono::milliseconds)
+asio::awaitable<std::unique_ptr<courier::http::connection>> memory_transport::connect(
+    asio::any_io_executor executor, const courier::http::endpoint& remote, std::chrono::milliseconds)
 {
     auto s = state_;
     // As a real connect, this completes later, never inside the call.

@@ -67,11 +67,12 @@ struct answer
 /// One I/O step the client took.
 struct step_record
 {
-    std::size_t number = 0;     ///< 1-based, over the whole transport
+    std::size_t number = 0; ///< 1-based, over the whole transport
     io_step kind = io_step::connect;
     std::size_t connection = 0; ///< 1-based, in the order they were opened
-    std::string action;         ///< the request in progress on it (X-Amz-Target's action, else "METHOD target"); empty before the first
-    bool failed = false;        ///< the step was the one made to fail (or stall)
+    std::string
+        action; ///< the request in progress on it (X-Amz-Target's action, else "METHOD target"); empty before the first
+    bool failed = false; ///< the step was the one made to fail (or stall)
 };
 
 class memory_transport final : public courier::http::connector
@@ -85,9 +86,9 @@ public:
     explicit memory_transport(simple_server s);
     ~memory_transport() override;
 
-    boost::asio::awaitable<std::unique_ptr<courier::http::connection>>
-    connect(boost::asio::any_io_executor executor, const courier::http::endpoint& remote,
-            std::chrono::milliseconds timeout) override;
+    boost::asio::awaitable<std::unique_ptr<courier::http::connection>> connect(
+        boost::asio::any_io_executor executor, const courier::http::endpoint& remote,
+        std::chrono::milliseconds timeout) override;
 
     /// Makes step `n` fail with `ec`; with a default-constructed `ec` the step never completes
     /// instead (a connect or an I/O that the client's deadline or a cancellation must end).

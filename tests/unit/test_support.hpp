@@ -39,8 +39,7 @@ inline constexpr std::chrono::seconds hang_guard{120};
 /// Spawns `fn()` (an awaitable) on `io`, lets `drive(done)` run the io_context (`done` turns
 /// true when the coroutine completes), then checks that the coroutine finished, rethrows
 /// what it threw, and returns its result.
-template <class Fn, class Drive>
-auto run_coroutine(asio::io_context& io, Fn fn, Drive drive, const char* failure)
+template <class Fn, class Drive> auto run_coroutine(asio::io_context& io, Fn fn, Drive drive, const char* failure)
 {
     using result_type = typename decltype(fn())::value_type;
     std::exception_ptr error;
@@ -61,11 +60,10 @@ auto run_coroutine(asio::io_context& io, Fn fn, Drive drive, const char* failure
 }
 
 /// Runs `fn()` on `io` in real time, failing the test after `limit`.
-template <class Fn>
-auto run_real(asio::io_context& io, Fn fn, std::chrono::milliseconds limit = 10s)
+template <class Fn> auto run_real(asio::io_context& io, Fn fn, std::chrono::milliseconds limit = 10s)
 {
-    return run_coroutine(io, std::move(fn), [&](const bool&) { io.run_for(limit); },
-                         "coroutine did not finish within the time limit");
+    return run_coroutine(
+        io, std::move(fn), [&](const bool&) { io.run_for(limit); }, "coroutine did not finish within the time limit");
 }
 
 /// Runs `fn()` on `io` under simulated time until everything is idle.
@@ -73,14 +71,14 @@ template <class Fn>
 auto run_simulated(asio::io_context& io, courier::testing::simulated_clock& clock, Fn fn,
                    courier::clock::duration limit = 1000h)
 {
-    return run_coroutine(io, std::move(fn), [&](const bool&) { clock.run(io, limit); },
-                         "coroutine did not finish (deadlock or simulated time limit)");
+    return run_coroutine(
+        io, std::move(fn), [&](const bool&) { clock.run(io, limit); },
+        "coroutine did not finish (deadlock or simulated time limit)");
 }
 
 /// The next event a sans-io session (STOMP, AMQP) has for its driver, which the test expects
 /// to be a `T`.
-template <class T, class Session>
-T next_event_as(Session& s)
+template <class T, class Session> T next_event_as(Session& s)
 {
     auto e = s.poll_event();
     REQUIRE(e.has_value());
@@ -94,8 +92,7 @@ inline bool contains(std::string_view text, std::string_view part)
 }
 
 /// The courier::error that `f` throws; fails the test if it throws nothing or something else.
-template <class F>
-courier::error error_from(F&& f)
+template <class F> courier::error error_from(F&& f)
 {
     try
     {
@@ -159,8 +156,7 @@ private:
 struct simulated_fixture
 {
     asio::io_context io;
-    std::shared_ptr<courier::testing::simulated_clock> clock =
-        std::make_shared<courier::testing::simulated_clock>();
+    std::shared_ptr<courier::testing::simulated_clock> clock = std::make_shared<courier::testing::simulated_clock>();
     log_capture logs;
 
     std::shared_ptr<courier::memory_provider> queue(courier::memory_queue_options o = {})
@@ -192,11 +188,14 @@ struct dispatcher_fixture : simulated_fixture
                 std::rethrow_exception(e);
             result = k;
         });
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            while (!until())
-                co_await clock->sleep_for(10ms);
-            d.stop();
-        }, asio::detached);
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                while (!until())
+                    co_await clock->sleep_for(10ms);
+                d.stop();
+            },
+            asio::detached);
         clock->run(io, limit);
         REQUIRE_MESSAGE(result.has_value(), "dispatcher did not stop");
         return *result;
@@ -218,7 +217,10 @@ class recording_provider final : public courier::provider,
                                  private courier::delayed_retry
 {
 public:
-    explicit recording_provider(std::shared_ptr<courier::provider> inner) : inner_(std::move(inner)) {}
+    explicit recording_provider(std::shared_ptr<courier::provider> inner)
+        : inner_(std::move(inner))
+    {
+    }
 
     std::string name() const override { return "recording:" + inner_->name(); }
     asio::awaitable<void> open(std::size_t max_in_flight) override
@@ -292,9 +294,9 @@ public:
     std::mutex mutex;
     std::vector<std::string> acked, retried, released;
     std::vector<std::chrono::milliseconds> extensions;
-    std::set<std::string> fail_ack_once;  ///< ids whose next ack fails (and deletes nothing)
-    bool refuse_extensions = false;       ///< extend throws stale_receipt
-    bool declare_nothing = false;         ///< capabilities() declares none (a plain broker)
+    std::set<std::string> fail_ack_once; ///< ids whose next ack fails (and deletes nothing)
+    bool refuse_extensions = false;      ///< extend throws stale_receipt
+    bool declare_nothing = false;        ///< capabilities() declares none (a plain broker)
 
 private:
     asio::awaitable<void> retry(const courier::message& m, std::chrono::milliseconds d) override

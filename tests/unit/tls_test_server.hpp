@@ -34,13 +34,15 @@ struct certificates
         REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
         dir = tmpl;
         const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-        run("openssl req -x509" + key + " -keyout ca.key -out ca.pem -days 2"
+        run("openssl req -x509" + key +
+            " -keyout ca.key -out ca.pem -days 2"
             " -subj '/CN=courier test CA'"
             " -addext basicConstraints=critical,CA:TRUE"
             " -addext keyUsage=critical,keyCertSign,cRLSign");
         issue("local", "subjectAltName=IP:127.0.0.1,DNS:localhost", key);
         issue("other", "subjectAltName=DNS:other.example", key);
-        run("openssl req -x509" + key + " -keyout self.key -out self.pem -days 2"
+        run("openssl req -x509" + key +
+            " -keyout self.key -out self.pem -days 2"
             " -subj '/CN=127.0.0.1' -addext subjectAltName=IP:127.0.0.1");
     }
     ~certificates()
@@ -60,10 +62,9 @@ private:
     void issue(const std::string& name, const std::string& san, const std::string& key) const
     {
         std::ofstream(dir / (name + ".ext")) << san << "\n";
-        run("openssl req" + key + " -keyout " + name + ".key -out " + name + ".csr" +
-            " -subj '/CN=" + name + "'");
-        run("openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial" +
-            " -days 2 -out " + name + ".pem -extfile " + name + ".ext");
+        run("openssl req" + key + " -keyout " + name + ".key -out " + name + ".csr" + " -subj '/CN=" + name + "'");
+        run("openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial" + " -days 2 -out " +
+            name + ".pem -extfile " + name + ".ext");
     }
 };
 
@@ -105,8 +106,8 @@ private:
     struct shared
     {
         explicit shared(asio::io_context& io)
-            : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0))
-            , ctx(ssl::context::tls_server)
+            : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
+              ctx(ssl::context::tls_server)
         {
         }
         tcp::acceptor acceptor;
@@ -116,13 +117,13 @@ private:
 
     static asio::awaitable<void> accept_loop(std::shared_ptr<shared> s)
     {
-        for (;;) {
+        for (;;)
+        {
             auto [ec, socket] = co_await s->acceptor.async_accept(nothrow);
             if (ec)
                 co_return;
             ++s->state.accepted;
-            asio::co_spawn(s->acceptor.get_executor(), serve(s, std::move(socket)),
-                           [](std::exception_ptr) {});
+            asio::co_spawn(s->acceptor.get_executor(), serve(s, std::move(socket)), [](std::exception_ptr) {});
         }
     }
 
@@ -139,7 +140,8 @@ private:
         const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
         s->state.server_name = sni ? sni : "";
         beast::flat_buffer buffer;
-        for (;;) {
+        for (;;)
+        {
             bhttp::request<bhttp::string_body> req;
             auto [rec, n] = co_await bhttp::async_read(stream, buffer, req, nothrow);
             if (rec)

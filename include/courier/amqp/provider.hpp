@@ -1,8 +1,8 @@
 // The AMQP 0-9-1 provider: a route consuming one RabbitMQ queue.
 //
 //     mgr.add_route("orders",
-//                   courier::make_amqp_provider(mgr.get_executor(), courier::amqp::parse_url(url), {.queue = "orders"}),
-//                   courier::json<order>{}, handle_order);
+//                   courier::make_amqp_provider(mgr.get_executor(), courier::amqp::parse_url(url), {.queue =
+//                   "orders"}), courier::json<order>{}, handle_order);
 //
 // It subscribes with basic.qos prefetch = the route's `max_in_flight` (never unlimited), so
 // the broker pushes at most as many unacknowledged messages as the route has room for;
@@ -66,8 +66,8 @@ struct provider_options
 };
 
 /// A provider over its own connection (opened now, closed gracefully by `close`).
-std::shared_ptr<courier::provider> make_provider(boost::asio::any_io_executor executor,
-                                                 connection_options connection, provider_options options);
+std::shared_ptr<courier::provider> make_provider(boost::asio::any_io_executor executor, connection_options connection,
+                                                 provider_options options);
 
 /// A provider over `client`'s connection, shared with publishers and other providers: its
 /// `close` cancels its consumer and leaves the connection open (close the client yourself).
@@ -79,8 +79,7 @@ namespace courier {
 
 /// `amqp::make_provider`, named like `make_sqs_provider`.
 inline std::shared_ptr<provider> make_amqp_provider(boost::asio::any_io_executor executor,
-                                                    amqp::connection_options connection,
-                                                    amqp::provider_options options)
+                                                    amqp::connection_options connection, amqp::provider_options options)
 {
     return amqp::make_provider(std::move(executor), std::move(connection), std::move(options));
 }

@@ -33,8 +33,7 @@ struct credentials
 
     /// True if the credentials have an expiration and it falls before `now + margin`, so they
     /// should be refreshed now. Credentials without an expiration never expire.
-    bool expires_within(std::chrono::seconds margin,
-                        std::chrono::system_clock::time_point now) const noexcept
+    bool expires_within(std::chrono::seconds margin, std::chrono::system_clock::time_point now) const noexcept
     {
         return expiration && *expiration - margin <= now;
     }

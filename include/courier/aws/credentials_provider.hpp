@@ -136,8 +136,8 @@ struct credential_chain_options
 ///
 /// Requests go out on `ex` (through a strand); the chain must be destroyed before the
 /// execution context.
-std::shared_ptr<credentials_provider> default_credentials_chain(
-    boost::asio::any_io_executor ex, credential_chain_options options = {});
+std::shared_ptr<credentials_provider> default_credentials_chain(boost::asio::any_io_executor ex,
+                                                                credential_chain_options options = {});
 
 /// The region to use: `explicit_region` if not empty, else `AWS_REGION`, else
 /// `AWS_DEFAULT_REGION`, else `region` of the profile in the config file (`profile` empty:
@@ -152,10 +152,8 @@ std::string resolve_region(const std::string& explicit_region, const std::string
 /// `https://<service_host_prefix>.<region>.amazonaws.com`, with `amazonaws.com.cn` for the
 /// `cn-` regions. Throws `courier::error` (`errc::bad_configuration`) if the URL must be built
 /// and `region` is empty or not a region name.
-std::string resolve_endpoint(std::string_view service_env_suffix,
-                             std::string_view service_host_prefix,
-                             const std::string& explicit_endpoint,
-                             const std::string& region);
+std::string resolve_endpoint(std::string_view service_env_suffix, std::string_view service_host_prefix,
+                             const std::string& explicit_endpoint, const std::string& region);
 
 } // namespace courier::aws
 

@@ -27,8 +27,8 @@ struct retry_policy
     /// waits the shortest of them that is not shorter than asked, or the longest if all
     /// are: with the defaults `retry_with_backoff`'s 15-minute cap becomes 30 minutes.
     std::vector<std::chrono::milliseconds> buckets{
-        std::chrono::seconds(1),  std::chrono::seconds(5),  std::chrono::seconds(15), std::chrono::seconds(60),
-        std::chrono::minutes(5),  std::chrono::minutes(30), std::chrono::hours(2)};
+        std::chrono::seconds(1), std::chrono::seconds(5),  std::chrono::seconds(15), std::chrono::seconds(60),
+        std::chrono::minutes(5), std::chrono::minutes(30), std::chrono::hours(2)};
     /// Deliveries after which a message that fails again (a retry, or a `leave` of the
     /// default error handler, which a broker carries out as a retry) goes to the dead-letter
     /// destination instead. 0: never, it is retried for as long as its handler fails.

@@ -70,13 +70,13 @@ struct erased_collector
 };
 
 template <class F, class T>
-concept processor_with_context =
-    std::invocable<F&, const payload<T>&, context&> &&
-    std::same_as<std::invoke_result_t<F&, const payload<T>&, context&>, boost::asio::awaitable<result>>;
+concept processor_with_context = std::invocable < F&,
+        const payload<T>
+&, context& > &&std::same_as<std::invoke_result_t<F&, const payload<T>&, context&>, boost::asio::awaitable<result>>;
 template <class F, class T>
-concept processor_without_context =
-    std::invocable<F&, const payload<T>&> &&
-    std::same_as<std::invoke_result_t<F&, const payload<T>&>, boost::asio::awaitable<result>>;
+concept processor_without_context = std::invocable < F&,
+        const payload<T>
+& > &&std::same_as<std::invoke_result_t<F&, const payload<T>&>, boost::asio::awaitable<result>>;
 
 } // namespace detail
 
@@ -88,13 +88,11 @@ concept processor_for = detail::processor_with_context<F, T> || detail::processo
 /// One destination of payloads of type `T`.
 ///
 /// Copies share the context. Thread safety: configure before giving it to a queue.
-template <class T>
-class collector
+template <class T> class collector
 {
 public:
     /// `key` must be unique in its queue and not empty (the queue checks).
-    template <processor_for<T> Processor>
-    collector(std::string key, Processor process, collector_options options = {})
+    template <processor_for<T> Processor> collector(std::string key, Processor process, collector_options options = {})
     {
         erased_.key = std::move(key);
         erased_.topics = std::move(options.topics);

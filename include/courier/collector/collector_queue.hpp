@@ -61,16 +61,13 @@ namespace courier::event_collector {
 /// Lifetime: stop it before destroying it. Destroying a queue that is still running
 /// starts an immediate stop in the background (teardowns then run once the executor
 /// gets to them, if it still runs).
-template <class T>
-class collector_queue
+template <class T> class collector_queue
 {
 public:
     /// Throws `courier::error` (`courier::errc::bad_configuration`) if there is no
     /// collector, a key is empty or repeated, or the consumer limits are out of order.
-    collector_queue(boost::asio::any_io_executor executor,
-                    std::vector<collector<T>> collectors,
-                    collector_queue_options options = {},
-                    std::shared_ptr<router<T>> custom_router = nullptr)
+    collector_queue(boost::asio::any_io_executor executor, std::vector<collector<T>> collectors,
+                    collector_queue_options options = {}, std::shared_ptr<router<T>> custom_router = nullptr)
         : core_(detail::queue_core::create(std::move(executor), erase(collectors), std::move(options),
                                            make_route_fn(std::move(custom_router))))
     {
@@ -99,8 +96,7 @@ public:
     /// The seed's `async with`: starts, runs `body(publisher)`, and stops gracefully
     /// whether the body returned or threw (its exception is then rethrown, and a
     /// teardown failure only logged). Returns what the body returns.
-    template <class Body>
-    auto while_running(Body body) -> std::invoke_result_t<Body&, event_publisher<T>>
+    template <class Body> auto while_running(Body body) -> std::invoke_result_t<Body&, event_publisher<T>>
     {
         using value_type = typename std::invoke_result_t<Body&, event_publisher<T>>::value_type;
         co_await start();

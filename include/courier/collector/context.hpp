@@ -32,8 +32,7 @@ public:
     context& operator=(const context&) = delete;
 
     /// Stores a `V` built from `args`, replacing any `V` already there; returns it.
-    template <class V, class... Args>
-    V& emplace(Args&&... args)
+    template <class V, class... Args> V& emplace(Args&&... args)
     {
         auto value = std::make_shared<V>(std::forward<Args>(args)...);
         V& ref = *value;
@@ -42,34 +41,21 @@ public:
     }
 
     /// The `V` stored, or null.
-    template <class V>
-    V* find() const noexcept
-    {
-        return static_cast<V*>(find_raw(typeid(V)));
-    }
+    template <class V> V* find() const noexcept { return static_cast<V*>(find_raw(typeid(V))); }
 
     /// The `V` stored; throws `courier::error` (`errc::bad_value`) naming the type if
     /// there is none (a processor running before the setup that should have stored it).
-    template <class V>
-    V& get() const
+    template <class V> V& get() const
     {
         if (V* v = find<V>())
             return *v;
         throw_missing(typeid(V));
     }
 
-    template <class V>
-    bool contains() const noexcept
-    {
-        return find_raw(typeid(V)) != nullptr;
-    }
+    template <class V> bool contains() const noexcept { return find_raw(typeid(V)) != nullptr; }
 
     /// Removes the `V` (destroying it); false if there was none.
-    template <class V>
-    bool erase() noexcept
-    {
-        return erase_raw(typeid(V));
-    }
+    template <class V> bool erase() noexcept { return erase_raw(typeid(V)); }
 
     std::size_t size() const noexcept { return slots_.size(); }
     void clear() noexcept { slots_.clear(); }

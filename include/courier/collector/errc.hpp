@@ -40,8 +40,7 @@ inline std::error_code make_error_code(errc e) noexcept
 
 } // namespace courier::event_collector
 
-template <>
-struct std::is_error_code_enum<courier::event_collector::errc> : std::true_type
+template <> struct std::is_error_code_enum<courier::event_collector::errc> : std::true_type
 {
 };
 

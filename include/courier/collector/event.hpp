@@ -30,7 +30,10 @@ public:
     /// An empty handle (what containers and `co_spawn` need): `valid()` is false and
     /// nothing else may be called until a real event is assigned.
     collector_event() = default;
-    explicit collector_event(std::shared_ptr<detail::event_state> state) noexcept : state_(std::move(state)) {}
+    explicit collector_event(std::shared_ptr<detail::event_state> state) noexcept
+        : state_(std::move(state))
+    {
+    }
 
     /// False only for a default-constructed handle.
     bool valid() const noexcept { return state_ != nullptr; }

@@ -27,8 +27,7 @@ enum class delivery
 /// A value of the user's type and its delivery metadata. A key or topic that matches no
 /// collector is not an error: the payload goes nowhere and its result list is empty
 /// (a success), as in the seed.
-template <class T>
-struct payload
+template <class T> struct payload
 {
     T value;
     event_collector::delivery delivery = event_collector::delivery::broadcast;

@@ -27,11 +27,13 @@ namespace courier::event_collector {
 /// (sending to a queue that stopped fails, it does not crash).
 ///
 /// Thread safety: `send` may be called from any thread, on copies or on one object.
-template <class T>
-class event_publisher
+template <class T> class event_publisher
 {
 public:
-    explicit event_publisher(std::shared_ptr<detail::queue_core> core) noexcept : core_(std::move(core)) {}
+    explicit event_publisher(std::shared_ptr<detail::queue_core> core) noexcept
+        : core_(std::move(core))
+    {
+    }
 
     /// Hands `p` to the queue and returns its event at once, or, when the queue has a
     /// capacity and that many payloads wait, once there is room (payloads of senders

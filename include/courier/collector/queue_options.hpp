@@ -49,16 +49,16 @@ struct collector_queue_options
 /// Counters of a collector queue: a snapshot, readable from any thread.
 struct collector_queue_stats
 {
-    std::uint64_t sent = 0;        ///< payloads accepted by `send`
-    std::uint64_t completed = 0;   ///< events completed (processed or cancelled)
-    std::uint64_t cancelled = 0;   ///< events completed by an immediate stop
-    std::uint64_t unrouted = 0;    ///< payloads that matched no collector
-    std::uint64_t errors = 0;      ///< Error results (processor errors and cancellations)
-    std::size_t queued = 0;        ///< payloads waiting for a consumer
+    std::uint64_t sent = 0;          ///< payloads accepted by `send`
+    std::uint64_t completed = 0;     ///< events completed (processed or cancelled)
+    std::uint64_t cancelled = 0;     ///< events completed by an immediate stop
+    std::uint64_t unrouted = 0;      ///< payloads that matched no collector
+    std::uint64_t errors = 0;        ///< Error results (processor errors and cancellations)
+    std::size_t queued = 0;          ///< payloads waiting for a consumer
     std::size_t blocked_senders = 0; ///< sends waiting for room (capacity)
-    std::size_t consumers = 0;     ///< consumers running (busy or idle)
-    std::size_t busy_consumers = 0; ///< consumers processing a payload
-    std::size_t consumers_peak = 0; ///< most consumers at once so far
+    std::size_t consumers = 0;       ///< consumers running (busy or idle)
+    std::size_t busy_consumers = 0;  ///< consumers processing a payload
+    std::size_t consumers_peak = 0;  ///< most consumers at once so far
 };
 
 } // namespace courier::event_collector

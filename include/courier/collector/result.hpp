@@ -59,8 +59,7 @@ public:
 
     /// The Ok value as a `V`. An Error rethrows its exception; an Ok holding no `V`
     /// throws `courier::error` (`errc::bad_value`) naming the collector and both types.
-    template <class V>
-    const V& value() const
+    template <class V> const V& value() const
     {
         rethrow_if_error();
         if (const V* v = std::any_cast<V>(&value_))
@@ -101,18 +100,16 @@ inline result ok()
 /// Ok(value). The value must be copyable (it is kept in a `std::any`); a string literal
 /// is kept as a `std::string`.
 template <class V>
-    requires(!std::same_as<std::decay_t<V>, std::any>)
-result ok(V&& value)
+requires(!std::same_as<std::decay_t<V>, std::any>) result ok(V&& value)
 {
-    using stored = std::conditional_t<std::is_convertible_v<std::decay_t<V>, const char*>, std::string,
-                                      std::decay_t<V>>;
+    using stored =
+        std::conditional_t<std::is_convertible_v<std::decay_t<V>, const char*>, std::string, std::decay_t<V>>;
     return ok_with(std::any(stored(std::forward<V>(value))));
 }
 
 /// Error(exception), from the exception object itself.
 template <class E>
-    requires std::derived_from<std::decay_t<E>, std::exception>
-result error(E&& e)
+requires std::derived_from<std::decay_t<E>, std::exception> result error(E&& e)
 {
     return error(std::make_exception_ptr(std::forward<E>(e)));
 }
@@ -136,7 +133,8 @@ public:
     /// A view of `items`, kept alive by `owner` (how an event hands out its results
     /// without copying them).
     result_list(std::shared_ptr<const void> owner, std::span<const result> items) noexcept
-        : owner_(std::move(owner)), items_(items)
+        : owner_(std::move(owner)),
+          items_(items)
     {
     }
 

@@ -65,8 +65,7 @@ namespace detail {
 /// Default `to_payload`: the value itself, broadcast.
 struct broadcast_value
 {
-    template <class V>
-    auto operator()(V&& value, const courier::context&) const
+    template <class V> auto operator()(V&& value, const courier::context&) const
     {
         return payload<std::decay_t<V>>{std::forward<V>(value)};
     }
@@ -82,9 +81,8 @@ boost::asio::awaitable<void> feed_one(event_publisher<T> publisher, payload<T> p
     if (observe)
         observe(ctx, results);
     if (!results.all_ok())
-        throw collectors_failed(std::move(results),
-                                error_context{.route = std::string(ctx.route()),
-                                              .message_id = std::string(ctx.message_id())});
+        throw collectors_failed(std::move(results), error_context{.route = std::string(ctx.route()),
+                                                                  .message_id = std::string(ctx.message_id())});
 }
 
 } // namespace detail

@@ -44,7 +44,11 @@ class event_state;
 class collector_set
 {
 public:
-    collector_set(detail::queue_core& core, detail::event_state& event) noexcept : core_(core), event_(event) {}
+    collector_set(detail::queue_core& core, detail::event_state& event) noexcept
+        : core_(core),
+          event_(event)
+    {
+    }
 
     /// How many collectors the queue has; they are numbered in the order given.
     std::size_t size() const noexcept;
@@ -54,8 +58,7 @@ public:
     std::optional<std::size_t> find(std::string_view key) const noexcept;
 
     /// What the default router chooses, in the queue's order (no collector is chosen twice).
-    std::vector<std::size_t> select(event_collector::delivery how,
-                                    const std::vector<std::string>& keys,
+    std::vector<std::size_t> select(event_collector::delivery how, const std::vector<std::string>& keys,
                                     const std::vector<std::string>& topics) const;
 
     /// Runs the processors of collectors `which` on the payload being routed,
@@ -72,8 +75,7 @@ private:
 /// A custom router. `route` runs on the queue's executor, in the consumer that took the
 /// payload; the list it returns becomes the payload's results. An exception it throws
 /// becomes a single Error result (with an empty key).
-template <class T>
-class router
+template <class T> class router
 {
 public:
     virtual ~router() = default;
@@ -81,8 +83,7 @@ public:
 };
 
 /// The default routing as a router, to extend or delegate to from a custom one.
-template <class T>
-class simple_router : public router<T>
+template <class T> class simple_router : public router<T>
 {
 public:
     boost::asio::awaitable<result_list> route(const payload<T>& p, const collector_set& collectors) override

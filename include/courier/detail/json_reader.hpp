@@ -21,8 +21,8 @@ namespace courier::detail {
 struct json_path
 {
     const json_path* parent = nullptr;
-    std::string_view field;    ///< set for an object member
-    std::size_t index = 0;     ///< used when `field` is empty and `is_index`
+    std::string_view field; ///< set for an object member
+    std::size_t index = 0;  ///< used when `field` is empty and `is_index`
     bool is_index = false;
 
     std::string render() const;
@@ -43,11 +43,9 @@ public:
     std::string_view raw_json() const;
 
     /// Calls `fn` for each member of an object (error if not an object).
-    void for_each_field(const json_path& path,
-                        const std::function<void(std::string_view, json_node)>& fn) const;
+    void for_each_field(const json_path& path, const std::function<void(std::string_view, json_node)>& fn) const;
     /// Calls `fn` for each element of an array (error if not an array).
-    void for_each_element(const json_path& path,
-                          const std::function<void(std::size_t, json_node)>& fn) const;
+    void for_each_element(const json_path& path, const std::function<void(std::size_t, json_node)>& fn) const;
     /// Checks that this is an object, then looks up `key` (false when absent).
     bool find_field(const json_path& path, std::string_view key, json_node& out) const;
 

@@ -59,12 +59,12 @@ struct memory_queue_options
 /// Counters of an in-memory queue, for tests and examples.
 struct memory_queue_counts
 {
-    std::size_t visible = 0;     ///< ready to be received
-    std::size_t in_flight = 0;   ///< delivered and hidden
-    std::size_t delayed = 0;     ///< sent with a delay or retried, not visible yet
-    std::uint64_t sent = 0;      ///< messages ever sent
-    std::uint64_t deliveries = 0;///< deliveries ever made (redeliveries included)
-    std::uint64_t acked = 0;     ///< messages deleted by ack
+    std::size_t visible = 0;          ///< ready to be received
+    std::size_t in_flight = 0;        ///< delivered and hidden
+    std::size_t delayed = 0;          ///< sent with a delay or retried, not visible yet
+    std::uint64_t sent = 0;           ///< messages ever sent
+    std::uint64_t deliveries = 0;     ///< deliveries ever made (redeliveries included)
+    std::uint64_t acked = 0;          ///< messages deleted by ack
     std::uint64_t stale_receipts = 0; ///< ack/release/retry/extend calls with an outdated receipt
     std::uint64_t dead_lettered = 0;  ///< messages moved to the dead-letter queue
 };

@@ -27,7 +27,9 @@ struct sns_message
 {
     sns_message() = default;
     explicit sns_message(std::string text, attribute_map with_attributes = {}, std::string with_subject = {})
-        : body(std::move(text)), attributes(std::move(with_attributes)), subject(std::move(with_subject))
+        : body(std::move(text)),
+          attributes(std::move(with_attributes)),
+          subject(std::move(with_subject))
     {
     }
 
@@ -67,12 +69,10 @@ public:
     /// Publishes one message; returns the MessageId SNS assigned.
     boost::asio::awaitable<std::string> publish(std::string topic_arn, sns_message msg);
     /// Creates a topic (or finds the existing one of that name); returns its ARN.
-    boost::asio::awaitable<std::string> create_topic(std::string name,
-                                                     topic_attributes attributes = {});
+    boost::asio::awaitable<std::string> create_topic(std::string name, topic_attributes attributes = {});
     /// Subscribes `endpoint` (for protocol "sqs", a queue ARN) to a topic; returns the
     /// subscription's ARN.
-    boost::asio::awaitable<std::string> subscribe(std::string topic_arn, std::string protocol,
-                                                  std::string endpoint,
+    boost::asio::awaitable<std::string> subscribe(std::string topic_arn, std::string protocol, std::string endpoint,
                                                   topic_attributes attributes = {});
     /// Deletes a topic and its subscriptions (deleting a missing topic is not an error).
     boost::asio::awaitable<void> delete_topic(std::string topic_arn);

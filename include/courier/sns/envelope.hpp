@@ -34,10 +34,7 @@ struct sns_envelope
 /// Translator: the envelope's message decoded as JSON into T (see `courier::json`).
 template <class T> struct sns_json
 {
-    T operator()(const message& delivery) const
-    {
-        return json_decode<T>(sns_envelope{}(delivery).body);
-    }
+    T operator()(const message& delivery) const { return json_decode<T>(sns_envelope{}(delivery).body); }
 };
 
 } // namespace courier

@@ -34,8 +34,7 @@ public:
     /// `topics` maps media types to topic ARNs; `default_topic`, if not empty, takes the
     /// media types the map does not name. Throws `errc::bad_configuration` if `client` is
     /// null.
-    media_type_producer(std::shared_ptr<sns_client> client,
-                        std::map<std::string, std::string, std::less<>> topics,
+    media_type_producer(std::shared_ptr<sns_client> client, std::map<std::string, std::string, std::less<>> topics,
                         std::string default_topic = {});
 
     /// The topic ARN for `media_type`. Throws `courier::error` (`errc::bad_configuration`)
@@ -52,8 +51,7 @@ public:
     /// but on GCC 12 do not write a braced temporary (`produce(t, order{...})`) inside the
     /// `co_await`: it is destroyed twice (see `sns_message`). Name it first.
     template <detail::described_struct T>
-    boost::asio::awaitable<std::string> produce(std::string media_type, const T& value,
-                                                attribute_map extra = {})
+    boost::asio::awaitable<std::string> produce(std::string media_type, const T& value, attribute_map extra = {})
     {
         return produce(std::move(media_type), json_encode(value), std::move(extra));
     }

@@ -12,8 +12,7 @@ namespace courier {
 
 /// A publisher sending to one topic through `client`. An `outgoing_message`'s delay is
 /// refused (`errc::bad_configuration`): SNS has no delivery delay.
-std::shared_ptr<publisher> make_sns_publisher(std::shared_ptr<sns_client> client,
-                                              std::string topic_arn);
+std::shared_ptr<publisher> make_sns_publisher(std::shared_ptr<sns_client> client, std::string topic_arn);
 
 } // namespace courier
 

@@ -1,10 +1,10 @@
 // A STOMP 1.2 client: one connection to a broker, kept up by its own coroutine
 // (heart-beats, reconnection with backoff, resubscription), and publishers over it.
 //
-//     courier::stomp::client stomp(io.get_executor(), courier::stomp::parse_url("stomp://guest:guest@127.0.0.1:61613/"));
-//     auto orders = stomp.publisher("/queue/orders");
-//     std::string id = co_await orders->publish(std::move(msg));   // returns after the broker's RECEIPT
-//     co_await stomp.close();                                     // DISCONNECT with a receipt
+//     courier::stomp::client stomp(io.get_executor(),
+//     courier::stomp::parse_url("stomp://guest:guest@127.0.0.1:61613/")); auto orders =
+//     stomp.publisher("/queue/orders"); std::string id = co_await orders->publish(std::move(msg));   // returns after
+//     the broker's RECEIPT co_await stomp.close();                                     // DISCONNECT with a receipt
 //
 // Consuming goes through the STOMP provider (a route's provider), which uses the same
 // connection.

@@ -2,8 +2,8 @@
 // rabbitmq_stomp plugin).
 //
 //     mgr.add_route("orders",
-//                   courier::make_stomp_provider(mgr.get_executor(), courier::stomp::parse_url(url), {.queue = "orders"}),
-//                   courier::json<order>{}, handle_order);
+//                   courier::make_stomp_provider(mgr.get_executor(), courier::stomp::parse_url(url), {.queue =
+//                   "orders"}), courier::json<order>{}, handle_order);
 //
 // It SUBSCRIBEs to `/queue/<queue>` with `ack:client-individual` and `prefetch-count` = the
 // route's `max_in_flight` (never unlimited); `receive` takes what arrived. Acknowledgement
@@ -55,8 +55,8 @@ struct provider_options
 };
 
 /// A provider over its own connection (opened now, DISCONNECTed with a receipt by `close`).
-std::shared_ptr<courier::provider> make_provider(boost::asio::any_io_executor executor,
-                                                 connection_options connection, provider_options options);
+std::shared_ptr<courier::provider> make_provider(boost::asio::any_io_executor executor, connection_options connection,
+                                                 provider_options options);
 
 /// A provider over `client`'s connection, shared with publishers and other providers: its
 /// `close` UNSUBSCRIBEs and leaves the connection open.

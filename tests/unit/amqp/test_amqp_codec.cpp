@@ -73,7 +73,11 @@ TEST_CASE("amqp wire: malformed tables are refused with what was being read")
     refuse(hex("00000006 01 61 53 000000ff"), "ends inside");
     std::string deep;
     for (int i = 0; i < 40; ++i)
-        deep = hex("01 61 46") + [&] { std::string s; put_u32(s, static_cast<std::uint32_t>(deep.size())); return s; }() + deep;
+        deep = hex("01 61 46") + [&] {
+            std::string s;
+            put_u32(s, static_cast<std::uint32_t>(deep.size()));
+            return s;
+        }() + deep;
     std::string top;
     put_u32(top, static_cast<std::uint32_t>(deep.size()));
     refuse(top + deep, "nested deeper");
@@ -130,12 +134,10 @@ TEST_CASE("amqp methods: publish splits the body by frame_max and carries the pr
     p.message_id = "m1";
     std::string out;
     send_basic_publish(out, 1, "", "q", true, p, "abcdefghij", 12); // 4 body octets per frame
-    std::string expected = hex("01 0001 0000000a 003c 0028 0000 00 01 71 01 ce")
-                           + hex("02 0001 0000001d 003c 0000 000000000000000a 9080 0a")
-                           + "text/plain" + hex("02 02 6d31 ce")
-                           + hex("03 0001 00000004") + "abcd" + hex("ce")
-                           + hex("03 0001 00000004") + "efgh" + hex("ce")
-                           + hex("03 0001 00000002") + "ij" + hex("ce");
+    std::string expected = hex("01 0001 0000000a 003c 0028 0000 00 01 71 01 ce") +
+                           hex("02 0001 0000001d 003c 0000 000000000000000a 9080 0a") + "text/plain" +
+                           hex("02 02 6d31 ce") + hex("03 0001 00000004") + "abcd" + hex("ce") +
+                           hex("03 0001 00000004") + "efgh" + hex("ce") + hex("03 0001 00000002") + "ij" + hex("ce");
     CHECK(out == expected);
 
     // And the decoder reads back what was written.

@@ -22,12 +22,14 @@ std::string frame(int type, std::uint16_t channel, const std::string& payload)
         out += static_cast<char>((payload.size() >> shift) & 0xff);
     return out + payload + "\xce";
 }
-std::string method_frame(std::uint16_t channel, std::string_view payload_hex) { return frame(1, channel, hex(payload_hex)); }
+std::string method_frame(std::uint16_t channel, std::string_view payload_hex)
+{
+    return frame(1, channel, hex(payload_hex));
+}
 
 const std::string start_frame =
     method_frame(0, "000a 000a 00 09 00000015 07 70726f64756374 53 00000008 5261626269744d51"
-              "0000000e 504c41494e20414d51504c41494e 00000005 656e5f5553");
-
+                    "0000000e 504c41494e20414d51504c41494e 00000005 656e5f5553");
 
 session open_session()
 {
@@ -75,7 +77,7 @@ TEST_CASE("amqp session: handshake with SASL PLAIN, negotiated tune, vhost open"
     s.output().clear();
 
     s.on_bytes(method_frame(0, "000a 001e 0800 00020000 003c")); // channel_max 2048, frame_max 131072, heartbeat 60
-    CHECK(s.output() == hex("01 0000 0000000c 000a 001f 07ff 00020000 000a ce") // tune-ok 2047, 131072, 10
+    CHECK(s.output() == hex("01 0000 0000000c 000a 001f 07ff 00020000 000a ce")  // tune-ok 2047, 131072, 10
                             + hex("01 0000 00000008 000a 0028 01 2f 00 00 ce")); // open "/"
     CHECK(s.state() == session_state::handshake);
     s.on_bytes(method_frame(0, "000a 0029 00"));
@@ -124,13 +126,15 @@ TEST_CASE("amqp session: a delivery split over body frames, ack, nack and reject
     s.on_bytes(method_frame(1, "003c 000b"));
     CHECK(std::holds_alternative<method::basic_qos_ok>(courier_test::next_event_as<method_ok_event>(s).reply));
     s.on_bytes(method_frame(1, "003c 0015 02 6331"));
-    CHECK(std::get<method::basic_consume_ok>(courier_test::next_event_as<method_ok_event>(s).reply).consumer_tag == "c1");
+    CHECK(std::get<method::basic_consume_ok>(courier_test::next_event_as<method_ok_event>(s).reply).consumer_tag ==
+          "c1");
     // deliver tag 7, redelivered; header: body 6 octets, message-id "m1", headers {x-delivery-count: l 2};
     // then two body frames.
-    s.on_bytes(method_frame(1, "003c 003c 02 6331 0000000000000007 01 00 01 71")
-               + frame(2, 1, hex("003c 0000 0000000000000006 2080 0000001a"
-                                 "10 782d64656c69766572792d636f756e74 6c 0000000000000002 02 6d31"))
-               + frame(3, 1, "abc"));
+    s.on_bytes(method_frame(1, "003c 003c 02 6331 0000000000000007 01 00 01 71") +
+               frame(2, 1,
+                     hex("003c 0000 0000000000000006 2080 0000001a"
+                         "10 782d64656c69766572792d636f756e74 6c 0000000000000002 02 6d31")) +
+               frame(3, 1, "abc"));
     CHECK_FALSE(s.poll_event());
     s.on_bytes(frame(3, 1, "def"));
     auto d = courier_test::next_event_as<delivery_event>(s);
@@ -142,14 +146,15 @@ TEST_CASE("amqp session: a delivery split over body frames, ack, nack and reject
     CHECK(d.props.message_id == "m1");
     CHECK(d.props.headers->find("x-delivery-count")->value == field_value(std::int64_t(2)).value);
     // An empty body needs no body frame.
-    s.on_bytes(method_frame(1, "003c 003c 02 6331 0000000000000008 00 00 01 71") + frame(2, 1, hex("003c 0000 0000000000000000 0000")));
+    s.on_bytes(method_frame(1, "003c 003c 02 6331 0000000000000008 00 00 01 71") +
+               frame(2, 1, hex("003c 0000 0000000000000000 0000")));
     CHECK(courier_test::next_event_as<delivery_event>(s).body.empty());
     s.ack(1, 7);
     s.nack(1, 8, false, true);
     s.reject(1, 9, false);
-    CHECK(s.output() == hex("01 0001 0000000d 003c 0050 0000000000000007 00 ce")
-                            + hex("01 0001 0000000d 003c 0078 0000000000000008 02 ce")
-                            + hex("01 0001 0000000d 003c 005a 0000000000000009 00 ce"));
+    CHECK(s.output() == hex("01 0001 0000000d 003c 0050 0000000000000007 00 ce") +
+                            hex("01 0001 0000000d 003c 0078 0000000000000008 02 ce") +
+                            hex("01 0001 0000000d 003c 005a 0000000000000009 00 ce"));
 }
 
 TEST_CASE("amqp session: publisher confirms, multiple and out of order; nack; return before ack")
@@ -172,9 +177,9 @@ TEST_CASE("amqp session: publisher confirms, multiple and out of order; nack; re
     s.on_bytes(method_frame(1, "003c 0050 0000000000000004 01")); // ack up to 4 again: nothing new
     CHECK_FALSE(s.poll_event());
     // basic.return 312 NO_ROUTE for publish 5, then its ack.
-    s.on_bytes(method_frame(1, "003c 0032 0138 08 4e4f5f524f555445 00 01 71")
-               + frame(2, 1, hex("003c 0000 0000000000000001 0080 02 6d35")) + frame(3, 1, "x")
-               + method_frame(1, "003c 0050 0000000000000005 00"));
+    s.on_bytes(method_frame(1, "003c 0032 0138 08 4e4f5f524f555445 00 01 71") +
+               frame(2, 1, hex("003c 0000 0000000000000001 0080 02 6d35")) + frame(3, 1, "x") +
+               method_frame(1, "003c 0050 0000000000000005 00"));
     auto r = courier_test::next_event_as<return_event>(s);
     CHECK(r.returned.reply_code == 312);
     CHECK(r.returned.reply_text == "NO_ROUTE");
@@ -237,8 +242,8 @@ TEST_CASE("amqp session: protocol faults close the connection with a reply code"
     fault(method_frame(7, "003c 000b"), "channel 7, which is not open", "01f8");
     fault(method_frame(1, "003c 003c 02 6331 0000000000000007 00 00 01 71") + method_frame(1, "003c 000b"),
           "method frame in the middle", "01f9");
-    fault(method_frame(1, "003c 003c 02 6331 0000000000000007 00 00 01 71")
-              + frame(2, 1, hex("003c 0000 0000000000000001 0000")) + frame(3, 1, "xy"),
+    fault(method_frame(1, "003c 003c 02 6331 0000000000000007 00 00 01 71") +
+              frame(2, 1, hex("003c 0000 0000000000000001 0000")) + frame(3, 1, "xy"),
           "longer than its content header", "01f5");
     fault(method_frame(1, "003c 0050 0000000000000001 00"), "not in confirm mode", "01f7");
     fault(frame(1, 1, hex("003c")), "ends inside a method id", "01f5");

@@ -62,8 +62,8 @@ reply refusal(service s, unsigned status, std::string_view code, std::string_vie
     if (s == service::sqs)
     {
         reply r{status, code.empty() ? fmt::format(R"({{"message":"{}"}})", message)
-                                     : fmt::format(R"({{"__type":"com.amazon.coral.service#{}","message":"{}"}})",
-                                                   code, message)};
+                                     : fmt::format(R"({{"__type":"com.amazon.coral.service#{}","message":"{}"}})", code,
+                                                   message)};
         if (!query_header.empty())
             r.headers.emplace_back("x-amzn-query-error", std::string(query_header));
         return r;
@@ -337,8 +337,9 @@ TEST_CASE("auth retries: no second attempt for a signature error not about time,
                    now_date),
          1},
         {"no Date header",
-         refusal(service::sqs, 403, "RequestTimeTooSkewed", "The difference between the request time and the "
-                                                            "current time is too large."),
+         refusal(service::sqs, 403, "RequestTimeTooSkewed",
+                 "The difference between the request time and the "
+                 "current time is too large."),
          1},
         {"a Date header in another form",
          with_date(refusal(service::sqs, 403, "RequestTimeTooSkewed", "too large"), "1700000000"), 1},

@@ -92,10 +92,13 @@ TEST_CASE("aws errors: the standard retry mode's reading of an answer")
 
 TEST_CASE("aws errors: the courier::error of an answer")
 {
-    const auto throttled = aws::make_service_error(
-        {.service = "SNS", .code = "Throttled", .message = "slow down", .http_status = 400,
-         .kind = {.sender_fault = true, .retryable = true, .throttling = true}},
-        "Publish", "arn:topic");
+    const auto throttled =
+        aws::make_service_error({.service = "SNS",
+                                 .code = "Throttled",
+                                 .message = "slow down",
+                                 .http_status = 400,
+                                 .kind = {.sender_fault = true, .retryable = true, .throttling = true}},
+                                "Publish", "arn:topic");
     CHECK(throttled.code() == courier::errc::throttled);
     CHECK(std::string(throttled.detail()) == "SNS throttled the request");
     CHECK(throttled.context().action == "Publish");
@@ -104,14 +107,15 @@ TEST_CASE("aws errors: the courier::error of an answer")
     CHECK(throttled.context().server_message == "slow down");
     CHECK(throttled.context().status == 400);
     const auto texts = std::vector<std::pair<aws::answer_class, const char*>>{
-        {{.sender_fault = false, .retryable = true, .throttling = false}, "SQS failed the request (transient, retryable)"},
+        {{.sender_fault = false, .retryable = true, .throttling = false},
+         "SQS failed the request (transient, retryable)"},
         {{.sender_fault = true, .retryable = false, .throttling = false}, "SQS rejected the request"},
         {{.sender_fault = false, .retryable = false, .throttling = false}, "SQS failed the request"},
     };
     for (const auto& [kind, text] : texts)
     {
-        const auto e = aws::make_service_error({.service = "SQS", .code = "X", .message = "", .http_status = 500, .kind = kind},
-                                               "ReceiveMessage", "q");
+        const auto e = aws::make_service_error(
+            {.service = "SQS", .code = "X", .message = "", .http_status = 500, .kind = kind}, "ReceiveMessage", "q");
         CHECK(e.code() == courier::errc::server_error);
         CHECK(std::string(e.detail()) == text);
     }
@@ -124,12 +128,11 @@ TEST_CASE("aws errors: HTTP dates in the preferred form, and nothing else")
     CHECK(*t == system_clock::from_time_t(784111777));
     CHECK(aws::parse_http_date("Thu, 29 Feb 2024 23:59:59 GMT") == system_clock::from_time_t(1709251199));
     CHECK(aws::parse_http_date("Sat, 31 Dec 2016 23:59:60 GMT") == system_clock::from_time_t(1483228799));
-    for (const char* bad : {"", "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 GMT",
-                            "Sun Nov  6 08:49:37 1994", "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT ",
-                            "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
-                            "Sun, 30 Feb 2024 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
-                            "Sun, 06 Nov 1994 08:60:00 GMT", "Sun, 06 Nov 19x4 08:49:37 GMT",
-                            "Sun, 06 Nov 1994 08:49:+7 GMT"})
+    for (const char* bad :
+         {"", "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+          "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT ", "Xyz, 06 Nov 1994 08:49:37 GMT",
+          "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 30 Feb 2024 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
+          "Sun, 06 Nov 1994 08:60:00 GMT", "Sun, 06 Nov 19x4 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:+7 GMT"})
     {
         CAPTURE(bad);
         CHECK_FALSE(aws::parse_http_date(bad));

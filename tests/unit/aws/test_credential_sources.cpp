@@ -5,10 +5,9 @@
 // tested without sockets, on simulated time, in test_refreshing_provider.cpp. Every test runs
 // under run_test, whose time limit only catches a hang.
 #include "aws/credential_parsing.hpp"
+#include "container_credentials.hpp"
 #include "courier/aws/credentials_provider.hpp"
 #include "courier/error.hpp"
-
-#include "container_credentials.hpp"
 #include "credentials_support.hpp"
 #include "loopback_http_server.hpp"
 
@@ -46,9 +45,12 @@ aws::credential_chain_options options_with(log_capture& log)
 // Awaits `p->get()` and returns the courier::error it threw (failing if it did not).
 asio::awaitable<courier::error> get_error(std::shared_ptr<aws::credentials_provider> p)
 {
-    try {
+    try
+    {
         co_await p->get();
-    } catch (const courier::error& e) {
+    }
+    catch (const courier::error& e)
+    {
         co_return e;
     }
     FAIL("get() did not throw courier::error");
@@ -65,8 +67,7 @@ TEST_CASE("container: full URI on loopback with an authorization token (file win
         http_server server(io, [](const seen_request& r, std::size_t) {
             if (r.header("authorization") != "file-token" || r.target != "/creds?id=1")
                 return reply{401, "{}"};
-            return reply{200, creds_json("ASIACONT", "contsecret", "conttoken",
-                                         system_clock::now() + 1h)};
+            return reply{200, creds_json("ASIACONT", "contsecret", "conttoken", system_clock::now() + 1h)};
         });
         env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds?id=1");
         env.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "env-token");
@@ -103,16 +104,14 @@ TEST_CASE("imds: IMDSv2 session token, role name, then the role's credentials")
         http_server server(io, [](const seen_request& r, std::size_t) {
             const std::string base = "/latest/meta-data/iam/security-credentials/";
             if (r.method == "PUT" && r.target == "/latest/api/token")
-                return r.header("x-aws-ec2-metadata-token-ttl-seconds") == "21600"
-                           ? reply{200, "imds-session-token"}
-                           : reply{400, ""};
+                return r.header("x-aws-ec2-metadata-token-ttl-seconds") == "21600" ? reply{200, "imds-session-token"}
+                                                                                   : reply{400, ""};
             if (r.method != "GET" || r.header("x-aws-ec2-metadata-token") != "imds-session-token")
                 return reply{401, ""};
             if (r.target == base)
                 return reply{200, "demo-role\nother-role\n"};
             if (r.target == base + "demo-role")
-                return reply{200, creds_json("ASIAIMDS", "imdssecret", "imdstoken",
-                                             system_clock::now() + 6h)};
+                return reply{200, creds_json("ASIAIMDS", "imdssecret", "imdstoken", system_clock::now() + 6h)};
             return reply{404, ""};
         });
         auto options = options_with(log);
@@ -125,8 +124,7 @@ TEST_CASE("imds: IMDSv2 session token, role name, then the role's credentials")
         REQUIRE(server.requests().size() == 3);
         CHECK(server.requests()[0].method == "PUT");
         CHECK(server.requests()[1].target == "/latest/meta-data/iam/security-credentials/");
-        CHECK(server.requests()[2].target ==
-              "/latest/meta-data/iam/security-credentials/demo-role");
+        CHECK(server.requests()[2].target == "/latest/meta-data/iam/security-credentials/demo-role");
     });
 }
 
@@ -205,10 +203,9 @@ TEST_CASE("web identity: from the config profile")
                               "s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>"
                               "2099-01-01T00:00:00Z</Expiration></Credentials></R>"};
         });
-        env.set("AWS_CONFIG_FILE",
-                env.write("config", "[profile ci]\nrole_arn = arn:aws:iam::1:role/ci\n"
-                                    "web_identity_token_file = " + env.write("jwt", "jwt") +
-                                    "\nrole_session_name = ci-run\n"));
+        env.set("AWS_CONFIG_FILE", env.write("config", "[profile ci]\nrole_arn = arn:aws:iam::1:role/ci\n"
+                                                       "web_identity_token_file = " +
+                                                           env.write("jwt", "jwt") + "\nrole_session_name = ci-run\n"));
         env.set("AWS_PROFILE", "ci");
         auto options = options_with(log);
         options.sts_endpoint = server.url();
@@ -232,10 +229,9 @@ TEST_CASE("secrets appear in no error message and no log line")
         // Container: good answer, then a refresh that fails, then bodies quoting the secrets.
         http_server server(io, [&](const seen_request&, std::size_t i) {
             if (i == 0)
-                return reply{200, creds_json("AKIDOK", "SECRET-SENTINEL", "TOKEN-SENTINEL",
-                                             clock->system_now() + 2min)};
-            return reply{i == 1 ? 500u : 200u,
-                         R"({"AccessKeyId":"A","SecretAccessKey":"SECRET-SENTINEL","Token":)"};
+                return reply{200,
+                             creds_json("AKIDOK", "SECRET-SENTINEL", "TOKEN-SENTINEL", clock->system_now() + 2min)};
+            return reply{i == 1 ? 500u : 200u, R"({"AccessKeyId":"A","SecretAccessKey":"SECRET-SENTINEL","Token":)"};
         });
         env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/c");
         auto simulated = options_with(log);
@@ -265,9 +261,12 @@ TEST_CASE("secrets appear in no error message and no log line")
     env.unset("AWS_WEB_IDENTITY_TOKEN_FILE");
     env.set("AWS_CONFIG_FILE", env.write("config", "[default]\naws_secret_access_key "
                                                    "FILE-SECRET-SENTINEL\n"));
-    try {
+    try
+    {
         (void)aws::resolve_region("");
-    } catch (const courier::error& e) {
+    }
+    catch (const courier::error& e)
+    {
         messages.push_back(e.what());
     }
 
@@ -276,7 +275,8 @@ TEST_CASE("secrets appear in no error message and no log line")
     CHECK(contains(messages[1], "withheld"));
     CHECK(contains(messages[2], "config:2: expected"));
     const std::string logged = log.all();
-    for (const auto& secret : secrets) {
+    for (const auto& secret : secrets)
+    {
         CHECK_MESSAGE(!contains(logged, secret), secret);
         for (const auto& m : messages)
             CHECK_MESSAGE(!contains(m, secret), secret << " in: " << m);

@@ -8,7 +8,6 @@
 #include "aws/xml.hpp"
 #include "courier/aws/credentials_provider.hpp"
 #include "courier/error.hpp"
-
 #include "credentials_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -44,12 +43,14 @@ aws::credentials chain_get(aws::credential_chain_options options = quiet())
 }
 
 // The detail of the courier::error `fn` throws, checking its code.
-template <class Fn>
-std::string error_of(Fn fn, errc expected)
+template <class Fn> std::string error_of(Fn fn, errc expected)
 {
-    try {
+    try
+    {
         fn();
-    } catch (const courier::error& e) {
+    }
+    catch (const courier::error& e)
+    {
         CHECK(e.code() == expected);
         return e.what();
     }
@@ -98,8 +99,7 @@ TEST_CASE("parse_ini: profiles, comments, odd whitespace and sub-properties")
 TEST_CASE("parse_ini: malformed lines name the file and line, never their text")
 {
     auto problem = [](std::string text) {
-        return error_of([&] { aws::parse_ini(text, "/home/u/.aws/config"); },
-                        errc::bad_configuration);
+        return error_of([&] { aws::parse_ini(text, "/home/u/.aws/config"); }, errc::bad_configuration);
     };
     const auto no_equals = problem("[default]\n# fine\naws_secret_access_key wJalrXUtnFEMI\n");
     CHECK(contains(no_equals, "/home/u/.aws/config:3: expected 'key = value'"));
@@ -138,9 +138,9 @@ TEST_CASE("parse_iso8601: the forms AWS writes, and nothing else")
     CHECK(aws::parse_iso8601("2024-02-29T14:34:56+02:00") == base);
     CHECK(aws::parse_iso8601("2024-02-29T07:04:56-0530") == base);
     CHECK(aws::format_iso8601(base + std::chrono::milliseconds(999)) == "2024-02-29T12:34:56Z");
-    for (const char* bad : {"", "2024-02-29", "2024-02-29T12:34:56", "2023-02-29T00:00:00Z",
-                            "2024-13-01T00:00:00Z", "2024-02-29T24:00:00Z", "2024-02-29T12:34:56.Z",
-                            "2024-02-29T12:34:56Zjunk", "2024-02-29 12:34:56Z"})
+    for (const char* bad :
+         {"", "2024-02-29", "2024-02-29T12:34:56", "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
+          "2024-02-29T24:00:00Z", "2024-02-29T12:34:56.Z", "2024-02-29T12:34:56Zjunk", "2024-02-29 12:34:56Z"})
         CHECK_MESSAGE(!aws::parse_iso8601(bad), bad);
 }
 
@@ -152,8 +152,7 @@ TEST_CASE("parse_iso8601: times system_clock cannot hold are refused, not overfl
                             "1677-09-21T00:12:44Z", "1000-01-01T00:00:00.999999999+23:59"})
         CHECK_MESSAGE(!aws::parse_iso8601(far), far);
     CHECK(aws::parse_iso8601("2200-01-01T00:00:00Z"));
-    CHECK(aws::format_iso8601(*aws::parse_iso8601("1700-01-01T00:00:00.5Z")) ==
-          "1700-01-01T00:00:00Z");
+    CHECK(aws::format_iso8601(*aws::parse_iso8601("1700-01-01T00:00:00.5Z")) == "1700-01-01T00:00:00Z");
     const auto json = R"({"AccessKeyId":"A","SecretAccessKey":"s","Expiration":"9999-12-31T23:59:59Z"})";
     CHECK_THROWS_AS(aws::parse_credentials_json(json), courier::error);
 }
@@ -173,8 +172,7 @@ TEST_CASE("parse_credentials_json: container and IMDS documents")
     };
     CHECK(contains(problem(R"({"Code":"Failure"})"), "Code 'Failure'"));
     CHECK(contains(problem(R"({"AccessKeyId":"A"})"), "lacks AccessKeyId or SecretAccessKey"));
-    CHECK(contains(problem(R"({"AccessKeyId":"A","SecretAccessKey":"S","Expiration":"soon"})"),
-                   "Expiration"));
+    CHECK(contains(problem(R"({"AccessKeyId":"A","SecretAccessKey":"S","Expiration":"soon"})"), "Expiration"));
     const auto truncated = problem(R"({"AccessKeyId":"A","SecretAccessKey":"SEKRIT-1",)");
     CHECK(contains(truncated, "not a JSON object"));
     CHECK_FALSE(contains(truncated, "SEKRIT-1"));
@@ -182,13 +180,13 @@ TEST_CASE("parse_credentials_json: container and IMDS documents")
 
 TEST_CASE("xml_leaf_children: the small STS reader")
 {
-    const auto fields = aws::xml_leaf_children(
-        "<?xml version=\"1.0\"?><r:Response xmlns:r=\"urn:x\"><!-- <Credentials/> -->"
-        "<Result><Credentials a='>'><AccessKeyId>AK&amp;1</AccessKeyId>"
-        "<SecretAccessKey><![CDATA[s<k>]]></SecretAccessKey><Nested><X>1</X></Nested>"
-        "<r:SessionToken>t&#x41;&#66;</r:SessionToken><Empty/></Credentials></Result>"
-        "</r:Response>",
-        "Credentials");
+    const auto fields =
+        aws::xml_leaf_children("<?xml version=\"1.0\"?><r:Response xmlns:r=\"urn:x\"><!-- <Credentials/> -->"
+                               "<Result><Credentials a='>'><AccessKeyId>AK&amp;1</AccessKeyId>"
+                               "<SecretAccessKey><![CDATA[s<k>]]></SecretAccessKey><Nested><X>1</X></Nested>"
+                               "<r:SessionToken>t&#x41;&#66;</r:SessionToken><Empty/></Credentials></Result>"
+                               "</r:Response>",
+                               "Credentials");
     REQUIRE(fields);
     CHECK(fields->at("AccessKeyId") == "AK&1");
     CHECK(fields->at("SecretAccessKey") == "s<k>");
@@ -205,14 +203,12 @@ TEST_CASE("xml_leaf_children: the small STS reader")
     CHECK(contains(problem("<C><A>&bogus;</A></C>"), "unknown entity"));
     CHECK(contains(problem("<C><A>1</A>"), "ends inside"));
 
-    const auto sts = aws::parse_sts_error(
-        "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>"
-        "<Message>Token expired</Message></Error></ErrorResponse>");
+    const auto sts = aws::parse_sts_error("<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>"
+                                          "<Message>Token expired</Message></Error></ErrorResponse>");
     CHECK(sts.code == "InvalidIdentityToken");
     CHECK(sts.message == "Token expired");
     CHECK(aws::parse_sts_error("<html>gateway timeout").code.empty());
-    CHECK(aws::form_encode("arn:aws:iam::1:role/a b~_.-") ==
-          "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b~_.-");
+    CHECK(aws::form_encode("arn:aws:iam::1:role/a b~_.-") == "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b~_.-");
 }
 
 TEST_CASE("resolve_region: explicit, AWS_REGION, AWS_DEFAULT_REGION, then the config profile")
@@ -242,34 +238,27 @@ TEST_CASE("resolve_region: explicit, AWS_REGION, AWS_DEFAULT_REGION, then the co
 TEST_CASE("resolve_endpoint: explicit, per-service and global variables, then the default")
 {
     env_scope env;
-    CHECK(aws::resolve_endpoint("SQS", "sqs", "", "eu-west-1") ==
-          "https://sqs.eu-west-1.amazonaws.com");
-    CHECK(aws::resolve_endpoint("SQS", "sqs", "", "cn-north-1") ==
-          "https://sqs.cn-north-1.amazonaws.com.cn");
+    CHECK(aws::resolve_endpoint("SQS", "sqs", "", "eu-west-1") == "https://sqs.eu-west-1.amazonaws.com");
+    CHECK(aws::resolve_endpoint("SQS", "sqs", "", "cn-north-1") == "https://sqs.cn-north-1.amazonaws.com.cn");
     env.set("AWS_ENDPOINT_URL", "http://127.0.0.1:4566");
     CHECK(aws::resolve_endpoint("SQS", "sqs", "", "eu-west-1") == "http://127.0.0.1:4566");
     env.set("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324");
     CHECK(aws::resolve_endpoint("SQS", "sqs", "", "eu-west-1") == "http://127.0.0.1:9324");
     CHECK(aws::resolve_endpoint("SNS", "sns", "", "eu-west-1") == "http://127.0.0.1:4566");
-    CHECK(aws::resolve_endpoint("SQS", "sqs", "https://x.example", "eu-west-1") ==
-          "https://x.example");
+    CHECK(aws::resolve_endpoint("SQS", "sqs", "https://x.example", "eu-west-1") == "https://x.example");
     env.set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE");
-    CHECK(aws::resolve_endpoint("SQS", "sqs", "", "eu-west-1") ==
-          "https://sqs.eu-west-1.amazonaws.com");
-    CHECK(contains(error_of([] { aws::resolve_endpoint("SQS", "sqs", "", ""); },
-                            errc::bad_configuration),
+    CHECK(aws::resolve_endpoint("SQS", "sqs", "", "eu-west-1") == "https://sqs.eu-west-1.amazonaws.com");
+    CHECK(contains(error_of([] { aws::resolve_endpoint("SQS", "sqs", "", ""); }, errc::bad_configuration),
                    "no AWS region"));
-    CHECK(contains(error_of([] { aws::resolve_endpoint("SQS", "sqs", "", "evil.com/x"); },
-                            errc::bad_configuration),
+    CHECK(contains(error_of([] { aws::resolve_endpoint("SQS", "sqs", "", "evil.com/x"); }, errc::bad_configuration),
                    "invalid AWS region"));
 }
 
 TEST_CASE("chain: environment credentials come first")
 {
     env_scope env;
-    env.set("AWS_SHARED_CREDENTIALS_FILE",
-            env.write("credentials", "[default]\naws_access_key_id = FILE\n"
-                                     "aws_secret_access_key = FILESECRET\n"));
+    env.set("AWS_SHARED_CREDENTIALS_FILE", env.write("credentials", "[default]\naws_access_key_id = FILE\n"
+                                                                    "aws_secret_access_key = FILESECRET\n"));
     env.set("AWS_ACCESS_KEY_ID", "AKIDENV");
     env.set("AWS_SECRET_ACCESS_KEY", "ENVSECRET");
     env.set("AWS_SESSION_TOKEN", "ENVTOKEN");
@@ -286,18 +275,16 @@ TEST_CASE("chain: environment credentials come first")
 TEST_CASE("chain: shared files, profiles and precedence")
 {
     env_scope env;
-    env.set("AWS_SHARED_CREDENTIALS_FILE",
-            env.write("credentials", "[default]\naws_access_key_id = DEF\n"
-                                     "aws_secret_access_key = DEFSECRET\n"
-                                     "[dev]\naws_access_key_id = DEV\n"
-                                     "aws_secret_access_key = DEVSECRET\n"
-                                     "aws_session_token = DEVTOKEN\n"));
-    env.set("AWS_CONFIG_FILE",
-            env.write("config", "[profile dev]\naws_access_key_id = CONFIGDEV\n"
-                                "[profile cfg]\naws_access_key_id = CFG\n"
-                                "aws_secret_access_key = CFGSECRET\n"
-                                "[profile proc]\ncredential_process = /bin/creds\n"
-                                "[profile sso]\nsso_session = corp\n"));
+    env.set("AWS_SHARED_CREDENTIALS_FILE", env.write("credentials", "[default]\naws_access_key_id = DEF\n"
+                                                                    "aws_secret_access_key = DEFSECRET\n"
+                                                                    "[dev]\naws_access_key_id = DEV\n"
+                                                                    "aws_secret_access_key = DEVSECRET\n"
+                                                                    "aws_session_token = DEVTOKEN\n"));
+    env.set("AWS_CONFIG_FILE", env.write("config", "[profile dev]\naws_access_key_id = CONFIGDEV\n"
+                                                   "[profile cfg]\naws_access_key_id = CFG\n"
+                                                   "aws_secret_access_key = CFGSECRET\n"
+                                                   "[profile proc]\ncredential_process = /bin/creds\n"
+                                                   "[profile sso]\nsso_session = corp\n"));
     CHECK(chain_get().access_key_id == "DEF");
     env.set("AWS_PROFILE", "dev");
     const auto dev = chain_get();
@@ -333,7 +320,6 @@ TEST_CASE("chain: nothing configured lists every source and why it did not apply
     CHECK(contains(text, "EC2 instance metadata: disabled"));
 
     env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.10/creds");
-    CHECK(contains(error_of([] { chain_get(); }, errc::no_credentials),
-                   "uses http to host '192.0.2.10'"));
+    CHECK(contains(error_of([] { chain_get(); }, errc::no_credentials), "uses http to host '192.0.2.10'"));
     CHECK_THROWS_AS(aws::static_credentials({}), courier::error);
 }

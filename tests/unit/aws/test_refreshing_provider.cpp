@@ -56,8 +56,8 @@ TEST_CASE_FIXTURE(fixture, "refresh: callers share one fetch, and due credential
     s->hold = true;
     std::vector<std::string> got;
     for (int i = 0; i < 3; ++i)
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> { got.push_back((co_await s->get()).access_key_id); },
-                       asio::detached);
+        asio::co_spawn(
+            io, [&]() -> asio::awaitable<void> { got.push_back((co_await s->get()).access_key_id); }, asio::detached);
     clock->run(io); // until idle: the fetch is held
     CHECK(s->fetches == 1);
     CHECK(s->waiting == 1);
@@ -109,9 +109,10 @@ TEST_CASE_FIXTURE(fixture, "refresh: a cancelled caller stops waiting; the fetch
 {
     auto s = source(1h);
     s->hold = true;
-    const auto first = run_simulated(io, *clock, [&]() -> asio::awaitable<std::variant<aws::credentials, std::monostate>> {
-        co_return co_await (s->get() || clock->sleep_for(50ms)); // the sleep wins: the fetch is held
-    });
+    const auto first =
+        run_simulated(io, *clock, [&]() -> asio::awaitable<std::variant<aws::credentials, std::monostate>> {
+            co_return co_await (s->get() || clock->sleep_for(50ms)); // the sleep wins: the fetch is held
+        });
     CHECK(first.index() == 1);
     CHECK(s->waiting == 1);
     s->release();

@@ -5,7 +5,6 @@
 // gated, not timed: each test emits its signal once the server saw the request start, so
 // how busy the machine is does not matter.
 #include "aws/signed_client.hpp"
-
 #include "loopback_http_server.hpp"
 
 #include <courier/aws/credentials_provider.hpp>
@@ -69,8 +68,7 @@ asio::awaitable<void> gated_reader(tcp::acceptor& acceptor, bool& started, asio:
 
 // Runs `io` until `done()` holds, one handler at a time; the limit only catches a hang (see
 // loopback_http_server.hpp).
-template <class Done>
-void run_until(asio::io_context& io, Done done)
+template <class Done> void run_until(asio::io_context& io, Done done)
 {
     const auto deadline = std::chrono::steady_clock::now() + courier_test::hang_guard;
     while (!done() && io.run_one_until(deadline) != 0)
@@ -95,8 +93,11 @@ void call_from_route_like_coroutine(asio::io_context& io, courier::aws::signed_c
         io,
         [&client, &out, body = std::move(body)]() mutable -> asio::awaitable<void> {
             co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-            courier::aws::service_request r{.action = "Test", .resource = "queue", .content_type = "application/x-amz-json-1.0",
-                                            .target = "Test.Call", .body = std::move(body)};
+            courier::aws::service_request r{.action = "Test",
+                                            .resource = "queue",
+                                            .content_type = "application/x-amz-json-1.0",
+                                            .target = "Test.Call",
+                                            .body = std::move(body)};
             out.body = co_await client.call(std::move(r), 5s);
         },
         asio::bind_cancellation_slot(signal.slot(), [&out](std::exception_ptr e) {

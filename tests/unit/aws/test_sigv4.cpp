@@ -4,7 +4,6 @@
 // malformed requests, and a typical SQS JSON 1.0 call whose signature was computed
 // independently with botocore. The whole suite runs through `courier-sigv4 --suite`.
 #include "aws/sigv4.hpp"
-
 #include "courier/error.hpp"
 
 #include <doctest/doctest.h>
@@ -25,8 +24,10 @@ const auto suite_time = sys_days(year(2015) / 8 / 30) + 12h + 36min; // 2015-08-
 
 aws::credentials suite_credentials(std::string token = {})
 {
-    return {.access_key_id = "AKIDEXAMPLE", .secret_access_key = suite_secret,
-            .session_token = std::move(token), .expiration = {}};
+    return {.access_key_id = "AKIDEXAMPLE",
+            .secret_access_key = suite_secret,
+            .session_token = std::move(token),
+            .expiration = {}};
 }
 
 aws::signer_options suite_options()
@@ -35,16 +36,14 @@ aws::signer_options suite_options()
 }
 
 // SHA-256 of an empty body.
-constexpr const char* empty_hash =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr const char* empty_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 const aws::header_field suite_host[] = {{"Host", "example.amazonaws.com"}};
 
 aws::http_request get(std::string_view path, std::string_view query = {},
                       std::span<const aws::header_field> headers = suite_host)
 {
-    return {.method = "GET", .path = path, .query = query, .headers = headers, .body = {},
-            .payload_hash = {}};
+    return {.method = "GET", .path = path, .query = query, .headers = headers, .body = {}, .payload_hash = {}};
 }
 
 // Signs in the header flavour and returns the trace.
@@ -57,13 +56,15 @@ aws::signing_trace trace_of(const aws::signer& signer, const aws::http_request& 
 }
 
 // Expects `fn` to throw courier::error with `code` and a detail containing `text`.
-template <typename Fn>
-void check_error(Fn&& fn, courier::errc code, std::string_view text)
+template <typename Fn> void check_error(Fn&& fn, courier::errc code, std::string_view text)
 {
-    try {
+    try
+    {
         fn();
         FAIL("no error thrown; expected: " << text);
-    } catch (const courier::error& e) {
+    }
+    catch (const courier::error& e)
+    {
         CHECK(e.code() == make_error_code(code));
         CHECK_MESSAGE(e.detail().find(text) != std::string::npos, e.detail());
         CHECK(e.detail().find(suite_secret) == std::string::npos);
@@ -89,10 +90,9 @@ TEST_CASE("sigv4: suite case get-vanilla-query-order-key-case (query sorting)")
                                      "host:example.amazonaws.com\n"
                                      "x-amz-date:20150830T123600Z\n\n"
                                      "host;x-amz-date\n" +
-                                     std::string(empty_hash));
-    CHECK(trace.string_to_sign ==
-          "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
-          "816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0");
+                                         std::string(empty_hash));
+    CHECK(trace.string_to_sign == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
+                                  "816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0");
     CHECK(trace.signature == "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500");
 }
 
@@ -104,54 +104,47 @@ TEST_CASE("sigv4: suite case get-slashes-normalized (path normalization)")
     CHECK(trace.signature == "9a624bd73a37c9a373b5312afbebe7a714a789de108f0bdfe846570885f57e84");
 
     options.normalize_path = false; // S3 style keeps the path as it is
-    CHECK(trace_of(aws::signer(options), get("//example//"))
-              .canonical_request.starts_with("GET\n//example//\n\n"));
+    CHECK(trace_of(aws::signer(options), get("//example//")).canonical_request.starts_with("GET\n//example//\n\n"));
     // Double encoding: an escape already in the path is encoded again.
-    CHECK(trace_of(aws::signer(options), get("/a%20b"))
-              .canonical_request.starts_with("GET\n/a%2520b\n"));
+    CHECK(trace_of(aws::signer(options), get("/a%20b")).canonical_request.starts_with("GET\n/a%2520b\n"));
     options.double_encode_path = false;
-    CHECK(trace_of(aws::signer(options), get("/a%20b c"))
-              .canonical_request.starts_with("GET\n/a%20b%20c\n"));
+    CHECK(trace_of(aws::signer(options), get("/a%20b c")).canonical_request.starts_with("GET\n/a%20b%20c\n"));
 }
 
 TEST_CASE("sigv4: suite case post-x-www-form-urlencoded-parameters (signed body)")
 {
     aws::signer_options options = suite_options();
     options.add_content_sha256 = true;
-    const aws::header_field headers[] = {
-        {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
-        {"Host", "example.amazonaws.com"},
-        {"Content-Length", "13"}};
-    const aws::http_request request{.method = "POST", .path = "/", .query = {},
-                                    .headers = headers, .body = "Param1=value1",
-                                    .payload_hash = {}};
+    const aws::header_field headers[] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+                                         {"Host", "example.amazonaws.com"},
+                                         {"Content-Length", "13"}};
+    const aws::http_request request{
+        .method = "POST", .path = "/", .query = {}, .headers = headers, .body = "Param1=value1", .payload_hash = {}};
     aws::signing_trace trace;
-    const aws::signed_headers added =
-        aws::signer(options).sign(request, suite_credentials(), suite_time, &trace);
+    const aws::signed_headers added = aws::signer(options).sign(request, suite_credentials(), suite_time, &trace);
     const std::string hash = "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e";
     CHECK(added.content_sha256() == hash);
-    CHECK(trace.canonical_request ==
-          "POST\n/\n\n"
-          "content-length:13\n"
-          "content-type:application/x-www-form-urlencoded; charset=utf-8\n"
-          "host:example.amazonaws.com\n"
-          "x-amz-content-sha256:" + hash + "\n"
-          "x-amz-date:20150830T123600Z\n\n"
-          "content-length;content-type;host;x-amz-content-sha256;x-amz-date\n" + hash);
-    CHECK(trace.string_to_sign.ends_with(
-        "a89f1a5b53e37702ee6363ce1da3ce8f54386f3c8f352ae652153c2982a0bc4d"));
-    CHECK(added.authorization() ==
-          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-          "SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date, "
-          "Signature=328d1b9eaadca9f5818ef05e8392801e091653bafec24fcab71e7344e7f51422");
+    CHECK(trace.canonical_request == "POST\n/\n\n"
+                                     "content-length:13\n"
+                                     "content-type:application/x-www-form-urlencoded; charset=utf-8\n"
+                                     "host:example.amazonaws.com\n"
+                                     "x-amz-content-sha256:" +
+                                         hash +
+                                         "\n"
+                                         "x-amz-date:20150830T123600Z\n\n"
+                                         "content-length;content-type;host;x-amz-content-sha256;x-amz-date\n" +
+                                         hash);
+    CHECK(trace.string_to_sign.ends_with("a89f1a5b53e37702ee6363ce1da3ce8f54386f3c8f352ae652153c2982a0bc4d"));
+    CHECK(added.authorization() == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+                                   "SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date, "
+                                   "Signature=328d1b9eaadca9f5818ef05e8392801e091653bafec24fcab71e7344e7f51422");
 }
 
 TEST_CASE("sigv4: suite case get-vanilla-utf8-query, query flavour (presigned URL)")
 {
     const aws::signer signer(suite_options());
     aws::signing_trace trace;
-    const std::string query =
-        signer.presign(get("/", "\u1234=bar"), suite_credentials(), suite_time, 3600s, &trace);
+    const std::string query = signer.presign(get("/", "\u1234=bar"), suite_credentials(), suite_time, 3600s, &trace);
     CHECK(trace.canonical_request ==
           "GET\n/\n"
           "%E1%88%B4=bar&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830"
@@ -167,13 +160,12 @@ TEST_CASE("sigv4: suite case get-vanilla-utf8-query, query flavour (presigned UR
 
 TEST_CASE("sigv4: header names are lowercased, values trimmed, repeats joined in order")
 {
-    const aws::header_field headers[] = {
-        {"Host", "example.amazonaws.com"},
-        {"My-Header2", "  \"a   b \t c\"  "},
-        {"MY-HEADER1", "\tvalue1 "},
-        {"x-multi", "second"},
-        {"X-Multi", " first"},
-        {"Empty", ""}};
+    const aws::header_field headers[] = {{"Host", "example.amazonaws.com"},
+                                         {"My-Header2", "  \"a   b \t c\"  "},
+                                         {"MY-HEADER1", "\tvalue1 "},
+                                         {"x-multi", "second"},
+                                         {"X-Multi", " first"},
+                                         {"Empty", ""}};
     const auto trace = trace_of(aws::signer(suite_options()), get("/", {}, headers));
     CHECK(trace.canonical_request == "GET\n/\n\n"
                                      "empty:\n"
@@ -183,7 +175,7 @@ TEST_CASE("sigv4: header names are lowercased, values trimmed, repeats joined in
                                      "x-amz-date:20150830T123600Z\n"
                                      "x-multi:second,first\n\n"
                                      "empty;host;my-header1;my-header2;x-amz-date;x-multi\n" +
-                                     std::string(empty_hash));
+                                         std::string(empty_hash));
 }
 
 TEST_CASE("sigv4: session token")
@@ -197,29 +189,25 @@ TEST_CASE("sigv4: session token")
         aws::signing_trace trace;
         const auto added = aws::signer(options).sign(get("/"), creds, suite_time, &trace);
         CHECK(added.security_token() == token);
-        CHECK(trace.canonical_request.find("\nx-amz-security-token:" + token + "\n") !=
-              std::string::npos);
+        CHECK(trace.canonical_request.find("\nx-amz-security-token:" + token + "\n") != std::string::npos);
         CHECK(added.authorization().find("SignedHeaders=host;x-amz-date;x-amz-security-token,") !=
               std::string_view::npos);
-        CHECK(trace.signature ==
-              "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8");
+        CHECK(trace.signature == "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8");
         std::vector<std::string> names;
         added.for_each([&](std::string_view name, std::string_view) { names.emplace_back(name); });
-        CHECK(names == std::vector<std::string>{"X-Amz-Date", "X-Amz-Security-Token",
-                                                "Authorization"});
+        CHECK(names == std::vector<std::string>{"X-Amz-Date", "X-Amz-Security-Token", "Authorization"});
     }
     SUBCASE("sent but not signed when sign_session_token is false (post-sts-header-after)")
     {
         options.sign_session_token = false;
         const aws::header_field host[] = {{"Host", "example.amazonaws.com"}};
-        const aws::http_request post{.method = "POST", .path = "/", .query = {},
-                                     .headers = host, .body = {}, .payload_hash = {}};
+        const aws::http_request post{
+            .method = "POST", .path = "/", .query = {}, .headers = host, .body = {}, .payload_hash = {}};
         aws::signing_trace trace;
         const auto added = aws::signer(options).sign(post, creds, suite_time, &trace);
         CHECK(added.security_token() == token);
         CHECK(trace.canonical_request.find("x-amz-security-token") == std::string::npos);
-        CHECK(trace.signature ==
-              "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b");
+        CHECK(trace.signature == "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b");
     }
     SUBCASE("no token, no header")
     {
@@ -239,8 +227,7 @@ TEST_CASE("sigv4: the signing key is derived once per day and credentials")
         return trace.signature;
     };
     CHECK(signer.key_derivations() == 0);
-    CHECK(signature_at(suite_time) ==
-          "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+    CHECK(signature_at(suite_time) == "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
     CHECK(signer.key_derivations() == 1);
     signature_at(suite_time + 11h); // 23:36, same day: cached
     CHECK(signer.key_derivations() == 1);
@@ -252,8 +239,7 @@ TEST_CASE("sigv4: the signing key is derived once per day and credentials")
     aws::signing_trace trace;
     aws::signer(suite_options()).sign(get("/"), suite_credentials(), next_day, &trace);
     CHECK(trace.signature == fresh);
-    CHECK(trace.string_to_sign.find("\n20150831/us-east-1/service/aws4_request\n") !=
-          std::string::npos);
+    CHECK(trace.string_to_sign.find("\n20150831/us-east-1/service/aws4_request\n") != std::string::npos);
 
     aws::credentials rotated = suite_credentials();
     rotated.secret_access_key = "another secret, same key id";
@@ -281,18 +267,16 @@ TEST_CASE("sigv4: malformed requests give a clear error")
     check_error(sign(get("/", "a=%zz")), errc::bad_configuration, "malformed percent escape");
     check_error(sign(get("/", {}, with_auth)), errc::bad_configuration, "header authorization");
     check_error(sign(get("/", {}, with_date)), errc::bad_configuration, "header x-amz-date");
-    check_error(sign(get("/", {}, with_newline)), errc::bad_configuration,
-                "X-Evil has a control character");
+    check_error(sign(get("/", {}, with_newline)), errc::bad_configuration, "X-Evil has a control character");
     check_error(sign(get("/", {}, bad_name)), errc::bad_configuration, "not a valid HTTP token");
     aws::http_request no_method = get("/");
     no_method.method = "";
     check_error(sign(no_method), errc::bad_configuration, "method");
-    check_error([&] { signer.sign(get("/"), aws::credentials{}, suite_time); },
-                errc::no_credentials, "no access key id");
-    check_error([&] { signer.presign(get("/"), creds, suite_time, 0s); },
-                errc::bad_configuration, "expiry");
-    check_error([&] { signer.presign(get("/", "X-Amz-Signature=x"), creds, suite_time, 60s); },
-                errc::bad_configuration, "X-Amz-Signature");
+    check_error([&] { signer.sign(get("/"), aws::credentials{}, suite_time); }, errc::no_credentials,
+                "no access key id");
+    check_error([&] { signer.presign(get("/"), creds, suite_time, 0s); }, errc::bad_configuration, "expiry");
+    check_error([&] { signer.presign(get("/", "X-Amz-Signature=x"), creds, suite_time, 60s); }, errc::bad_configuration,
+                "X-Amz-Signature");
     check_error([] { aws::signer(aws::signer_options{.region = "us/east", .service = "sqs"}); },
                 errc::bad_configuration, "region or service");
 }
@@ -304,36 +288,33 @@ TEST_CASE("sigv4: a typical SQS JSON 1.0 ReceiveMessage call")
     const aws::header_field headers[] = {{"Host", "127.0.0.1:4566"},
                                          {"Content-Type", "application/x-amz-json-1.0"},
                                          {"X-Amz-Target", "AmazonSQS.ReceiveMessage"}};
-    const aws::http_request request{
-        .method = "POST", .path = "/", .query = {}, .headers = headers,
-        .body = R"({"QueueUrl":"http://127.0.0.1:4566/000000000000/jobs",)"
-                R"("MaxNumberOfMessages":10,"WaitTimeSeconds":20})",
-        .payload_hash = {}};
+    const aws::http_request request{.method = "POST",
+                                    .path = "/",
+                                    .query = {},
+                                    .headers = headers,
+                                    .body = R"({"QueueUrl":"http://127.0.0.1:4566/000000000000/jobs",)"
+                                            R"("MaxNumberOfMessages":10,"WaitTimeSeconds":20})",
+                                    .payload_hash = {}};
     const auto now = sys_days(year(2024) / 5 / 1) + 10h; // 2024-05-01T10:00:00Z
 
     const auto first = signer.sign(request, suite_credentials(), now);
     CHECK(first.amz_date() == "20240501T100000Z");
-    CHECK(first.authorization() ==
-          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240501/us-east-1/sqs/aws4_request, "
-          "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
-          "Signature=0d81d81d4c7daa01f64d333275c801f2725ea815409a97f7411215fe6fe58af1");
+    CHECK(first.authorization() == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240501/us-east-1/sqs/aws4_request, "
+                                   "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
+                                   "Signature=0d81d81d4c7daa01f64d333275c801f2725ea815409a97f7411215fe6fe58af1");
     // Stable: the same request at the same time signs the same, from the cached key too.
-    CHECK(signer.sign(request, suite_credentials(), now).authorization() ==
-          first.authorization());
+    CHECK(signer.sign(request, suite_credentials(), now).authorization() == first.authorization());
     CHECK(signer.key_derivations() == 1);
 
-    const auto with_token = signer.sign(
-        request, suite_credentials("FQoGZXIvYXdzEXAMPLE/token+with=chars"), now);
-    CHECK(with_token.authorization() ==
-          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240501/us-east-1/sqs/aws4_request, "
-          "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "
-          "Signature=a054925d93cfd0152cfa12d08ca0df6e3fb2164058e716dafc2ef34210e9bacc");
+    const auto with_token = signer.sign(request, suite_credentials("FQoGZXIvYXdzEXAMPLE/token+with=chars"), now);
+    CHECK(with_token.authorization() == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240501/us-east-1/sqs/aws4_request, "
+                                        "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "
+                                        "Signature=a054925d93cfd0152cfa12d08ca0df6e3fb2164058e716dafc2ef34210e9bacc");
 
     // A precomputed payload hash gives the same signature as hashing the body.
     const std::string body_hash = aws::to_hex(aws::sha256(request.body));
     aws::http_request prehashed = request;
     prehashed.payload_hash = body_hash;
     prehashed.body = {};
-    CHECK(signer.sign(prehashed, suite_credentials(), now).authorization() ==
-          first.authorization());
+    CHECK(signer.sign(prehashed, suite_credentials(), now).authorization() == first.authorization());
 }

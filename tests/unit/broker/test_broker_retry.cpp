@@ -68,8 +68,9 @@ TEST_CASE("broker retry: bad buckets are refused")
 TEST_CASE("broker listener queues: eventing's names")
 {
     CHECK(broker::queue_name({.event = "hello", .listener = "greeter"}) == "hello::greeter");
-    CHECK(broker::queue_name({.event = "hello", .listener = "greeter", .per_process = true, .server_name = "web-1:8080"})
-          == "hello::greeter-web-1:8080");
+    CHECK(broker::queue_name(
+              {.event = "hello", .listener = "greeter", .per_process = true, .server_name = "web-1:8080"}) ==
+          "hello::greeter-web-1:8080");
     CHECK_THROWS_AS(broker::queue_name({.event = "hello", .listener = "greeter", .per_process = true}), courier::error);
     CHECK_THROWS_AS(broker::queue_name({.event = "", .listener = "greeter"}), courier::error);
 }

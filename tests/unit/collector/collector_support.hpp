@@ -26,11 +26,7 @@ struct collector_fixture : simulated_fixture
     }
 
     /// Runs `fn()` to its end on simulated time.
-    template <class Fn>
-    auto run(Fn fn)
-    {
-        return run_simulated(io, *clock, std::move(fn));
-    }
+    template <class Fn> auto run(Fn fn) { return run_simulated(io, *clock, std::move(fn)); }
 
     /// A collector of strings answering Ok(its key + ":" + the value), after `delay` of
     /// simulated time; the values it saw go to `seen`.

@@ -7,7 +7,10 @@ namespace {
 
 struct repository
 {
-    explicit repository(std::string n) : name(std::move(n)) {}
+    explicit repository(std::string n)
+        : name(std::move(n))
+    {
+    }
     std::string name;
     int writes = 0;
 };
@@ -39,7 +42,7 @@ TEST_CASE("collector context: values by type, replaced, erased; a missing one is
     CHECK_FALSE(ctx.erase<config_value>());
     const auto err = error_from([&] { (void)ctx.get<config_value>(); });
     CHECK(err.code() == ec::errc::bad_value);
-    CHECK(contains(err.what(), "holds no ") );
+    CHECK(contains(err.what(), "holds no "));
     CHECK(contains(err.what(), "config_value"));
 }
 
@@ -47,9 +50,11 @@ TEST_CASE("collector context: copies of a collector share it; a prepared one is 
 {
     auto prepared = std::make_shared<ec::context>();
     prepared->emplace<config_value>(config_value{"from env"});
-    ec::collector<int> c("k", [](const ec::payload<int>&, ec::context& ctx) -> asio::awaitable<ec::result> {
-        co_return ec::ok(ctx.get<config_value>().text);
-    }, {.context = prepared});
+    ec::collector<int> c("k",
+                         [](const ec::payload<int>&, ec::context& ctx) -> asio::awaitable<ec::result> {
+                             co_return ec::ok(ctx.get<config_value>().text);
+                         },
+                         {.context = prepared});
     const auto copy = c;
     CHECK(&copy.context() == prepared.get());
     CHECK(&c.context() == prepared.get());

@@ -38,15 +38,19 @@ TEST_CASE_FIXTURE(collector_fixture, "collector event: several waiters, and a ca
         co_await queue.start();
         auto event = co_await queue.get_publisher().send(broadcast("x"));
         for (int i = 0; i < 3; ++i)
-            asio::co_spawn(io, [event, &woken]() -> asio::awaitable<void> {
-                CHECK((co_await event.wait()).first().value<std::string>() == "slow:x");
-                ++woken;
-            }, asio::detached);
+            asio::co_spawn(
+                io,
+                [event, &woken]() -> asio::awaitable<void> {
+                    CHECK((co_await event.wait()).first().value<std::string>() == "slow:x");
+                    ++woken;
+                },
+                asio::detached);
         asio::cancellation_signal cancel;
         bool aborted = false;
-        asio::co_spawn(io, event.wait(), asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, ec::result_list) {
-            aborted = courier_test::contains(courier::error_text(e), "Operation canceled");
-        }));
+        asio::co_spawn(io, event.wait(),
+                       asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, ec::result_list) {
+                           aborted = courier_test::contains(courier::error_text(e), "Operation canceled");
+                       }));
         co_await clock->sleep_for(1s);
         cancel.emit(asio::cancellation_type::terminal);
         co_await clock->sleep_for(1s);
@@ -107,9 +111,8 @@ TEST_CASE_FIXTURE(collector_fixture, "collector event: one collector on its own,
     std::vector<ec::collector<std::string>> collectors{echo("only")};
     ec::collector_queue<std::string> queue(io.get_executor(), collectors, options());
     const auto results = run([&]() -> asio::awaitable<ec::result_list> {
-        co_return co_await queue.while_running([](ec::event_publisher<std::string> publisher) {
-            return send_and_wait(publisher, broadcast("x"));
-        });
+        co_return co_await queue.while_running(
+            [](ec::event_publisher<std::string> publisher) { return send_and_wait(publisher, broadcast("x")); });
     });
     const auto& r = results.first();
     CHECK(r.key() == "only");

@@ -25,20 +25,20 @@ struct lifecycle_fixture : collector_fixture
     {
         auto* j = &journal;
         auto c = clock;
-        ec::lifecycle life{
-            .setup = [key, j, c, fail_setup](ec::context& ctx) -> asio::awaitable<void> {
-                co_await c->sleep_for(1s); // a setup that waits (opening a connection)
-                if (fail_setup)
-                    throw std::runtime_error("cannot open " + key + ".db");
-                ctx.emplace<repository>(repository{key, j});
-                j->push_back("setup " + key);
-            },
-            .teardown = [key, j, c, fail_teardown](ec::context& ctx) -> asio::awaitable<void> {
-                co_await c->sleep_for(1s); // a teardown that waits (flushing, closing)
-                j->push_back(fmt::format("teardown {} after {} write(s)", key, ctx.get<repository>().writes));
-                if (fail_teardown)
-                    throw std::runtime_error("cannot flush " + key + ".db");
-            }};
+        ec::lifecycle life{.setup = [key, j, c, fail_setup](ec::context& ctx) -> asio::awaitable<void> {
+                               co_await c->sleep_for(1s); // a setup that waits (opening a connection)
+                               if (fail_setup)
+                                   throw std::runtime_error("cannot open " + key + ".db");
+                               ctx.emplace<repository>(repository{key, j});
+                               j->push_back("setup " + key);
+                           },
+                           .teardown = [key, j, c, fail_teardown](ec::context& ctx) -> asio::awaitable<void> {
+                               co_await c->sleep_for(1s); // a teardown that waits (flushing, closing)
+                               j->push_back(
+                                   fmt::format("teardown {} after {} write(s)", key, ctx.get<repository>().writes));
+                               if (fail_teardown)
+                                   throw std::runtime_error("cannot flush " + key + ".db");
+                           }};
         return ec::collector<std::string>(
             key,
             [fail_process](const ec::payload<std::string>& p, ec::context& ctx) -> asio::awaitable<ec::result> {
@@ -57,7 +57,8 @@ using v = std::vector<std::string>;
 
 } // namespace
 
-TEST_CASE_FIXTURE(lifecycle_fixture, "collector lifecycle: setups in order before any payload, teardowns in reverse after the last")
+TEST_CASE_FIXTURE(lifecycle_fixture,
+                  "collector lifecycle: setups in order before any payload, teardowns in reverse after the last")
 {
     std::vector<ec::collector<std::string>> collectors{with_repository("a"), with_repository("b", false, false, true),
                                                        with_repository("c")};
@@ -98,16 +99,17 @@ TEST_CASE_FIXTURE(lifecycle_fixture, "collector lifecycle: a failed setup stops 
     const auto results = *early->get_result();
     REQUIRE(results.size() == 1);
     CHECK(contains(results[0].error_message(), "lifecycle setup failed: cannot open b.db"));
-    CHECK(logs.contains("ERROR [sensors] collector 'b': lifecycle setup failed: cannot open b.db; the queue does not start"));
-    const auto refused = error_from([&] {
-        run([&]() -> asio::awaitable<void> { co_await queue.get_publisher().send(broadcast("late")); });
-    });
+    CHECK(logs.contains(
+        "ERROR [sensors] collector 'b': lifecycle setup failed: cannot open b.db; the queue does not start"));
+    const auto refused = error_from(
+        [&] { run([&]() -> asio::awaitable<void> { co_await queue.get_publisher().send(broadcast("late")); }); });
     CHECK(refused.code() == ec::errc::queue_stopped);
     run([&]() -> asio::awaitable<void> { co_await queue.stop(); }); // nothing left to do
     CHECK(journal.size() == 2);
 }
 
-TEST_CASE_FIXTURE(lifecycle_fixture, "collector lifecycle: a stop asked for during a failing start waits for its cleanup")
+TEST_CASE_FIXTURE(lifecycle_fixture,
+                  "collector lifecycle: a stop asked for during a failing start waits for its cleanup")
 {
     std::vector<ec::collector<std::string>> collectors{with_repository("a"), with_repository("b", true)};
     ec::collector_queue<std::string> queue(io.get_executor(), collectors, options());
@@ -126,7 +128,8 @@ TEST_CASE_FIXTURE(lifecycle_fixture, "collector lifecycle: a stop asked for duri
     CHECK(journal == v{"setup a", "teardown a after 0 write(s)"}); // torn down once
 }
 
-TEST_CASE_FIXTURE(lifecycle_fixture, "collector lifecycle: a failed teardown is reported after every other teardown ran")
+TEST_CASE_FIXTURE(lifecycle_fixture,
+                  "collector lifecycle: a failed teardown is reported after every other teardown ran")
 {
     std::vector<ec::collector<std::string>> collectors{with_repository("a"), with_repository("b", false, true),
                                                        with_repository("c")};
@@ -151,11 +154,13 @@ TEST_CASE_FIXTURE(lifecycle_fixture, "collector lifecycle: while_running stops a
     std::vector<ec::collector<std::string>> collectors{with_repository("a")};
     ec::collector_queue<std::string> queue(io.get_executor(), collectors, options());
     CHECK_THROWS_WITH(run([&]() -> asio::awaitable<void> {
-        co_await queue.while_running([&](ec::event_publisher<std::string> publisher) -> asio::awaitable<void> {
-            co_await publisher.send(broadcast("x")); // not awaited: the stop still drains it
-            throw std::runtime_error("body failed");
-        });
-    }), "body failed");
+                          co_await queue.while_running(
+                              [&](ec::event_publisher<std::string> publisher) -> asio::awaitable<void> {
+                                  co_await publisher.send(broadcast("x")); // not awaited: the stop still drains it
+                                  throw std::runtime_error("body failed");
+                              });
+                      }),
+                      "body failed");
     CHECK(journal == v{"setup a", "process a x", "teardown a after 1 write(s)"});
 }
 

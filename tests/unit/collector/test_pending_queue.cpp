@@ -1,6 +1,5 @@
 // The waiting payloads' order, without a queue around it.
 #include "../test_support.hpp"
-
 #include "collector/pending_queue.hpp"
 
 #include <algorithm>

@@ -9,14 +9,16 @@ struct order_fixture : collector_fixture
 {
     // Sends `values` (with their priorities, where given) before the queue starts, so the
     // one consumer finds them all waiting; returns the order it processed them in.
-    std::vector<std::string> processed(ec::queue_type type, std::vector<std::pair<std::string, std::optional<int>>> values,
+    std::vector<std::string> processed(ec::queue_type type,
+                                       std::vector<std::pair<std::string, std::optional<int>>> values,
                                        int default_priority = 0)
     {
         std::vector<std::string> seen;
         std::vector<ec::collector<std::string>> collectors{echo("only", {}, {}, &seen)};
         ec::collector_queue<std::string> queue(
             io.get_executor(), collectors,
-            options({.min_consumers = 1, .max_consumers = 1, .queue_type = type, .default_priority = default_priority}));
+            options(
+                {.min_consumers = 1, .max_consumers = 1, .queue_type = type, .default_priority = default_priority}));
         run([&]() -> asio::awaitable<void> {
             auto publisher = queue.get_publisher();
             std::vector<ec::collector_event> events;
@@ -58,8 +60,8 @@ TEST_CASE_FIXTURE(order_fixture, "collector queue order: priority, lowest first,
 TEST_CASE_FIXTURE(order_fixture, "collector queue order: a payload without priority gets the default priority")
 {
     // As the seed's example: default 1000, so an explicit 0 goes first and unmarked ones last.
-    CHECK(processed(ec::queue_type::priority, {{"plain-1", {}}, {"urgent", 0}, {"plain-2", {}}, {"late", 2000}}, 1000) ==
-          v{"urgent", "plain-1", "plain-2", "late"});
+    CHECK(processed(ec::queue_type::priority, {{"plain-1", {}}, {"urgent", 0}, {"plain-2", {}}, {"late", 2000}},
+                    1000) == v{"urgent", "plain-1", "plain-2", "late"});
     CHECK(processed(ec::queue_type::priority, {{"plain", {}}, {"low", 5}, {"high", -5}}) == v{"high", "plain", "low"});
 }
 

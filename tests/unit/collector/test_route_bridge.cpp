@@ -38,7 +38,8 @@ struct bridge_fixture : collector_fixture
 
     // Runs the collector queue and a dispatcher with `routes` until `until()` holds, then
     // stops the dispatcher, and after it the queue.
-    void run_routes(ec::collector_queue<reading>& queue, std::vector<courier::route> routes, std::function<bool()> until)
+    void run_routes(ec::collector_queue<reading>& queue, std::vector<courier::route> routes,
+                    std::function<bool()> until)
     {
         courier::dispatcher d(io.get_executor(), std::move(routes), {.clock = clock, .log = logs.make()});
         run([&]() -> asio::awaitable<void> {
@@ -80,8 +81,8 @@ TEST_CASE_FIXTURE(bridge_fixture, "collector bridge: acked when every collector 
         "sensors", recorder, courier::json<reading>{},
         ec::feed_collectors(queue.get_publisher(), by_topic,
                             [&](const courier::context& ctx, const ec::result_list& results) {
-                                observed.push_back(fmt::format("{}: {} result(s), {}", ctx.message_id(),
-                                                               results.size(), results.all_ok() ? "ok" : "failed"));
+                                observed.push_back(fmt::format("{}: {} result(s), {}", ctx.message_id(), results.size(),
+                                                               results.all_ok() ? "ok" : "failed"));
                             }),
         courier::route_options{.on_error = [&](const courier::context& ctx, std::exception_ptr e) {
             const auto* failed = ec::find_collectors_failed(e);
@@ -113,7 +114,8 @@ TEST_CASE_FIXTURE(bridge_fixture, "collector bridge: a message is not acked befo
     auto recorder = std::make_shared<recording_provider>(source);
     source->send(R"({"sensor":"s-1","celsius":20})");
     std::vector<courier::route> routes;
-    routes.emplace_back("sensors", recorder, courier::json<reading>{}, ec::feed_collectors(queue.get_publisher(), by_topic));
+    routes.emplace_back("sensors", recorder, courier::json<reading>{},
+                        ec::feed_collectors(queue.get_publisher(), by_topic));
     bool checked = false;
     run_routes(queue, std::move(routes), [&] {
         // "store" takes 1 s: until then the message is in flight, not acked.

@@ -30,9 +30,8 @@ TEST_CASE_FIXTURE(routing_fixture, "collector routing: broadcast reaches every c
 {
     ec::collector_queue<std::string> queue(io.get_executor(), three(), options());
     const auto results = run([&]() -> asio::awaitable<ec::result_list> {
-        co_return co_await queue.while_running([](ec::event_publisher<std::string> publisher) {
-            return send_and_wait(publisher, broadcast("21.5"));
-        });
+        co_return co_await queue.while_running(
+            [](ec::event_publisher<std::string> publisher) { return send_and_wait(publisher, broadcast("21.5")); });
     });
     CHECK(keys_of(results) == std::vector<std::string>{"file", "average", "alerts"});
     CHECK(results.all_ok());
@@ -77,7 +76,8 @@ TEST_CASE_FIXTURE(routing_fixture, "collector routing: by key, unknown keys igno
     CHECK(queue.stats().completed == 4);
 }
 
-TEST_CASE_FIXTURE(routing_fixture, "collector routing: by topic, to every listener of any topic; none matching is an empty success")
+TEST_CASE_FIXTURE(routing_fixture,
+                  "collector routing: by topic, to every listener of any topic; none matching is an empty success")
 {
     ec::collector_queue<std::string> queue(io.get_executor(), three(), options());
     std::vector<ec::result_list> results;
@@ -127,7 +127,8 @@ namespace {
 class by_initial final : public ec::router<std::string>
 {
 public:
-    asio::awaitable<ec::result_list> route(const ec::payload<std::string>& p, const ec::collector_set& collectors) override
+    asio::awaitable<ec::result_list> route(const ec::payload<std::string>& p,
+                                           const ec::collector_set& collectors) override
     {
         ++calls;
         if (p.value == "!")
@@ -151,7 +152,8 @@ public:
 class audited final : public ec::simple_router<std::string>
 {
 public:
-    asio::awaitable<ec::result_list> route(const ec::payload<std::string>& p, const ec::collector_set& collectors) override
+    asio::awaitable<ec::result_list> route(const ec::payload<std::string>& p,
+                                           const ec::collector_set& collectors) override
     {
         auto results = co_await ec::simple_router<std::string>::route(p, collectors);
         std::vector<ec::result> all(results.begin(), results.end());

@@ -8,8 +8,7 @@ TEST_CASE_FIXTURE(collector_fixture, "collector scaling: up to max under a backl
 {
     std::vector<ec::collector<std::string>> collectors{echo("slow", {}, 10s)};
     ec::collector_queue<std::string> queue(
-        io.get_executor(), collectors,
-        options({.min_consumers = 1, .max_consumers = 4, .consumer_idle_timeout = 60s}));
+        io.get_executor(), collectors, options({.min_consumers = 1, .max_consumers = 4, .consumer_idle_timeout = 60s}));
     const auto t0 = clock->now();
     std::vector<ec::collector_queue_stats> at;
     const auto sample_at = [&](courier::clock::duration t) -> asio::awaitable<void> {
@@ -67,7 +66,8 @@ TEST_CASE_FIXTURE(collector_fixture, "collector scaling: no consumer is added wh
     CHECK(queue.stats().completed == 5);
 }
 
-TEST_CASE_FIXTURE(collector_fixture, "collector scaling: a consumer woken for a payload counts, so a burst starts one each")
+TEST_CASE_FIXTURE(collector_fixture,
+                  "collector scaling: a consumer woken for a payload counts, so a burst starts one each")
 {
     // Three payloads sent at once to a queue with three idle minimum consumers: no fourth.
     std::vector<ec::collector<std::string>> collectors{echo("slow", {}, 1s)};

@@ -21,18 +21,19 @@ struct stop_fixture : collector_fixture
             j->push_back("teardown");
             co_return;
         }};
-        return {ec::collector<std::string>(
-            "worker",
-            [j, c, delay](const ec::payload<std::string>& p) -> asio::awaitable<ec::result> {
-                co_await c->sleep_for(delay);
-                j->push_back(p.value);
-                co_return ec::ok();
-            },
-            {.lifecycle = std::move(life)})};
+        return {
+            ec::collector<std::string>("worker",
+                                       [j, c, delay](const ec::payload<std::string>& p) -> asio::awaitable<ec::result> {
+                                           co_await c->sleep_for(delay);
+                                           j->push_back(p.value);
+                                           co_return ec::ok();
+                                       },
+                                       {.lifecycle = std::move(life)})};
     }
 
     // Sends `n` payloads named 0..n-1 without waiting for them.
-    static asio::awaitable<std::vector<ec::collector_event>> send_many(ec::event_publisher<std::string> publisher, int n)
+    static asio::awaitable<std::vector<ec::collector_event>> send_many(ec::event_publisher<std::string> publisher,
+                                                                       int n)
     {
         std::vector<ec::collector_event> events;
         for (int i = 0; i < n; ++i)
@@ -60,9 +61,8 @@ TEST_CASE_FIXTURE(stop_fixture, "collector stop: graceful drains what waits, the
     CHECK(journal == v{"0", "1", "2", "3", "4", "teardown"});
     for (auto& e : events)
         CHECK(e.get_result()->all_ok());
-    const auto refused = error_from([&] {
-        run([&]() -> asio::awaitable<void> { co_await queue.get_publisher().send(broadcast("late")); });
-    });
+    const auto refused = error_from(
+        [&] { run([&]() -> asio::awaitable<void> { co_await queue.get_publisher().send(broadcast("late")); }); });
     CHECK(refused.code() == ec::errc::queue_stopped);
     CHECK(contains(refused.what(), "the collector queue is stopped"));
     CHECK(logs.contains("stopping: 3 payload(s) waiting, 1 being processed"));
@@ -128,10 +128,13 @@ TEST_CASE_FIXTURE(stop_fixture, "collector stop: an immediate stop hurries a gra
     run([&]() -> asio::awaitable<void> {
         co_await queue.start();
         events = co_await send_many(queue.get_publisher(), 3);
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            co_await queue.stop();
-            ++stopped;
-        }, asio::detached);
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                co_await queue.stop();
+                ++stopped;
+            },
+            asio::detached);
         co_await clock->sleep_for(15s);
         CHECK(journal == v{"0"});
         co_await queue.stop_now();
@@ -166,13 +169,16 @@ TEST_CASE_FIXTURE(stop_fixture, "collector capacity: send waits while the queue 
     const auto t0 = clock->now();
     run([&]() -> asio::awaitable<void> {
         co_await queue.start();
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            for (int i = 0; i < 3; ++i)
-            {
-                co_await clock->sleep_for(500ms);
-                samples.push_back(queue.stats());
-            }
-        }, asio::detached);
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                for (int i = 0; i < 3; ++i)
+                {
+                    co_await clock->sleep_for(500ms);
+                    samples.push_back(queue.stats());
+                }
+            },
+            asio::detached);
         auto publisher = queue.get_publisher();
         for (int i = 0; i < 6; ++i)
         {
@@ -191,7 +197,8 @@ TEST_CASE_FIXTURE(stop_fixture, "collector capacity: send waits while the queue 
     CHECK(samples[2].queued == 2);
 }
 
-TEST_CASE_FIXTURE(stop_fixture, "collector capacity: a waiting send can be cancelled; an immediate stop completes the others")
+TEST_CASE_FIXTURE(stop_fixture,
+                  "collector capacity: a waiting send can be cancelled; an immediate stop completes the others")
 {
     ec::collector_queue<std::string> queue(io.get_executor(), journaled(10s),
                                            options({.max_consumers = 1, .capacity = 1}));
@@ -204,12 +211,10 @@ TEST_CASE_FIXTURE(stop_fixture, "collector capacity: a waiting send can be cance
         co_await publisher.send(broadcast("0")); // taken by the consumer
         co_await publisher.send(broadcast("1")); // fills the queue
         asio::co_spawn(io, publisher.send(broadcast("gives up")),
-                       asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, ec::collector_event) {
-                           cancelled_send = e;
-                       }));
-        asio::co_spawn(io, publisher.send(broadcast("waits")), [&](std::exception_ptr, ec::collector_event e) {
-            blocked_event = e;
-        });
+                       asio::bind_cancellation_slot(
+                           cancel.slot(), [&](std::exception_ptr e, ec::collector_event) { cancelled_send = e; }));
+        asio::co_spawn(io, publisher.send(broadcast("waits")),
+                       [&](std::exception_ptr, ec::collector_event e) { blocked_event = e; });
         co_await clock->sleep_for(1s);
         CHECK(queue.stats().blocked_senders == 2);
         cancel.emit(asio::cancellation_type::terminal);
@@ -231,11 +236,14 @@ TEST_CASE_FIXTURE(stop_fixture, "collector stop: destroying a running queue stop
     {
         ec::collector_queue<std::string> queue(io.get_executor(), journaled(10s), options());
         // Only 2 s of simulated time: the processor is still at work when the queue goes.
-        run_simulated(io, *clock, [&]() -> asio::awaitable<void> {
-            co_await queue.start();
-            event = co_await queue.get_publisher().send(broadcast("x"));
-            co_await clock->sleep_for(1s);
-        }, 2s);
+        run_simulated(
+            io, *clock,
+            [&]() -> asio::awaitable<void> {
+                co_await queue.start();
+                event = co_await queue.get_publisher().send(broadcast("x"));
+                co_await clock->sleep_for(1s);
+            },
+            2s);
         CHECK_FALSE(event->done());
     }
     clock->run(io);

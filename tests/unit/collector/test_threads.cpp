@@ -4,8 +4,8 @@
 // 20x slowdown (sanitizers, a loaded machine) passes and only a hang fails.
 #include "collector_support.hpp"
 
-#include <boost/asio/use_future.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <thread>
 
@@ -24,14 +24,15 @@ TEST_CASE("collector threads: senders on other threads and executors, with back-
     // Touched only on the queue's strand: TSan proves it.
     long sum = 0;
     std::thread::id last_thread;
-    std::vector<ec::collector<int>> collectors{ec::collector<int>(
-        "sum", [&](const ec::payload<int>& p) -> asio::awaitable<ec::result> {
+    std::vector<ec::collector<int>> collectors{
+        ec::collector<int>("sum", [&](const ec::payload<int>& p) -> asio::awaitable<ec::result> {
             sum += p.value;
             last_thread = std::this_thread::get_id();
             co_return ec::ok(p.value * 2);
         })};
-    ec::collector_queue<int> queue(queue_io.get_executor(), collectors,
-                                   {.max_consumers = 4, .capacity = 8, .log = courier::logger(courier::log_level::off)});
+    ec::collector_queue<int> queue(
+        queue_io.get_executor(), collectors,
+        {.max_consumers = 4, .capacity = 8, .log = courier::logger(courier::log_level::off)});
     auto started = asio::co_spawn(queue.get_executor(), queue.start(), asio::use_future);
     REQUIRE(started.wait_for(60s) == std::future_status::ready);
     started.get();
@@ -41,28 +42,31 @@ TEST_CASE("collector threads: senders on other threads and executors, with back-
     for (int s = 0; s < senders; ++s)
         threads.emplace_back([&, s] {
             asio::io_context own;
-            asio::co_spawn(own, [&, s]() -> asio::awaitable<void> {
-                auto publisher = queue.get_publisher();
-                std::vector<ec::collector_event> events;
-                for (int i = 0; i < per_sender; ++i)
-                {
-                    ec::payload<int> p{s * per_sender + i};
-                    events.push_back(co_await publisher.send(std::move(p)));
-                }
-                for (int i = 0; i < per_sender; ++i)
-                {
-                    const auto results = co_await events[i].wait();
-                    doubled_ok += results.first().value<int>() == 2 * (s * per_sender + i);
-                }
-            }, asio::detached);
+            asio::co_spawn(
+                own,
+                [&, s]() -> asio::awaitable<void> {
+                    auto publisher = queue.get_publisher();
+                    std::vector<ec::collector_event> events;
+                    for (int i = 0; i < per_sender; ++i)
+                    {
+                        ec::payload<int> p{s * per_sender + i};
+                        events.push_back(co_await publisher.send(std::move(p)));
+                    }
+                    for (int i = 0; i < per_sender; ++i)
+                    {
+                        const auto results = co_await events[i].wait();
+                        doubled_ok += results.first().value<int>() == 2 * (s * per_sender + i);
+                    }
+                },
+                asio::detached);
             own.run_for(60s);
         });
     // And one thread without any coroutine of its own.
     std::optional<ec::result_list> from_plain_thread;
     threads.emplace_back([&] {
         ec::payload<int> p{-1};
-        auto event = asio::co_spawn(queue.get_executor(), queue.get_publisher().send(std::move(p)),
-                                    asio::use_future).get();
+        auto event =
+            asio::co_spawn(queue.get_executor(), queue.get_publisher().send(std::move(p)), asio::use_future).get();
         from_plain_thread = asio::co_spawn(queue.get_executor(), event.wait(), asio::use_future).get();
     });
     for (auto& t : threads)
@@ -88,8 +92,8 @@ TEST_CASE("collector threads: a queue on a one-thread io_context takes sends fro
 {
     asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO); // no strand: the io_context is the queue's executor
     int processed = 0;
-    std::vector<ec::collector<int>> collectors{ec::collector<int>(
-        "count", [&](const ec::payload<int>&) -> asio::awaitable<ec::result> {
+    std::vector<ec::collector<int>> collectors{
+        ec::collector<int>("count", [&](const ec::payload<int>&) -> asio::awaitable<ec::result> {
             ++processed;
             co_return ec::ok();
         })};
@@ -98,14 +102,17 @@ TEST_CASE("collector threads: a queue on a one-thread io_context takes sends fro
     asio::co_spawn(io, queue.start(), asio::detached);
     std::thread sender([&] {
         asio::io_context own;
-        asio::co_spawn(own, [&]() -> asio::awaitable<void> {
-            for (int i = 0; i < 200; ++i)
-            {
-                ec::payload<int> p{i};
-                co_await (co_await queue.get_publisher().send(std::move(p))).wait();
-            }
-            done = true;
-        }, asio::detached);
+        asio::co_spawn(
+            own,
+            [&]() -> asio::awaitable<void> {
+                for (int i = 0; i < 200; ++i)
+                {
+                    ec::payload<int> p{i};
+                    co_await (co_await queue.get_publisher().send(std::move(p))).wait();
+                }
+                done = true;
+            },
+            asio::detached);
         own.run_for(60s);
     });
     auto work = asio::make_work_guard(io);

@@ -25,13 +25,16 @@ TEST_CASE_FIXTURE(broker_fixture, "capabilities: retry_with_backoff works withou
     std::vector<std::uint32_t> counts;
     std::vector<courier::clock::time_point> times;
     std::vector<courier::route> routes;
-    routes.emplace_back("broker", broker, [&](const courier::message& m) -> asio::awaitable<void> {
-        counts.push_back(m.receive_count);
-        times.push_back(clock->now());
-        if (counts.size() < 3)
-            throw std::runtime_error("not yet");
-        co_return;
-    }, courier::route_options{.on_error = courier::retry_with_backoff({.base = 1s, .jitter = false})});
+    routes.emplace_back(
+        "broker", broker,
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            counts.push_back(m.receive_count);
+            times.push_back(clock->now());
+            if (counts.size() < 3)
+                throw std::runtime_error("not yet");
+            co_return;
+        },
+        courier::route_options{.on_error = courier::retry_with_backoff({.base = 1s, .jitter = false})});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return q->empty(); });
     CHECK(counts == std::vector<std::uint32_t>{1, 2, 3}); // counted by the route
@@ -49,12 +52,15 @@ TEST_CASE_FIXTURE(broker_fixture, "capabilities: leave without a visibility time
     q->send("left");
     std::vector<courier::clock::time_point> times;
     std::vector<courier::route> routes;
-    routes.emplace_back("broker", broker, [&](const courier::message&) -> asio::awaitable<void> {
-        times.push_back(clock->now());
-        if (times.size() == 1)
-            throw std::runtime_error("leave me");
-        co_return;
-    }, courier::route_options{.leave_delay = 45s});
+    routes.emplace_back(
+        "broker", broker,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            times.push_back(clock->now());
+            if (times.size() == 1)
+                throw std::runtime_error("leave me");
+            co_return;
+        },
+        courier::route_options{.leave_delay = 45s});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return q->empty(); });
     REQUIRE(times.size() == 2);
@@ -68,13 +74,16 @@ TEST_CASE_FIXTURE(broker_fixture, "capabilities: a stop releases held messages a
     q->send("held");
     int calls = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("broker", broker, [&](const courier::message&) -> asio::awaitable<void> {
-        ++calls;
-        throw std::runtime_error("again in an hour");
-        co_return;
-    }, courier::route_options{.on_error = [](const courier::context&, std::exception_ptr) {
-        return courier::error_action::retry_after(1h);
-    }});
+    routes.emplace_back(
+        "broker", broker,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            ++calls;
+            throw std::runtime_error("again in an hour");
+            co_return;
+        },
+        courier::route_options{.on_error = [](const courier::context&, std::exception_ptr) {
+            return courier::error_action::retry_after(1h);
+        }});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     const auto start = clock->now();
     CHECK(run(d, [&] { return calls == 1; }) == courier::stop_kind::graceful);
@@ -90,15 +99,18 @@ TEST_CASE_FIXTURE(broker_fixture, "capabilities: a stopping route tells its prov
         q->send("slow " + std::to_string(i));
     int started = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("broker", broker, [&](const courier::message&) -> asio::awaitable<void> {
-        ++started;
-        co_await work(*clock, 10s);
-    }, courier::route_options{.max_in_flight = 3});
+    routes.emplace_back(
+        "broker", broker,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            ++started;
+            co_await work(*clock, 10s);
+        },
+        courier::route_options{.max_in_flight = 3});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return started == 3; });
     CHECK(broker->stops_receiving == 1);
     CHECK(broker->closes_at_stop == 0);
-    CHECK(broker->acked_at_stop == 0); // the three handlers were still running
+    CHECK(broker->acked_at_stop == 0);                   // the three handlers were still running
     CHECK(broker->receives_at_stop == broker->receives); // no receive after it
     CHECK(broker->acked.size() == 3);
     CHECK(broker->closes == 1);

@@ -33,10 +33,13 @@ TEST_CASE("simulated clock: run stops at the limit and advance wakes due sleeper
     asio::io_context io;
     auto clock = std::make_shared<courier::testing::simulated_clock>();
     bool woke = false;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await clock->sleep_for(2h);
-        woke = true;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await clock->sleep_for(2h);
+            woke = true;
+        },
+        asio::detached);
     CHECK_FALSE(clock->run(io, 1h));
     CHECK_FALSE(woke);
     clock->advance(1h);

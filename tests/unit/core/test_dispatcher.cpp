@@ -34,14 +34,13 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: every message is handled once and acked 
         q->send(fmt::format(R"({{"id":"o{}","quantity":{}}})", i, i));
     std::multiset<std::string> seen;
     std::vector<courier::route> routes;
-    routes.emplace_back("orders", recorder, courier::json<order>{},
-                        [&](order o, courier::context& ctx) -> asio::awaitable<void> {
-                            // Not acked while the handler runs.
-                            CHECK(std::count(recorder->acked.begin(), recorder->acked.end(),
-                                             std::string(ctx.message_id())) == 0);
-                            co_await work(*clock, 1s);
-                            seen.insert(o.id);
-                        });
+    routes.emplace_back(
+        "orders", recorder, courier::json<order>{}, [&](order o, courier::context& ctx) -> asio::awaitable<void> {
+            // Not acked while the handler runs.
+            CHECK(std::count(recorder->acked.begin(), recorder->acked.end(), std::string(ctx.message_id())) == 0);
+            co_await work(*clock, 1s);
+            seen.insert(o.id);
+        });
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     CHECK(run(d, [&] { return q->empty(); }) == courier::stop_kind::graceful);
     CHECK(seen.size() == 100);
@@ -87,15 +86,15 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: retry_with_backoff redelivers after expo
     q->send("flaky");
     std::vector<courier::clock::time_point> attempts;
     std::vector<courier::route> routes;
-    routes.emplace_back("flaky", q,
-                        [&](const courier::message& m) -> asio::awaitable<void> {
-                            attempts.push_back(clock->now());
-                            if (m.receive_count < 5)
-                                throw std::runtime_error("not yet");
-                            co_return;
-                        },
-                        courier::route_options{.on_error = courier::retry_with_backoff(
-                                                   {.base = 10s, .max = 1h, .jitter = false})});
+    routes.emplace_back(
+        "flaky", q,
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            attempts.push_back(clock->now());
+            if (m.receive_count < 5)
+                throw std::runtime_error("not yet");
+            co_return;
+        },
+        courier::route_options{.on_error = courier::retry_with_backoff({.base = 10s, .max = 1h, .jitter = false})});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return q->empty(); });
     REQUIRE(attempts.size() == 5);
@@ -117,25 +116,26 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: the error handler decides: ack, leave, o
     std::vector<std::string> errors;
     int handled = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("orders", q, courier::json<order>{},
-                        [&](order) -> asio::awaitable<void> {
-                            ++handled;
-                            co_return;
-                        },
-                        courier::route_options{.on_error = [&](const courier::context& ctx, std::exception_ptr e) {
-                            try
-                            {
-                                std::rethrow_exception(e);
-                            }
-                            catch (const courier::error& err)
-                            {
-                                CHECK(err.code() == courier::errc::translation_failed);
-                                CHECK(err.context().route == "orders");
-                                CHECK(err.context().message_id == ctx.message_id());
-                                errors.push_back(err.detail());
-                            }
-                            return courier::error_action::ack();
-                        }});
+    routes.emplace_back(
+        "orders", q, courier::json<order>{},
+        [&](order) -> asio::awaitable<void> {
+            ++handled;
+            co_return;
+        },
+        courier::route_options{.on_error = [&](const courier::context& ctx, std::exception_ptr e) {
+            try
+            {
+                std::rethrow_exception(e);
+            }
+            catch (const courier::error& err)
+            {
+                CHECK(err.code() == courier::errc::translation_failed);
+                CHECK(err.context().route == "orders");
+                CHECK(err.context().message_id == ctx.message_id());
+                errors.push_back(err.detail());
+            }
+            return courier::error_action::ack();
+        }});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return q->empty(); });
     CHECK(handled == 1);
@@ -153,18 +153,19 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: handlers force outcomes with delete_mess
     const auto later = q->send("later");
     bool error_handler_called = false;
     std::vector<courier::route> routes;
-    routes.emplace_back("forced", recorder,
-                        [&](const courier::message& m) -> asio::awaitable<void> {
-                            if (m.body == "obsolete")
-                                throw courier::delete_message("superseded");
-                            if (m.receive_count == 1)
-                                throw courier::retry_message(2min);
-                            co_return;
-                        },
-                        courier::route_options{.on_error = [&](const courier::context&, std::exception_ptr) {
-                            error_handler_called = true;
-                            return courier::error_action::leave();
-                        }});
+    routes.emplace_back(
+        "forced", recorder,
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            if (m.body == "obsolete")
+                throw courier::delete_message("superseded");
+            if (m.receive_count == 1)
+                throw courier::retry_message(2min);
+            co_return;
+        },
+        courier::route_options{.on_error = [&](const courier::context&, std::exception_ptr) {
+            error_handler_called = true;
+            return courier::error_action::leave();
+        }});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     const auto start = clock->now();
     run(d, [&] { return q->empty(); });
@@ -183,13 +184,14 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: at most max_in_flight handlers run at on
         q->send("m");
     int running = 0, peak = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("limited", recorder,
-                        [&](const courier::message&) -> asio::awaitable<void> {
-                            peak = std::max(peak, ++running);
-                            co_await work(*clock, 1s);
-                            --running;
-                        },
-                        courier::route_options{.max_in_flight = 7, .receive_batch = 10});
+    routes.emplace_back(
+        "limited", recorder,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            peak = std::max(peak, ++running);
+            co_await work(*clock, 1s);
+            --running;
+        },
+        courier::route_options{.max_in_flight = 7, .receive_batch = 10});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return q->empty(); });
     CHECK(peak == 7);
@@ -234,14 +236,17 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: a slow route does not starve a fast one"
     courier::clock::time_point fast_done{};
     int fast_handled = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("slow", slow, [&](const courier::message&) -> asio::awaitable<void> {
-        co_await work(*clock, 10min);
-    }, courier::route_options{.max_in_flight = 2});
-    routes.emplace_back("fast", fast, [&](const courier::message&) -> asio::awaitable<void> {
-        co_await work(*clock, 1s);
-        if (++fast_handled == 100)
-            fast_done = clock->now();
-    }, courier::route_options{.max_in_flight = 10});
+    routes.emplace_back(
+        "slow", slow, [&](const courier::message&) -> asio::awaitable<void> { co_await work(*clock, 10min); },
+        courier::route_options{.max_in_flight = 2});
+    routes.emplace_back(
+        "fast", fast,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            co_await work(*clock, 1s);
+            if (++fast_handled == 100)
+                fast_done = clock->now();
+        },
+        courier::route_options{.max_in_flight = 10});
     const auto start = clock->now();
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return slow->empty() && fast->empty(); });
@@ -250,7 +255,8 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: a slow route does not starve a fast one"
     CHECK(clock->now() - start >= 100min);
 }
 
-TEST_CASE_FIXTURE(fixture, "dispatcher: messages of a FIFO group are handled in order, one at a time; groups in parallel")
+TEST_CASE_FIXTURE(fixture,
+                  "dispatcher: messages of a FIFO group are handled in order, one at a time; groups in parallel")
 {
     auto q = queue({.fifo = true});
     for (int i = 0; i < 10; ++i)
@@ -260,14 +266,17 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: messages of a FIFO group are handled in 
     std::map<std::string, int> running;
     int peak_groups = 0, now_running = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("fifo", q, [&](const courier::message& m) -> asio::awaitable<void> {
-        CHECK(++running[m.group_id] == 1);
-        peak_groups = std::max(peak_groups, ++now_running);
-        co_await work(*clock, 1s);
-        order_seen[m.group_id].push_back(std::stoi(m.body));
-        --running[m.group_id];
-        --now_running;
-    }, courier::route_options{.max_in_flight = 10});
+    routes.emplace_back(
+        "fifo", q,
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            CHECK(++running[m.group_id] == 1);
+            peak_groups = std::max(peak_groups, ++now_running);
+            co_await work(*clock, 1s);
+            order_seen[m.group_id].push_back(std::stoi(m.body));
+            --running[m.group_id];
+            --now_running;
+        },
+        courier::route_options{.max_in_flight = 10});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return q->empty(); });
     for (const char* g : {"A", "B", "C"})
@@ -275,7 +284,8 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: messages of a FIFO group are handled in 
     CHECK(peak_groups == 3);
 }
 
-TEST_CASE_FIXTURE(fixture, "dispatcher: heartbeats keep a slow handler's message hidden; without them it is redelivered")
+TEST_CASE_FIXTURE(fixture,
+                  "dispatcher: heartbeats keep a slow handler's message hidden; without them it is redelivered")
 {
     for (bool heartbeat : {true, false})
     {
@@ -285,10 +295,13 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: heartbeats keep a slow handler's message
         q->send("slow");
         int calls = 0;
         std::vector<courier::route> routes;
-        routes.emplace_back("slow", recorder, [&](const courier::message&) -> asio::awaitable<void> {
-            ++calls;
-            co_await work(*clock, 5min); // ten visibility timeouts
-        }, courier::route_options{.heartbeat = heartbeat});
+        routes.emplace_back(
+            "slow", recorder,
+            [&](const courier::message&) -> asio::awaitable<void> {
+                ++calls;
+                co_await work(*clock, 5min); // ten visibility timeouts
+            },
+            courier::route_options{.heartbeat = heartbeat});
         courier::dispatcher d(io.get_executor(), std::move(routes), options());
         // Without heartbeats the message never settles: every delivery's receipt is
         // stale by the time its handler ends. So stop once it was redelivered.
@@ -331,11 +344,14 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: stop lets in-flight handlers finish, ack
         q->send(std::to_string(i));
     int started = 0, finished = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("graceful", recorder, [&](const courier::message&) -> asio::awaitable<void> {
-        ++started;
-        co_await work(*clock, 10s);
-        ++finished;
-    }, courier::route_options{.max_in_flight = 5});
+    routes.emplace_back(
+        "graceful", recorder,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            ++started;
+            co_await work(*clock, 10s);
+            ++finished;
+        },
+        courier::route_options{.max_in_flight = 5});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     // Stop while the first five are in flight.
     CHECK(run(d, [&] { return started == 5; }) == courier::stop_kind::graceful);
@@ -418,11 +434,14 @@ TEST_CASE_FIXTURE(fixture, "dispatcher: stop_now cancels at once; nothing is ack
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     std::optional<courier::stop_kind> result;
     asio::co_spawn(io, d.run(), [&](std::exception_ptr, courier::stop_kind k) { result = k; });
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        while (started < 4)
-            co_await clock->sleep_for(1ms);
-        d.stop_now();
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            while (started < 4)
+                co_await clock->sleep_for(1ms);
+            d.stop_now();
+        },
+        asio::detached);
     const auto start = clock->now();
     clock->run(io);
     REQUIRE(result);
@@ -452,8 +471,10 @@ TEST_CASE("dispatcher: a plain callable runs on the thread pool and does not blo
 {
     // Real time here: the point is that the event loop thread stays free.
     asio::io_context io;
-    auto blocking = std::make_shared<memory_provider>(courier::memory_queue_options{.name = "blocking", .receive_wait = 50ms});
-    auto async = std::make_shared<memory_provider>(courier::memory_queue_options{.name = "async", .receive_wait = 50ms});
+    auto blocking =
+        std::make_shared<memory_provider>(courier::memory_queue_options{.name = "blocking", .receive_wait = 50ms});
+    auto async =
+        std::make_shared<memory_provider>(courier::memory_queue_options{.name = "async", .receive_wait = 50ms});
     blocking->send("sleep");
     for (int i = 0; i < 20; ++i)
         async->send("tick");
@@ -471,25 +492,34 @@ TEST_CASE("dispatcher: a plain callable runs on the thread pool and does not blo
             std::this_thread::sleep_for(1ms);
         blocking_running = false;
     });
-    routes.emplace_back("async", async, [&](const courier::message&) -> asio::awaitable<void> {
-        asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
-        co_await t.async_wait(asio::use_awaitable);
-        if (blocking_running)
-            ++ticks_during_block;
-    }, courier::route_options{.max_in_flight = 1});
+    routes.emplace_back(
+        "async", async,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
+            co_await t.async_wait(asio::use_awaitable);
+            if (blocking_running)
+                ++ticks_during_block;
+        },
+        courier::route_options{.max_in_flight = 1});
     courier::dispatcher d(io.get_executor(), std::move(routes), {.log = courier::logger(courier::log_level::off)});
     // Real time (a thread pool is involved); the limit holds at a 20x slowdown.
-    run_real(io, [&]() -> asio::awaitable<void> {
-        asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
-            while (!(blocking->empty() && async->empty()))
-            {
-                asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
-            d.stop();
-        }, asio::detached);
-        co_await d.run();
-    }, 120s);
+    run_real(
+        io,
+        [&]() -> asio::awaitable<void> {
+            asio::co_spawn(
+                co_await asio::this_coro::executor,
+                [&]() -> asio::awaitable<void> {
+                    while (!(blocking->empty() && async->empty()))
+                    {
+                        asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
+                        co_await t.async_wait(asio::use_awaitable);
+                    }
+                    d.stop();
+                },
+                asio::detached);
+            co_await d.run();
+        },
+        120s);
     CHECK(handler_thread != loop_thread);
     CHECK(ticks_during_block >= 5);
     CHECK(d.routes()[0].stats().acked == 1);

@@ -35,7 +35,7 @@ TEST_CASE("fifo groups: a failure hands the waiting messages back, in order, and
 
     CHECK(groups.broken("a") == std::deque<int>{2, 3});
     CHECK(groups.groups() == 1);
-    CHECK(groups.broken("a").empty()); // nothing left of it
+    CHECK(groups.broken("a").empty());     // nothing left of it
     CHECK(groups.acknowledged("b") == 11); // b goes on
     CHECK(groups.broken("b").empty());
     CHECK(groups.groups() == 0);

@@ -57,9 +57,8 @@ const std::vector<std::string> in_order{"0", "0", "1", "2", "3", "4"};
 TEST_CASE_FIXTURE(fifo_fixture, "fifo: a retried head holds its group back; the group comes again in order")
 {
     send_group();
-    auto d = dispatcher([](const courier::context&, std::exception_ptr) {
-        return courier::error_action::retry_after(10s);
-    });
+    auto d =
+        dispatcher([](const courier::context&, std::exception_ptr) { return courier::error_action::retry_after(10s); });
     run(d, [&] { return q->empty(); });
     CHECK(group("G") == in_order);
     CHECK(group("H") == std::vector<std::string>{"other0", "other1", "other2"});

@@ -2,7 +2,6 @@
 // exactly the provider's limit since receipt, a refusal that stops them, one warning each,
 // and the handler carrying on.
 #include "../test_support.hpp"
-
 #include "core/heartbeat.hpp"
 
 using namespace courier_test;
@@ -24,7 +23,8 @@ TEST_CASE("heartbeat policy: extensions stop exactly at the limit since receipt"
     CHECK(next_extension(unlimited, received, received + 100h) == 30s);
 }
 
-TEST_CASE_FIXTURE(dispatcher_fixture, "heartbeat: the last extension goes exactly to the limit, then stops with one warning")
+TEST_CASE_FIXTURE(dispatcher_fixture,
+                  "heartbeat: the last extension goes exactly to the limit, then stops with one warning")
 {
     // The limit made small: 100 s in total, a 30 s timeout, a handler of 5 minutes.
     auto q = queue({.visibility_timeout = 30s, .max_visibility = 100s});
@@ -33,11 +33,14 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "heartbeat: the last extension goes exactl
     int calls = 0;
     bool finished = false;
     std::vector<courier::route> routes;
-    routes.emplace_back("long", recorder, [&](const courier::message&) -> asio::awaitable<void> {
-        ++calls;
-        co_await work(*clock, 5min);
-        finished = true; // the handler carries on past the limit
-    }, courier::route_options{.max_in_flight = 1});
+    routes.emplace_back(
+        "long", recorder,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            ++calls;
+            co_await work(*clock, 5min);
+            finished = true; // the handler carries on past the limit
+        },
+        courier::route_options{.max_in_flight = 1});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return finished && q->empty(); });
     // Every 10 s from receipt: 30 s seven times (to 100 s at 70 s), then 20 s at 80 s, which
@@ -52,7 +55,8 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "heartbeat: the last extension goes exactl
     CHECK(recorder->acked.size() == 1); // nobody else received it meanwhile (max_in_flight 1)
 }
 
-TEST_CASE_FIXTURE(dispatcher_fixture, "heartbeat: a refused extension stops the heartbeat for that message, with one warning")
+TEST_CASE_FIXTURE(dispatcher_fixture,
+                  "heartbeat: a refused extension stops the heartbeat for that message, with one warning")
 {
     auto q = queue({.visibility_timeout = 30s});
     auto recorder = std::make_shared<recording_provider>(q);
@@ -60,10 +64,13 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "heartbeat: a refused extension stops the 
     q->send("long");
     bool finished = false;
     std::vector<courier::route> routes;
-    routes.emplace_back("long", recorder, [&](const courier::message&) -> asio::awaitable<void> {
-        co_await work(*clock, 5min);
-        finished = true;
-    }, courier::route_options{.max_in_flight = 1});
+    routes.emplace_back(
+        "long", recorder,
+        [&](const courier::message&) -> asio::awaitable<void> {
+            co_await work(*clock, 5min);
+            finished = true;
+        },
+        courier::route_options{.max_in_flight = 1});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return finished && q->empty(); });
     CHECK(recorder->extends == 1);
@@ -76,16 +83,14 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "heartbeat: the memory queue refuses exten
 {
     auto q = queue({.visibility_timeout = 30s, .max_visibility = 60s, .receive_wait = 0s});
     q->send("x");
-    auto got = run_simulated(io, *clock, [&]() -> asio::awaitable<std::vector<courier::message>> {
-        co_return co_await q->receive(1);
-    });
+    auto got = run_simulated(
+        io, *clock, [&]() -> asio::awaitable<std::vector<courier::message>> { co_return co_await q->receive(1); });
     REQUIRE(got.size() == 1);
     courier::visibility_control& v = *q->capabilities().visibility;
     clock->advance(20s);
     run_simulated(io, *clock, [&]() -> asio::awaitable<void> { co_await v.extend(got[0], 40s); }); // to 60 s
     clock->advance(10s);
-    const auto e = error_from([&] {
-        run_simulated(io, *clock, [&]() -> asio::awaitable<void> { co_await v.extend(got[0], 31s); });
-    });
+    const auto e = error_from(
+        [&] { run_simulated(io, *clock, [&]() -> asio::awaitable<void> { co_await v.extend(got[0], 31s); }); });
     CHECK(e.code() == courier::errc::visibility_limit);
 }

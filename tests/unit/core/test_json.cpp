@@ -129,10 +129,10 @@ TEST_CASE("json: a described enum is read from its enumerator's name, and an unk
         }
         return std::string("no error");
     };
-    CHECK(detail_of(R"({"id":"p-1","by":"drone","allowed":[]})")
-          == "$.by: 'drone' is not one of: standard, express, pickup");
-    CHECK(detail_of(R"({"id":"p-1","by":"standard","allowed":["pickup","Express"]})")
-          == "$.allowed[1]: 'Express' is not one of: standard, express, pickup");
+    CHECK(detail_of(R"({"id":"p-1","by":"drone","allowed":[]})") ==
+          "$.by: 'drone' is not one of: standard, express, pickup");
+    CHECK(detail_of(R"({"id":"p-1","by":"standard","allowed":["pickup","Express"]})") ==
+          "$.allowed[1]: 'Express' is not one of: standard, express, pickup");
     CHECK(courier_test::contains(detail_of(R"({"id":"p-1","by":2,"allowed":[]})"), "$.by: expected a string"));
 }
 
@@ -167,8 +167,7 @@ struct strict_point
 };
 BOOST_DESCRIBE_STRUCT(strict_point, (), (x, y))
 
-template <class T>
-std::string decode_error(std::string_view text)
+template <class T> std::string decode_error(std::string_view text)
 {
     try
     {
@@ -184,8 +183,7 @@ std::string decode_error(std::string_view text)
 
 } // namespace
 
-template <>
-struct courier::json_rules<strict_point>
+template <> struct courier::json_rules<strict_point>
 {
     static constexpr bool reject_unknown_members = true;
 };
@@ -194,8 +192,8 @@ TEST_CASE("json: validate() turns a struct's own check into a translation error 
 {
     CHECK(courier::json_decode<basket>(R"({"lines":[{"sku":"tea","quantity":2}]})").lines.size() == 1);
     // A returned message, on an element of an array: the element's path.
-    CHECK(decode_error<basket>(R"({"lines":[{"sku":"tea","quantity":2},{"sku":"jam","quantity":0}]})")
-          == "$.lines[1]: quantity must be positive");
+    CHECK(decode_error<basket>(R"({"lines":[{"sku":"tea","quantity":2},{"sku":"jam","quantity":0}]})") ==
+          "$.lines[1]: quantity must be positive");
     // A thrown exception, on the root.
     CHECK(decode_error<basket>(R"({"lines":[]})") == "$: a basket needs at least one line");
 }

@@ -79,8 +79,7 @@ TEST_CASE("json_encode: structs, vectors, maps, optionals and raw members")
     CHECK(back.extra.text == o.extra.text);
 
     CHECK(courier::json_encode(std::numeric_limits<std::int64_t>::min()) == "-9223372036854775808");
-    CHECK(courier::json_encode(std::numeric_limits<std::uint64_t>::max()) ==
-          "18446744073709551615");
+    CHECK(courier::json_encode(std::numeric_limits<std::uint64_t>::max()) == "18446744073709551615");
     CHECK(courier::json_encode(1e300) == "1e+300");
     CHECK(courier::json_decode<double>(courier::json_encode(0.1 + 0.2)) == 0.1 + 0.2);
     CHECK(courier::json_encode(std::vector<int>{}) == "[]");
@@ -105,14 +104,10 @@ TEST_CASE("json_encode: strings are escaped as RFC 8259 requires, UTF-8 passes t
 TEST_CASE("json_encode: text that is not UTF-8 and non-finite numbers are refused with their path")
 {
     CHECK(encode_error(std::string("ok\xff")) == "$: string is not valid UTF-8 (byte 2)");
-    CHECK(encode_error(std::string("\xc0\xaf")) ==
-          "$: string is not valid UTF-8 (byte 0)"); // overlong
-    CHECK(encode_error(std::string("\xed\xa0\x80")) ==
-          "$: string is not valid UTF-8 (byte 0)"); // surrogate
-    CHECK(encode_error(std::string("\xf4\x90\x80\x80")) ==
-          "$: string is not valid UTF-8 (byte 0)"); // > U+10FFFF
-    CHECK(encode_error(std::string("\xe2\x82")) ==
-          "$: string is not valid UTF-8 (byte 0)"); // truncated
+    CHECK(encode_error(std::string("\xc0\xaf")) == "$: string is not valid UTF-8 (byte 0)");         // overlong
+    CHECK(encode_error(std::string("\xed\xa0\x80")) == "$: string is not valid UTF-8 (byte 0)");     // surrogate
+    CHECK(encode_error(std::string("\xf4\x90\x80\x80")) == "$: string is not valid UTF-8 (byte 0)"); // > U+10FFFF
+    CHECK(encode_error(std::string("\xe2\x82")) == "$: string is not valid UTF-8 (byte 0)");         // truncated
     order o;
     o.lines = {{"a", 1}, {"b\x80", 1}};
     CHECK(encode_error(o) == "$.lines[1].sku: string is not valid UTF-8 (byte 1)");
@@ -122,8 +117,7 @@ TEST_CASE("json_encode: text that is not UTF-8 and non-finite numbers are refuse
     o.flags.clear();
     o.weight = std::nan("");
     CHECK(encode_error(o) == "$.weight: NaN and infinity have no JSON form");
-    CHECK(encode_error(std::numeric_limits<double>::infinity()) ==
-          "$: NaN and infinity have no JSON form");
+    CHECK(encode_error(std::numeric_limits<double>::infinity()) == "$: NaN and infinity have no JSON form");
 }
 
 namespace {
@@ -157,6 +151,7 @@ TEST_CASE("json_encode: a described enum is written as its enumerator's name, an
     }
     catch (const courier::error& e)
     {
-        CHECK(std::string(e.what()).find("$.level: enum value 7 has no name (one of: bronze, gold)") != std::string::npos);
+        CHECK(std::string(e.what()).find("$.level: enum value 7 has no name (one of: bronze, gold)") !=
+              std::string::npos);
     }
 }

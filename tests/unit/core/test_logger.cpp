@@ -29,5 +29,6 @@ TEST_CASE("logger: the default sink writes one timestamped line with route and i
     const auto n = std::fread(buffer, 1, sizeof buffer - 1, tmp);
     std::fclose(tmp);
     const std::string line(buffer, n);
-    CHECK(std::regex_match(line, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  \[orders\] id=m-1 acked in 3 ms\n)")));
+    CHECK(std::regex_match(
+        line, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  \[orders\] id=m-1 acked in 3 ms\n)")));
 }

@@ -1,7 +1,6 @@
 // The manager: signals, stop(), exit codes, borrowed io_contexts and configuration errors.
-#include "test_support.hpp"
-
 #include "detail/serial_executor.hpp"
+#include "test_support.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -34,15 +33,18 @@ TEST_CASE("manager: SIGTERM with messages in flight stops gracefully; none lost 
     std::atomic<int> started{0}, finished{0};
     std::mutex mutex;
     std::multiset<std::string> handled;
-    mgr.add_route("work", q, [&](const courier::message& m) -> asio::awaitable<void> {
-        if (++started == 4)
-            std::raise(SIGTERM); // delivered to the manager's signal_set
-        asio::steady_timer t(co_await asio::this_coro::executor, 50ms);
-        co_await t.async_wait(asio::use_awaitable);
-        std::lock_guard lock(mutex);
-        handled.insert(m.body);
-        ++finished;
-    }, courier::route_options{.max_in_flight = 4});
+    mgr.add_route(
+        "work", q,
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            if (++started == 4)
+                std::raise(SIGTERM); // delivered to the manager's signal_set
+            asio::steady_timer t(co_await asio::this_coro::executor, 50ms);
+            co_await t.async_wait(asio::use_awaitable);
+            std::lock_guard lock(mutex);
+            handled.insert(m.body);
+            ++finished;
+        },
+        courier::route_options{.max_in_flight = 4});
     CHECK(mgr.run() == courier::exit_ok);
     CHECK(started == finished);
     CHECK(finished >= 4);
@@ -142,11 +144,13 @@ TEST_CASE("manager: one thread means no strands; several threads, or an unknown 
     for (int i = 0; i < 100; ++i)
         q->send("x");
     std::atomic<int> handled{0};
-    mgr.add_route("one-thread", q, [&](const courier::message&) -> asio::awaitable<void> {
-        asio::steady_timer t(co_await asio::this_coro::executor, 1ms);
-        co_await t.async_wait(asio::use_awaitable);
-        ++handled;
-    }, {.max_in_flight = 20});
+    mgr.add_route("one-thread", q,
+                  [&](const courier::message&) -> asio::awaitable<void> {
+                      asio::steady_timer t(co_await asio::this_coro::executor, 1ms);
+                      co_await t.async_wait(asio::use_awaitable);
+                      ++handled;
+                  },
+                  {.max_in_flight = 20});
     std::thread stopper([&] {
         while (handled < 100)
             std::this_thread::sleep_for(1ms);

@@ -34,8 +34,11 @@ TEST_CASE("error_text: any exception pointer becomes text")
     CHECK(courier::error_text(std::make_exception_ptr(42)) == "unknown exception");
     CHECK(courier::error_text(nullptr) == "no error");
     const courier::error e(courier::errc::server_error, "DeleteMessageBatch failed",
-                           {.action = "DeleteMessageBatch", .queue = "q", .server_code = "Throttling",
-                            .server_message = "slow down", .status = 400});
+                           {.action = "DeleteMessageBatch",
+                            .queue = "q",
+                            .server_code = "Throttling",
+                            .server_message = "slow down",
+                            .status = 400});
     CHECK(std::string(e.what()) ==
           "DeleteMessageBatch failed [action=DeleteMessageBatch queue=q status=400 server=Throttling: slow down]");
 }
@@ -44,8 +47,8 @@ TEST_CASE("is_translation_error: only translation failures")
 {
     CHECK(courier::is_translation_error(std::make_exception_ptr(
         courier::error(courier::errc::translation_failed, "$.id: required member is missing"))));
-    CHECK_FALSE(courier::is_translation_error(std::make_exception_ptr(
-        courier::error(courier::errc::server_error, "boom"))));
+    CHECK_FALSE(
+        courier::is_translation_error(std::make_exception_ptr(courier::error(courier::errc::server_error, "boom"))));
     CHECK_FALSE(courier::is_translation_error(std::make_exception_ptr(std::runtime_error("x"))));
     CHECK_FALSE(courier::is_translation_error(nullptr));
 }

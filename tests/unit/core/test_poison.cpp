@@ -26,11 +26,14 @@ struct fixture : simulated_fixture
         courier::dispatcher d(io.get_executor(), std::move(routes),
                               {.clock = clock, .log = logs.make(courier::log_level::debug)});
         return run_simulated(io, *clock, [&]() -> asio::awaitable<courier::stop_kind> {
-            asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-                while (!until())
-                    co_await clock->sleep_for(10ms);
-                d.stop();
-            }, asio::detached);
+            asio::co_spawn(
+                io,
+                [&]() -> asio::awaitable<void> {
+                    while (!until())
+                        co_await clock->sleep_for(10ms);
+                    d.stop();
+                },
+                asio::detached);
             co_return co_await d.run();
         });
     }
@@ -42,8 +45,7 @@ TEST_CASE_FIXTURE(fixture, "poison (memory): a translator throwing a non-std exc
                            "and the poison is dead-lettered")
 {
     auto dlq = queue({.name = "dead"});
-    auto q = queue({.name = "orders", .visibility_timeout = 1s, .max_receive_count = 2,
-                    .dead_letter_queue = dlq});
+    auto q = queue({.name = "orders", .visibility_timeout = 1s, .max_receive_count = 2, .dead_letter_queue = dlq});
     for (const char* body : {R"({"n":1})", "throw-int", R"({"n":2})", R"({"n":"three"})", R"({"n":4})"})
         q->send(courier::outgoing_message{.body = body});
     std::set<int> handled;
@@ -95,23 +97,23 @@ TEST_CASE_FIXTURE(fixture, "poison (memory): a translator throwing a non-std exc
 TEST_CASE_FIXTURE(fixture, "poison (memory): an error handler that throws does not take the route down")
 {
     auto dlq = queue({.name = "dead"});
-    auto q = queue({.name = "orders", .visibility_timeout = 1s, .max_receive_count = 2,
-                    .dead_letter_queue = dlq});
+    auto q = queue({.name = "orders", .visibility_timeout = 1s, .max_receive_count = 2, .dead_letter_queue = dlq});
     for (const char* body : {R"({"n":1})", "not json", R"({"n":2})"})
         q->send(courier::outgoing_message{.body = body});
     std::set<int> handled;
     int error_calls = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("orders", q, courier::json<item>{},
-                        [&](item i) -> asio::awaitable<void> {
-                            handled.insert(i.n);
-                            co_return;
-                        },
-                        courier::route_options{.on_error = [&](const courier::context&, std::exception_ptr) {
-                            ++error_calls;
-                            throw std::runtime_error("the error handler itself failed");
-                            return courier::error_action::ack();
-                        }});
+    routes.emplace_back(
+        "orders", q, courier::json<item>{},
+        [&](item i) -> asio::awaitable<void> {
+            handled.insert(i.n);
+            co_return;
+        },
+        courier::route_options{.on_error = [&](const courier::context&, std::exception_ptr) {
+            ++error_calls;
+            throw std::runtime_error("the error handler itself failed");
+            return courier::error_action::ack();
+        }});
     // The message is left (never acked on a failed decision) and comes back after its
     // visibility timeout until the dead-letter queue takes it.
     run(std::move(routes), [&] { return dlq->counts().visible == 1 && handled.size() == 2; });

@@ -1,7 +1,6 @@
 // The receive loop on its own (room, back-off, surplus) and through a route: polling goes on
 // while a slow handler runs, with no round barrier.
 #include "../test_support.hpp"
-
 #include "core/receiver.hpp"
 
 #include <deque>
@@ -61,7 +60,8 @@ struct sink final : courier::detail::message_sink
 
 } // namespace
 
-TEST_CASE_FIXTURE(simulated_fixture, "receiver: asks for the room there is, backs off after failures, gives the surplus back")
+TEST_CASE_FIXTURE(simulated_fixture,
+                  "receiver: asks for the room there is, backs off after failures, gives the surplus back")
 {
     scripted_provider source;
     source.clock = clock;
@@ -78,11 +78,11 @@ TEST_CASE_FIXTURE(simulated_fixture, "receiver: asks for the room there is, back
     const courier::route_options options{.receive_batch = 5, .receive_error_backoff = 100ms};
     bool stopping = false;
     std::vector<courier::clock::time_point> receive_times;
-    asio::co_spawn(io,
-                   courier::detail::receive_loop({source, space, to, *clock, {log, route}, counters, metrics,
-                                                  options, io.get_executor()},
-                                                 stopping),
-                   asio::detached);
+    asio::co_spawn(
+        io,
+        courier::detail::receive_loop(
+            {source, space, to, *clock, {log, route}, counters, metrics, options, io.get_executor()}, stopping),
+        asio::detached);
     const auto start = clock->now();
     clock->run(io, 10min);
     // 5 asked, 3 came: 5 more asked (2 + 3 free), twice failing with 100 ms then 200 ms
@@ -115,22 +115,25 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "receiver: polling goes on while a slow ha
     bool slow_done = false;
     int fast_done_while_slow_ran = 0;
     std::vector<courier::route> routes;
-    routes.emplace_back("mixed", recorder, [&](const courier::message& m) -> asio::awaitable<void> {
-        if (m.body == "slow")
-        {
-            co_await work(*clock, 1h);
-            slow_done = true;
-            co_return;
-        }
-        co_await work(*clock, 1s);
-        ++fast_done;
-        if (!slow_done)
-            ++fast_done_while_slow_ran;
-    }, courier::route_options{.max_in_flight = 20, .receive_batch = 5});
+    routes.emplace_back(
+        "mixed", recorder,
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            if (m.body == "slow")
+            {
+                co_await work(*clock, 1h);
+                slow_done = true;
+                co_return;
+            }
+            co_await work(*clock, 1s);
+            ++fast_done;
+            if (!slow_done)
+                ++fast_done_while_slow_ran;
+        },
+        courier::route_options{.max_in_flight = 20, .receive_batch = 5});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return q->empty(); });
     CHECK(fast_done == 29);
-    CHECK(fast_done_while_slow_ran == 29); // every fast one finished while the slow one ran
+    CHECK(fast_done_while_slow_ran == 29);           // every fast one finished while the slow one ran
     CHECK(d.routes()[0].stats().in_flight_peak > 5); // more than one receive's worth at once
     CHECK(recorder->receives > 6);
 }

@@ -2,7 +2,6 @@
 // suspend run a batch on one worker, handlers that do get a worker each, and closing ends
 // every worker.
 #include "../test_support.hpp"
-
 #include "core/worker_pool.hpp"
 
 using namespace courier_test;
@@ -19,8 +18,7 @@ struct pool_fixture : simulated_fixture
     courier::clock::duration work_time{};
     std::size_t exited = 0;
 
-    pool_type pool{io.get_executor(), 4,
-                   [this](pool_type::worker& w) { return body(w); },
+    pool_type pool{io.get_executor(), 4, [this](pool_type::worker& w) { return body(w); },
                    [this](std::exception_ptr e) {
                        CHECK_FALSE(e);
                        ++exited;

@@ -35,8 +35,7 @@ courier::environment_lookup lookup(const environment& env)
     };
 }
 
-template <class Parser>
-parsed run(Parser& p, std::vector<std::string> args, const environment& env = {})
+template <class Parser> parsed run(Parser& p, std::vector<std::string> args, const environment& env = {})
 {
     std::ostringstream out, err;
     const auto status = p.parse(args, lookup(env), out, err);
@@ -48,9 +47,9 @@ parsed run(Parser& p, std::vector<std::string> args, const environment& env = {}
 TEST_CASE("daemon: every shared flag on the command line")
 {
     courier::daemon d("svc");
-    const auto r = run(d, {"--sqs-queue-url", "https://sqs.eu-west-1.amazonaws.com/1/orders", "--debug",
-                           "--log-format", "json", "--metrics-address", "127.0.0.1:9464", "--concurrency",
-                           "32", "--endpoint", "http://127.0.0.1:4566", "--region=eu-west-1"});
+    const auto r = run(d, {"--sqs-queue-url", "https://sqs.eu-west-1.amazonaws.com/1/orders", "--debug", "--log-format",
+                           "json", "--metrics-address", "127.0.0.1:9464", "--concurrency", "32", "--endpoint",
+                           "http://127.0.0.1:4566", "--region=eu-west-1"});
     REQUIRE_MESSAGE(!r.status, r.err);
     const auto& o = d.options();
     CHECK(o.sqs_queues == std::vector<std::string>{"https://sqs.eu-west-1.amazonaws.com/1/orders"});
@@ -97,10 +96,14 @@ TEST_CASE("daemon: --sqs-queue-url repeats, and its variable holds a comma-separ
 
 TEST_CASE("daemon: the environment fills in what the command line leaves out; the command line wins")
 {
-    const environment env{{"COURIER_SQS_QUEUE_URL", "from-env"}, {"COURIER_CONCURRENCY", "7"},
-                          {"COURIER_DEBUG", "1"},           {"COURIER_LOG_FORMAT", "json"},
-                          {"COURIER_REGION", "eu-west-3"},  {"COURIER_ENDPOINT", "http://127.0.0.1:1"},
-                          {"COURIER_METRICS_ADDRESS", "[::1]:0"}, {"COURIER_TESTING", "false"}};
+    const environment env{{"COURIER_SQS_QUEUE_URL", "from-env"},
+                          {"COURIER_CONCURRENCY", "7"},
+                          {"COURIER_DEBUG", "1"},
+                          {"COURIER_LOG_FORMAT", "json"},
+                          {"COURIER_REGION", "eu-west-3"},
+                          {"COURIER_ENDPOINT", "http://127.0.0.1:1"},
+                          {"COURIER_METRICS_ADDRESS", "[::1]:0"},
+                          {"COURIER_TESTING", "false"}};
     courier::daemon d("svc");
     const auto r = run(d, {"--sqs-queue-url", "from-flag", "--concurrency", "3"}, env);
     REQUIRE_MESSAGE(!r.status, r.err);
@@ -141,7 +144,8 @@ TEST_CASE("daemon: bad flags and values exit 2 with one message naming them")
     fails({"--testing", "--concurrency", "-1"}, "got '-1'");
     fails({"--testing", "--concurrency", "ten"}, "got 'ten'");
     fails({"--testing", "--concurrency", "100001"}, "got '100001'");
-    fails({"--testing", "--concurrency", "4", "--concurrency", "5"}, "'--concurrency' cannot be specified more than once");
+    fails({"--testing", "--concurrency", "4", "--concurrency", "5"},
+          "'--concurrency' cannot be specified more than once");
     fails({"--testing", "--log-format", "xml"}, "--log-format: 'xml' is neither text nor json");
     fails({"--testing", "--metrics-address", "9464"}, "--metrics-address:");
     fails({"--testing", "--debug=yes"}, "--debug");
@@ -163,10 +167,10 @@ TEST_CASE("daemon: --help prints every flag, the environment rule and the exit s
         CHECK(r.status == std::optional<int>(0));
         CHECK(r.err.empty());
         CHECK(r.out.starts_with("usage: svc [flags]\n\nHandles orders.\n"));
-        for (const auto* text : {"--sqs-queue-url URL|NAME", "--testing", "--debug", "--log-format text|json",
-                                 "--metrics-address HOST:PORT", "--concurrency N", "--endpoint URL",
-                                 "--region REGION", "--stop-after N", "stop after N messages",
-                                 "COURIER_SOME_FLAG", "Exit status: 0 after a graceful stop"})
+        for (const auto* text :
+             {"--sqs-queue-url URL|NAME", "--testing", "--debug", "--log-format text|json",
+              "--metrics-address HOST:PORT", "--concurrency N", "--endpoint URL", "--region REGION", "--stop-after N",
+              "stop after N messages", "COURIER_SOME_FLAG", "Exit status: 0 after a graceful stop"})
             CHECK_MESSAGE(contains(r.out, text), text);
     }
 }
@@ -176,10 +180,9 @@ TEST_CASE("command_line: a program's own flags, with their environment fallback 
     courier::command_line cli("tool sub", "Does things.");
     int count = 0;
     bool dry = false;
-    cli.add_options()("count", po::value(&count)->required(), "how many")
-        ("dry-run", po::bool_switch(&dry), "only say what would be done")
-        ("body", po::value<std::string>(), "a body")
-        ("body-file", po::value<std::string>(), "a file of bodies");
+    cli.add_options()("count", po::value(&count)->required(), "how many")("dry-run", po::bool_switch(&dry),
+                                                                          "only say what would be done")(
+        "body", po::value<std::string>(), "a body")("body-file", po::value<std::string>(), "a file of bodies");
     cli.add_check([](const po::variables_map& v) {
         if (v.count("body") && v.count("body-file"))
             throw courier::usage_error("--body and --body-file exclude each other");
@@ -242,12 +245,15 @@ TEST_CASE("daemon: a service on --testing handles what is sent to its memory que
     {
         queue.memory->send("one");
         queue.memory->send("two");
-        mgr.add_route(queue.name, queue.source, [&](const courier::message& m) -> asio::awaitable<void> {
-            handled.push_back(m.body);
-            if (handled.size() == 2)
-                mgr.stop();
-            co_return;
-        }, d.route_options());
+        mgr.add_route(
+            queue.name, queue.source,
+            [&](const courier::message& m) -> asio::awaitable<void> {
+                handled.push_back(m.body);
+                if (handled.size() == 2)
+                    mgr.stop();
+                co_return;
+            },
+            d.route_options());
     }
     CHECK(mgr.run() == courier::exit_ok);
     std::sort(handled.begin(), handled.end());
@@ -259,8 +265,8 @@ TEST_CASE("daemon: a service on --testing handles what is sent to its memory que
 TEST_CASE("daemon: SQS queues by URL or by name, sharing one client")
 {
     courier::daemon d("svc");
-    REQUIRE(!run(d, {"--sqs-queue-url", "https://sqs.eu-west-1.amazonaws.com/1/orders/", "--sqs-queue-url",
-                     "refunds", "--region", "eu-west-1"})
+    REQUIRE(!run(d, {"--sqs-queue-url", "https://sqs.eu-west-1.amazonaws.com/1/orders/", "--sqs-queue-url", "refunds",
+                     "--region", "eu-west-1"})
                  .status);
     asio::io_context io;
     auto sqs = d.make_sqs_client(io.get_executor());
@@ -275,6 +281,6 @@ TEST_CASE("daemon: SQS queues by URL or by name, sharing one client")
     CHECK_FALSE(courier::is_queue_url("q"));
     CHECK(courier::queue_name("http://127.0.0.1:4566/000000000000/q") == "q");
     CHECK(error_from([&] { (void)d.make_queues(nullptr); }).code() == courier::errc::bad_configuration);
-    CHECK(error_from([&] { (void)courier::make_sqs_provider_for(sqs, ""); }).code()
-          == courier::errc::bad_configuration);
+    CHECK(error_from([&] { (void)courier::make_sqs_provider_for(sqs, ""); }).code() ==
+          courier::errc::bad_configuration);
 }

@@ -5,7 +5,6 @@
 // bound and cancellation. No socket and no real time: a deadline of 200 ms passes in exactly
 // 200 ms of the simulated clock. test_http_sockets.cpp proves the same client over sockets.
 #include "http/client.hpp"
-
 #include "memory_transport.hpp"
 #include "test_support.hpp"
 
@@ -40,14 +39,9 @@ namespace {
 struct fixture
 {
     fixture() = default;
-    template <class Server>
-    explicit fixture(Server server)
-    {
-        serve(std::move(server));
-    }
+    template <class Server> explicit fixture(Server server) { serve(std::move(server)); }
 
-    template <class Server>
-    void serve(Server server)
+    template <class Server> void serve(Server server)
     {
         transport = std::make_shared<memory_transport>(std::move(server));
     }
@@ -60,11 +54,7 @@ struct fixture
     }
 
     // Runs `fn()` (an awaitable) to its end in simulated time.
-    template <class Fn>
-    auto run(Fn fn)
-    {
-        return courier_test::run_simulated(io, *clock, std::move(fn));
-    }
+    template <class Fn> auto run(Fn fn) { return courier_test::run_simulated(io, *clock, std::move(fn)); }
 
     asio::io_context io;
     std::shared_ptr<courier::testing::simulated_clock> clock = std::make_shared<courier::testing::simulated_clock>();
@@ -139,7 +129,8 @@ TEST_CASE("client: keep-alive reuses one connection and sends Host")
 
 TEST_CASE("client: a non-2xx status is a response, not an error")
 {
-    fixture f([](const seen_request&, std::size_t) { return answer::http(400, R"({"__type":"InvalidParameterValue"})"); });
+    fixture f(
+        [](const seen_request&, std::size_t) { return answer::http(400, R"({"__type":"InvalidParameterValue"})"); });
     client c = f.make_client();
     const response r = f.run([&] { return c.send(post("{}")); });
     CHECK(r.status == 400);
@@ -271,11 +262,11 @@ TEST_CASE("client: a failure at each step of an exchange")
         const char* expected; // empty: the request succeeds
     };
     // connect, write, read of the header, read of the body, then close on Connection: close.
-    for (const step_case& s : {step_case{1, io_step::connect, "connect failed: Connection reset by peer"},
-                               step_case{2, io_step::write, "write failed: Connection reset by peer"},
-                               step_case{3, io_step::read_header, "read failed: Connection reset by peer"},
-                               step_case{4, io_step::read_body, "read failed: Connection reset by peer"},
-                               step_case{5, io_step::close, ""}})
+    for (const step_case& s :
+         {step_case{1, io_step::connect, "connect failed: Connection reset by peer"},
+          step_case{2, io_step::write, "write failed: Connection reset by peer"},
+          step_case{3, io_step::read_header, "read failed: Connection reset by peer"},
+          step_case{4, io_step::read_body, "read failed: Connection reset by peer"}, step_case{5, io_step::close, ""}})
     {
         CAPTURE(to_string(s.kind));
         fixture f([](const seen_request&, std::size_t) { return answer::http(200, "done", false); });

@@ -5,7 +5,6 @@
 // non-blocking first write, then the asynchronous rest), a connection the server closed while
 // idle, connection refused, the socket's own read timer, and cancellation of a socket read.
 #include "http/client.hpp"
-
 #include "loopback_http_server.hpp"
 
 #include <courier/error.hpp>
@@ -41,8 +40,7 @@ using clock_type = std::chrono::steady_clock;
 // Real sockets on loopback: each test takes milliseconds (the large request a few hundred).
 // The limit only catches a hang; it is far above what a machine 20 times slower than usual
 // needs, so a busy machine cannot fail these.
-template <class Body>
-void run_test(Body body)
+template <class Body> void run_test(Body body)
 {
     courier_test::run_test(std::move(body), 60s);
 }
@@ -61,7 +59,11 @@ struct server_state
 // One accepted connection as a script sees it.
 struct peer
 {
-    peer(tcp::socket s, server_state& st) : stream(std::move(s)), state(st) {}
+    peer(tcp::socket s, server_state& st)
+        : stream(std::move(s)),
+          state(st)
+    {
+    }
 
     // The next request, or nothing once the client closed the connection.
     asio::awaitable<std::optional<bhttp::request<bhttp::string_body>>> read()
@@ -69,7 +71,8 @@ struct peer
         bhttp::request_parser<bhttp::string_body> parser;
         parser.body_limit(64u << 20); // Beast's default for requests is 1 MiB
         auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, nothrow);
-        if (ec) {
+        if (ec)
+        {
             if (ec == bhttp::error::end_of_stream)
                 ++state.closed_by_client;
             co_return std::nullopt;
@@ -99,9 +102,11 @@ struct peer
     asio::awaitable<void> wait_closed()
     {
         char scratch[512];
-        for (;;) {
+        for (;;)
+        {
             auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), nothrow);
-            if (ec) {
+            if (ec)
+            {
                 if (ec == asio::error::eof || ec == asio::error::connection_reset)
                     ++state.closed_by_client;
                 co_return;
@@ -138,15 +143,9 @@ public:
 
     // The receive buffer of the connections accepted from now on (SO_RCVBUF, which also
     // stops the kernel from growing it).
-    void receive_buffer(int bytes)
-    {
-        shared_->acceptor.set_option(asio::socket_base::receive_buffer_size(bytes));
-    }
+    void receive_buffer(int bytes) { shared_->acceptor.set_option(asio::socket_base::receive_buffer_size(bytes)); }
 
-    std::string url() const
-    {
-        return "http://127.0.0.1:" + std::to_string(shared_->acceptor.local_endpoint().port());
-    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(shared_->acceptor.local_endpoint().port()); }
     server_state& state() { return shared_->state; }
 
     void stop()
@@ -162,7 +161,8 @@ private:
     struct shared
     {
         shared(asio::io_context& io, script s)
-            : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)), run(std::move(s))
+            : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
+              run(std::move(s))
         {
         }
         tcp::acceptor acceptor;
@@ -173,7 +173,8 @@ private:
 
     static asio::awaitable<void> accept_loop(std::shared_ptr<shared> s)
     {
-        for (;;) {
+        for (;;)
+        {
             auto [ec, socket] = co_await s->acceptor.async_accept(nothrow);
             if (ec)
                 co_return;
@@ -323,8 +324,9 @@ TEST_CASE("client over sockets: cancelling the awaiting coroutine aborts the rea
         client c(io.get_executor(), endpoint::parse(server.url()));
         asio::cancellation_signal signal;
         std::optional<std::exception_ptr> outcome;
-        asio::co_spawn(io, c.send(post("x"), 30s),
-                       asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, response) { outcome = e; }));
+        asio::co_spawn(
+            io, c.send(post("x"), 30s),
+            asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, response) { outcome = e; }));
         while (server.state().requests == 0)
             co_await sleep(1ms);
         signal.emit(asio::cancellation_type::terminal);

@@ -1,9 +1,7 @@
 // TLS tests of the HTTP client (src/http/client.hpp): certificate chain and host-name
 // verification and SNI, against an in-process TLS server on 127.0.0.1 (tls_test_server.hpp).
-#include "http/client.hpp"
-
 #include "courier/error.hpp"
-
+#include "http/client.hpp"
 #include "tls_test_server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -96,14 +94,12 @@ TEST_CASE("tls: a certificate for another host is refused")
         tls_server server(io, "other");
         client_options options;
         options.ca_file = pki().file("ca.pem");
-        client by_address(io.get_executor(), endpoint::parse(url("127.0.0.1", server.port())),
-                          options);
+        client by_address(io.get_executor(), endpoint::parse(url("127.0.0.1", server.port())), options);
         auto e = co_await expect_error(by_address, request(), 2s);
         CHECK(e.code() == errc::transport_failed);
         CHECK(contains(e.detail(), "certificate verify failed (IP address mismatch)"));
 
-        client by_name(io.get_executor(), endpoint::parse(url("localhost", server.port())),
-                       options);
+        client by_name(io.get_executor(), endpoint::parse(url("localhost", server.port())), options);
         auto n = co_await expect_error(by_name, request(), 2s);
         CHECK(contains(n.detail(), "certificate verify failed (hostname mismatch)"));
         CHECK(server.state().requests == 0);

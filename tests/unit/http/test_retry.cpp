@@ -24,9 +24,7 @@ constexpr attempt_failure throttled{.retryable = true, .throttling = true};
 // Returns the given values in turn, then repeats the last.
 courier::http::random_source script(std::vector<double> values)
 {
-    return [values, i = std::size_t{0}]() mutable {
-        return values[std::min(i++, values.size() - 1)];
-    };
+    return [values, i = std::size_t{0}]() mutable { return values[std::min(i++, values.size() - 1)]; };
 }
 
 } // namespace
@@ -60,10 +58,12 @@ TEST_CASE("retry: delays stay within [0, min(base * 2^(n-1), max_backoff))")
 {
     retry_options options;
     options.max_attempts = 12;
-    for (double r : {0.0, 0.25, 0.999999}) {
+    for (double r : {0.0, 0.25, 0.999999})
+    {
         retry_policy policy(options, script({r}));
         retry_state state(policy);
-        for (unsigned n = 1; n < options.max_attempts; ++n) {
+        for (unsigned n = 1; n < options.max_attempts; ++n)
+        {
             auto d = state.on_failure(transient);
             REQUIRE(d);
             const double ceiling = std::min(1000.0 * (1u << (n - 1)), 20000.0);
@@ -81,7 +81,8 @@ TEST_CASE("retry: the default random source stays within the bounds")
     options.quota_capacity = 10'000;
     retry_policy policy(options);
     retry_state state(policy);
-    for (unsigned n = 1; n < 100; ++n) {
+    for (unsigned n = 1; n < 100; ++n)
+    {
         auto d = state.on_failure(transient);
         REQUIRE(d);
         CHECK(d.delay >= milliseconds(0));
@@ -108,12 +109,14 @@ TEST_CASE("retry: throttling uses its own base delay, and the 20 s cap applies")
 TEST_CASE("retry: the quota drains by 5 per retry and 10 per timeout, then refuses")
 {
     retry_policy policy({}, script({0.0}));
-    for (int i = 0; i < 40; ++i) {
+    for (int i = 0; i < 40; ++i)
+    {
         retry_state state(policy);
         REQUIRE(state.on_failure(transient));
     }
     CHECK(policy.available_tokens() == 300);
-    for (int i = 0; i < 30; ++i) {
+    for (int i = 0; i < 30; ++i)
+    {
         retry_state state(policy);
         REQUIRE(state.on_failure(timed_out));
     }
@@ -152,12 +155,14 @@ TEST_CASE("retry: successes refill the quota, capped at its capacity")
     failed.on_success(); // after retries: the last retry's cost comes back
     CHECK(policy.available_tokens() == 490);
 
-    for (int i = 0; i < 7; ++i) {
+    for (int i = 0; i < 7; ++i)
+    {
         retry_state ok(policy);
         ok.on_success(); // first attempt: +1 each
     }
     CHECK(policy.available_tokens() == 497);
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < 10; ++i)
+    {
         retry_state ok(policy);
         ok.on_success();
     }

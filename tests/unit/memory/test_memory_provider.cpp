@@ -13,11 +13,7 @@ namespace {
 
 struct fixture : simulated_fixture
 {
-    template <class Fn>
-    auto run(Fn fn)
-    {
-        return run_simulated(io, *clock, std::move(fn));
-    }
+    template <class Fn> auto run(Fn fn) { return run_simulated(io, *clock, std::move(fn)); }
 };
 
 } // namespace
@@ -25,8 +21,8 @@ struct fixture : simulated_fixture
 TEST_CASE_FIXTURE(fixture, "memory queue: receive, ack, and the message is gone")
 {
     auto q = queue();
-    const auto id = q->send(courier::outgoing_message{
-        .body = "hello", .attributes = {{"kind", {"String", "greeting"}}}});
+    const auto id =
+        q->send(courier::outgoing_message{.body = "hello", .attributes = {{"kind", {"String", "greeting"}}}});
     auto got = run([&]() -> asio::awaitable<std::vector<courier::message>> { co_return co_await q->receive(10); });
     REQUIRE(got.size() == 1);
     CHECK(got[0].id == id);
@@ -194,7 +190,8 @@ TEST_CASE_FIXTURE(fixture, "memory queue: receive long-polls until a message is 
     CHECK(clock->now() - start == 20s);
 
     std::vector<courier::message> got;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> { got = co_await q->receive(5); }, asio::detached);
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { got = co_await q->receive(5); }, asio::detached);
     io.restart();
     io.poll();
     CHECK(got.empty());
@@ -210,8 +207,9 @@ TEST_CASE_FIXTURE(fixture, "memory queue: a cancelled receive takes nothing")
     auto q = queue({.receive_wait = 20s});
     asio::cancellation_signal signal;
     std::exception_ptr error;
-    asio::co_spawn(io, q->receive(1), asio::bind_cancellation_slot(signal.slot(),
-                   [&](std::exception_ptr e, std::vector<courier::message>) { error = e; }));
+    asio::co_spawn(io, q->receive(1),
+                   asio::bind_cancellation_slot(
+                       signal.slot(), [&](std::exception_ptr e, std::vector<courier::message>) { error = e; }));
     io.poll();
     signal.emit(asio::cancellation_type::terminal);
     io.restart();

@@ -3,7 +3,6 @@
 // each failure as a transport_failed error that names the server and the step. Against
 // servers the tests start on 127.0.0.1 (tls_test_server.hpp).
 #include "net/connect.hpp"
-
 #include "tls_test_server.hpp"
 
 #include <courier/error.hpp>
@@ -29,8 +28,7 @@ namespace {
 // Real sockets and TLS handshakes taking milliseconds (the first TLS test also makes the PKI
 // with the openssl command). The limit only catches a hang; it is far above what a machine
 // 20 times slower than usual needs.
-template <class Body>
-void run_test(Body body)
+template <class Body> void run_test(Body body)
 {
     courier_test::run_test(std::move(body), 60s);
 }
@@ -126,8 +124,8 @@ TEST_CASE("net::connect: failures name the server and the step")
         CHECK(contains(mismatch.detail(), "TLS handshake: certificate verify failed (hostname mismatch)"));
 
         tls_server self_signed(io, "self");
-        auto system_store = std::make_shared<const courier::net::tls_context>(courier::net::tls_context::options{},
-                                                                             "test");
+        auto system_store =
+            std::make_shared<const courier::net::tls_context>(courier::net::tls_context::options{}, "test");
         courier::net::connect_options unknown_ca{.host = "127.0.0.1", .port = self_signed.port(), .tls = system_store};
         auto untrusted = co_await connect_error(unknown_ca);
         CHECK(contains(untrusted.detail(), "certificate verify failed"));
@@ -159,14 +157,11 @@ TEST_CASE("net::connect: cancellation ends it with operation_aborted")
         silent.async_accept(held, [](boost::system::error_code) {});
         asio::cancellation_signal signal;
         std::optional<std::exception_ptr> outcome;
-        courier::net::connect_options options{.host = "127.0.0.1",
-                                              .port = silent.local_endpoint().port(),
-                                              .timeout = 60s,
-                                              .tls = trusting_test_ca()};
+        courier::net::connect_options options{
+            .host = "127.0.0.1", .port = silent.local_endpoint().port(), .timeout = 60s, .tls = trusting_test_ca()};
         asio::co_spawn(io, courier::net::connect(io.get_executor(), std::move(options)),
-                       asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, courier::net::stream) {
-                           outcome = e;
-                       }));
+                       asio::bind_cancellation_slot(signal.slot(),
+                                                    [&](std::exception_ptr e, courier::net::stream) { outcome = e; }));
         while (!held.is_open())
             co_await courier_test::sleep(1ms);
         signal.emit(asio::cancellation_type::terminal);

@@ -1,7 +1,6 @@
 // Running in production: hooks, the metrics and health endpoint, readiness, permanent errors
 // that stop the service with exit code 3, and JSON log lines.
 #include "../test_support.hpp"
-
 #include "metrics/exposition.hpp"
 #include "ops/http_endpoint.hpp"
 
@@ -102,26 +101,34 @@ TEST_CASE("operations: hooks see every message received, handled, failed, acknow
     o.hooks.failed = [&](std::string_view, const courier::message& m, std::exception_ptr e) {
         events.push_back("failed " + m.body + ": " + courier::error_text(e));
     };
-    o.hooks.acknowledged = [&](std::string_view, const courier::message& m) { events.push_back("acknowledged " + m.body); };
+    o.hooks.acknowledged = [&](std::string_view, const courier::message& m) {
+        events.push_back("acknowledged " + m.body);
+    };
     o.hooks.released = [&](std::string_view, const courier::message& m) { events.push_back("released " + m.body); };
     std::vector<courier::route> routes;
-    routes.emplace_back("r", q, [&](const courier::message& m) -> asio::awaitable<void> {
-        co_await work(*f.clock, 2s);
-        if (m.body == "bad" && m.receive_count == 1)
-            throw std::runtime_error("boom");
-        if (m.body == "obsolete")
-            throw courier::delete_message("old");
-    }, courier::route_options{.max_in_flight = 1, .on_error = [](const courier::context&, std::exception_ptr) {
-        return courier::error_action::release();
-    }});
+    routes.emplace_back(
+        "r", q,
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            co_await work(*f.clock, 2s);
+            if (m.body == "bad" && m.receive_count == 1)
+                throw std::runtime_error("boom");
+            if (m.body == "obsolete")
+                throw courier::delete_message("old");
+        },
+        courier::route_options{.max_in_flight = 1, .on_error = [](const courier::context&, std::exception_ptr) {
+                                   return courier::error_action::release();
+                               }});
     courier::dispatcher d(f.io.get_executor(), std::move(routes), std::move(o));
     bool done = false;
     asio::co_spawn(f.io, d.run(), [&](std::exception_ptr, courier::stop_kind) { done = true; });
-    asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
-        while (std::count(events.begin(), events.end(), "acknowledged obsolete") == 0)
-            co_await f.clock->sleep_for(10ms);
-        d.stop();
-    }, asio::detached);
+    asio::co_spawn(
+        f.io,
+        [&]() -> asio::awaitable<void> {
+            while (std::count(events.begin(), events.end(), "acknowledged obsolete") == 0)
+                co_await f.clock->sleep_for(10ms);
+            d.stop();
+        },
+        asio::detached);
     f.clock->run(f.io, 1h);
     REQUIRE(done);
     CHECK(events == std::vector<std::string>{"r received ok", "handled ok", "acknowledged ok", "r received ok",
@@ -180,8 +187,9 @@ TEST_CASE("operations: /readyz turns 503 with the reason when receives fail, and
     courier::manager mgr(o);
     auto q = std::make_shared<courier::memory_provider>(courier::memory_queue_options{.receive_wait = 20ms});
     auto flaky = std::make_shared<recording_provider>(q);
-    mgr.add_route("flaky", flaky, [](const courier::message&) -> asio::awaitable<void> { co_return; },
-                  courier::route_options{.receive_error_backoff = 20ms});
+    mgr.add_route(
+        "flaky", flaky, [](const courier::message&) -> asio::awaitable<void> { co_return; },
+        courier::route_options{.receive_error_backoff = 20ms});
     std::vector<std::pair<int, std::string>> answers;
     std::thread prober([&] {
         auto ready_is = [&](int status) {
@@ -273,7 +281,8 @@ TEST_CASE("operations: JSON log lines parse, whatever the text holds")
     const courier::log_field fields[] = {{"delivery", "2"}, {"settlement", "ack"}};
     const courier::log_record record{courier::log_level::warning, "orders", "m-1",
                                      "quote \" backslash \\ newline \n tab \t bell \a bad utf-8 \xff\xfe end", fields};
-    const auto line = courier::logger::to_json(record, std::chrono::system_clock::time_point(std::chrono::seconds(1764000000)));
+    const auto line =
+        courier::logger::to_json(record, std::chrono::system_clock::time_point(std::chrono::seconds(1764000000)));
     CHECK(line.find('\n') == std::string::npos);
     simdjson::ondemand::parser parser;
     simdjson::padded_string json(line);

@@ -97,8 +97,7 @@ TEST_CASE("sns: the envelope gives back the published message and keeps the SQS 
     CHECK(inner.receipt == "receipt-1");
     CHECK(inner.receive_count == 3);
     CHECK(inner.group_id == "g1");
-    CHECK(inner.sent_at ==
-          std::chrono::system_clock::time_point(std::chrono::milliseconds(1709994067600)));
+    CHECK(inner.sent_at == std::chrono::system_clock::time_point(std::chrono::milliseconds(1709994067600)));
     const std::map<std::string, std::string, std::less<>> system{
         {"SentTimestamp", "1709994067600"},
         {"SenderId", "AIDAEXAMPLE"},
@@ -112,23 +111,20 @@ TEST_CASE("sns: the envelope gives back the published message and keeps the SQS 
 
 TEST_CASE("sns: optional envelope members may be absent or null")
 {
-    const auto minimal =
-        courier::sns_envelope{}(delivery(R"({"Type":"Notification","Message":""})"));
+    const auto minimal = courier::sns_envelope{}(delivery(R"({"Type":"Notification","Message":""})"));
     CHECK(minimal.body.empty());
     CHECK(minimal.attributes.empty());
     CHECK(minimal.system_attributes.size() == 2); // SQS's own only
 
-    const auto nulls =
-        courier::sns_envelope{}(delivery(R"({"Type":"Notification","Message":"x",)"
-                                         R"("Subject":null,"MessageAttributes":null,)"
-                                         R"("TopicArn":"t"})"));
+    const auto nulls = courier::sns_envelope{}(delivery(R"({"Type":"Notification","Message":"x",)"
+                                                        R"("Subject":null,"MessageAttributes":null,)"
+                                                        R"("TopicArn":"t"})"));
     CHECK(nulls.body == "x");
     CHECK(nulls.system_attributes.count("Subject") == 0);
     CHECK(nulls.system_attributes.at("TopicArn") == "t");
 
     // FIFO topics add a sequence number; SQS FIFO queues have their own, which stays.
-    auto fifo = delivery(
-        R"({"Type":"Notification","Message":"x","SequenceNumber":"10000000000000003000"})");
+    auto fifo = delivery(R"({"Type":"Notification","Message":"x","SequenceNumber":"10000000000000003000"})");
     fifo.system_attributes["SequenceNumber"] = "18880000000000000001";
     const auto unwrapped = courier::sns_envelope{}(fifo);
     CHECK(unwrapped.system_attributes.at("SnsSequenceNumber") == "10000000000000003000");
@@ -139,24 +135,19 @@ TEST_CASE("sns: a body that is not a notification is a translation error saying 
 {
     CHECK(envelope_error("") == "SNS envelope: the body is not JSON");
     CHECK(envelope_error("plain text") == "SNS envelope: the body is not JSON");
-    CHECK(envelope_error(R"({"Type":"Notification","Message":"x")") ==
-          "SNS envelope: the body is not JSON");
-    CHECK(envelope_error(R"(["Notification"])") ==
-          "SNS envelope: the body is JSON but not an object");
-    CHECK(envelope_error(R"("Notification")") ==
-          "SNS envelope: the body is JSON but not an object");
+    CHECK(envelope_error(R"({"Type":"Notification","Message":"x")") == "SNS envelope: the body is not JSON");
+    CHECK(envelope_error(R"(["Notification"])") == "SNS envelope: the body is JSON but not an object");
+    CHECK(envelope_error(R"("Notification")") == "SNS envelope: the body is JSON but not an object");
     CHECK(envelope_error(R"({"order":"o-17"})") ==
           "SNS envelope: the body has no \"Type\" member: not an SNS notification");
     CHECK(envelope_error(R"({"Type":null,"Message":"x"})") ==
           "SNS envelope: the body has no \"Type\" member: not an SNS notification");
-    CHECK(envelope_error(R"({"Type":7,"Message":"x"})") ==
-          "SNS envelope: \"Type\" is not a string");
+    CHECK(envelope_error(R"({"Type":7,"Message":"x"})") == "SNS envelope: \"Type\" is not a string");
     CHECK(envelope_error(R"({"Type":"notification","Message":"x"})") ==
           "SNS envelope: \"Type\" is \"notification\", not \"Notification\"");
     CHECK(envelope_error("{\"Type\":\"Not\\u0001ification\",\"Message\":\"x\"}") ==
           "SNS envelope: \"Type\" is \"Not?ification\", not \"Notification\"");
-    CHECK(envelope_error(R"({"Type":"Notification"})") ==
-          "SNS envelope: the Notification has no \"Message\" member");
+    CHECK(envelope_error(R"({"Type":"Notification"})") == "SNS envelope: the Notification has no \"Message\" member");
     CHECK(envelope_error(R"({"Type":"Notification","Message":null})") ==
           "SNS envelope: the Notification has no \"Message\" member");
     CHECK(envelope_error(R"({"Type":"Notification","Message":{"order":"o-17"}})") ==
@@ -168,19 +159,15 @@ TEST_CASE("sns: a body that is not a notification is a translation error saying 
     CHECK(envelope_error(R"({"Type":"Notification","Message":"x","MessageAttributes":[]})") ==
           "SNS envelope: \"MessageAttributes\" is not an object");
     // With one message attribute given as JSON.
-    auto attribute_error = [](std::string_view attribute)
-    {
-        return envelope_error(R"({"Type":"Notification","Message":"x","MessageAttributes":)" +
-                              std::string(attribute) + "}");
+    auto attribute_error = [](std::string_view attribute) {
+        return envelope_error(R"({"Type":"Notification","Message":"x","MessageAttributes":)" + std::string(attribute) +
+                              "}");
     };
-    CHECK(attribute_error(R"({"a":"b"})") ==
-          "SNS envelope: message attribute \"a\" is not an object");
-    CHECK(attribute_error(R"({"a":{"Value":"v"}})") ==
-          "SNS envelope: message attribute \"a\" has no \"Type\"");
+    CHECK(attribute_error(R"({"a":"b"})") == "SNS envelope: message attribute \"a\" is not an object");
+    CHECK(attribute_error(R"({"a":{"Value":"v"}})") == "SNS envelope: message attribute \"a\" has no \"Type\"");
     CHECK(attribute_error(R"({"a":{"Type":"","Value":"v"}})") ==
           "SNS envelope: message attribute \"a\" has no \"Type\"");
-    CHECK(attribute_error(R"({"a":{"Type":"String"}})") ==
-          "SNS envelope: message attribute \"a\" has no \"Value\"");
+    CHECK(attribute_error(R"({"a":{"Type":"String"}})") == "SNS envelope: message attribute \"a\" has no \"Value\"");
     CHECK(attribute_error(R"({"a":{"Type":"String","Value":3}})") ==
           "SNS envelope: message attribute \"a\": \"Value\" is not a string");
     CHECK(attribute_error(R"({"a":{"Type":["String"],"Value":"v"}})") ==
@@ -200,14 +187,12 @@ TEST_CASE("sns: subscription confirmations are named, so an error handler can ac
       "SubscribeURL" : "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=2336",
       "Timestamp" : "2024-03-09T14:20:00.000Z"
     })";
-    CHECK(
-        envelope_error(confirmation) ==
-        "SNS envelope: the body is an SNS SubscriptionConfirmation, not a Notification: it carries "
-        "no message (acknowledge it, or confirm the subscription at its SubscribeURL)");
-    CHECK(
-        envelope_error(R"({"Type":"UnsubscribeConfirmation","Message":"x"})") ==
-        "SNS envelope: the body is an SNS UnsubscribeConfirmation, not a Notification: it carries "
-        "no message (acknowledge it, or confirm the subscription at its SubscribeURL)");
+    CHECK(envelope_error(confirmation) ==
+          "SNS envelope: the body is an SNS SubscriptionConfirmation, not a Notification: it carries "
+          "no message (acknowledge it, or confirm the subscription at its SubscribeURL)");
+    CHECK(envelope_error(R"({"Type":"UnsubscribeConfirmation","Message":"x"})") ==
+          "SNS envelope: the body is an SNS UnsubscribeConfirmation, not a Notification: it carries "
+          "no message (acknowledge it, or confirm the subscription at its SubscribeURL)");
 }
 
 TEST_CASE("sns: every truncation of a valid envelope fails cleanly or unwraps")
@@ -234,8 +219,7 @@ TEST_CASE("sns: sns_json unwraps, then decodes the message as JSON")
 
     try
     {
-        courier::sns_json<order>{}(
-            delivery(R"({"Type":"Notification","Message":"{\"order\":5}"})"));
+        courier::sns_json<order>{}(delivery(R"({"Type":"Notification","Message":"{\"order\":5}"})"));
         FAIL("expected a translation error");
     }
     catch (const courier::error& e)
@@ -250,8 +234,7 @@ TEST_CASE("sns: publisher and producer refuse bad configuration")
 {
     boost::asio::io_context io;
     courier::aws::client_options options{.endpoint = "http://127.0.0.1:9", .region = "us-east-1"};
-    options.credentials =
-        courier::aws::static_credentials({.access_key_id = "AKIDTEST", .secret_access_key = "s"});
+    options.credentials = courier::aws::static_credentials({.access_key_id = "AKIDTEST", .secret_access_key = "s"});
     auto client = std::make_shared<courier::sns_client>(io.get_executor(), options);
     CHECK(client->region() == "us-east-1");
     CHECK(client->endpoint() == "http://127.0.0.1:9");
@@ -263,8 +246,7 @@ TEST_CASE("sns: publisher and producer refuse bad configuration")
     auto publisher = courier::make_sns_publisher(client, "arn:aws:sns:us-east-1:000000000000:t");
     courier::outgoing_message delayed{.body = "x", .delay = std::chrono::seconds(5)};
     std::exception_ptr failure;
-    boost::asio::co_spawn(io, publisher->publish(delayed),
-                          [&](std::exception_ptr e, std::string) { failure = e; });
+    boost::asio::co_spawn(io, publisher->publish(delayed), [&](std::exception_ptr e, std::string) { failure = e; });
     io.run();
     REQUIRE(failure);
     try
@@ -274,14 +256,12 @@ TEST_CASE("sns: publisher and producer refuse bad configuration")
     catch (const courier::error& e)
     {
         CHECK(e.code() == courier::errc::bad_configuration);
-        CHECK(std::string(e.what()) ==
-              "SNS has no delivery delay; publish without one "
-              "[action=Publish queue=arn:aws:sns:us-east-1:000000000000:t]");
+        CHECK(std::string(e.what()) == "SNS has no delivery delay; publish without one "
+                                       "[action=Publish queue=arn:aws:sns:us-east-1:000000000000:t]");
     }
     CHECK(client->requests_sent() == 0);
 
-    const courier::media_type_producer routed(
-        client, {{"application/vnd.a", "arn:a"}, {"application/vnd.b", "arn:b"}});
+    const courier::media_type_producer routed(client, {{"application/vnd.a", "arn:a"}, {"application/vnd.b", "arn:b"}});
     CHECK(routed.topic_for("application/vnd.a") == "arn:a");
     CHECK(routed.topic_for("application/vnd.b") == "arn:b");
     try
@@ -292,14 +272,11 @@ TEST_CASE("sns: publisher and producer refuse bad configuration")
     catch (const courier::error& e)
     {
         CHECK(e.code() == courier::errc::bad_configuration);
-        CHECK(std::string(e.what()) ==
-              "media_type_producer: no topic for media type 'application/vnd.c' "
-              "and no default topic [action=Publish]");
+        CHECK(std::string(e.what()) == "media_type_producer: no topic for media type 'application/vnd.c' "
+                                       "and no default topic [action=Publish]");
     }
-    const courier::media_type_producer with_default(client, {{"application/vnd.a", "arn:a"}},
-                                                    "arn:other");
+    const courier::media_type_producer with_default(client, {{"application/vnd.a", "arn:a"}}, "arn:other");
     CHECK(with_default.topic_for("application/vnd.c") == "arn:other");
     CHECK_THROWS_AS(courier::media_type_producer(nullptr, {}), courier::error);
-    CHECK_THROWS_AS(courier::media_type_producer(client, {{"application/vnd.a", ""}}),
-                    courier::error);
+    CHECK_THROWS_AS(courier::media_type_producer(client, {{"application/vnd.a", ""}}), courier::error);
 }

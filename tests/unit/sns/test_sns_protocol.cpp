@@ -39,8 +39,7 @@ bool only_unreserved_or_escapes(std::string_view encoded)
         const char c = encoded[i];
         if (c == '%')
         {
-            auto upper_hex = [&](std::size_t k)
-            {
+            auto upper_hex = [&](std::size_t k) {
                 if (k >= encoded.size())
                     return false;
                 const auto d = static_cast<unsigned char>(encoded[k]);
@@ -50,8 +49,8 @@ bool only_unreserved_or_escapes(std::string_view encoded)
                 return false;
             i += 2;
         }
-        else if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
-                 c != '~' && c != '=' && c != '&')
+        else if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != '~' &&
+                 c != '=' && c != '&')
             return false;
     }
     return true;
@@ -59,8 +58,7 @@ bool only_unreserved_or_escapes(std::string_view encoded)
 
 } // namespace
 
-TEST_CASE(
-    "sns protocol: Publish renders every field, encoding everything but unreserved characters")
+TEST_CASE("sns protocol: Publish renders every field, encoding everything but unreserved characters")
 {
     const courier::attribute_map attributes{
         {"kind", {"String", "x=y&z"}},
@@ -96,8 +94,8 @@ TEST_CASE(
     sns::publish_request plain;
     plain.topic_arn = topic;
     plain.message = "hello";
-    CHECK(sns::render(plain) == "Action=Publish&Version=2010-03-31&TopicArn="s +
-                                    std::string(topic_encoded) + "&Message=hello");
+    CHECK(sns::render(plain) ==
+          "Action=Publish&Version=2010-03-31&TopicArn="s + std::string(topic_encoded) + "&Message=hello");
 }
 
 TEST_CASE("sns protocol: every ASCII character and multi-byte UTF-8 survive encoding")
@@ -128,8 +126,7 @@ TEST_CASE("sns protocol: CreateTopic, Subscribe and DeleteTopic bodies")
     CHECK(sns::render(sns::create_topic_request{.name = "plain"}) ==
           "Action=CreateTopic&Version=2010-03-31&Name=plain");
 
-    const sns::string_map sub{{"RawMessageDelivery", "true"},
-                              {"FilterPolicy", R"({"kind":["a b"]})"}};
+    const sns::string_map sub{{"RawMessageDelivery", "true"}, {"FilterPolicy", R"({"kind":["a b"]})"}};
     CHECK(sns::render(sns::subscribe_request{.topic_arn = topic,
                                              .protocol = "sqs",
                                              .endpoint = "arn:aws:sqs:us-east-1:123456789012:q",
@@ -147,8 +144,7 @@ TEST_CASE("sns protocol: CreateTopic, Subscribe and DeleteTopic bodies")
 
 TEST_CASE("sns protocol: missing values and text that is not UTF-8 are refused before sending")
 {
-    auto refused = [](auto request)
-    {
+    auto refused = [](auto request) {
         const auto e = error_from([&] { sns::render(request); });
         CHECK(e.code() == std::make_error_code(std::errc::invalid_argument));
         return e.detail();
@@ -164,31 +160,24 @@ TEST_CASE("sns protocol: missing values and text that is not UTF-8 are refused b
           "Publish: Message is not valid UTF-8 (byte 1)");
     CHECK(refused(sns::publish_request{.topic_arn = topic, .message = "a\xed\xa0\x80"}) ==
           "Publish: Message is not valid UTF-8 (byte 1)"); // a UTF-16 surrogate
-    CHECK(
-        refused(sns::publish_request{.topic_arn = topic, .message = "x", .subject = "\xc0\xaf"}) ==
-        "Publish: Subject is not valid UTF-8 (byte 0)"); // an overlong form
-    CHECK(refused(
-              sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &bad_value}) ==
+    CHECK(refused(sns::publish_request{.topic_arn = topic, .message = "x", .subject = "\xc0\xaf"}) ==
+          "Publish: Subject is not valid UTF-8 (byte 0)"); // an overlong form
+    CHECK(refused(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &bad_value}) ==
           "Publish: message attribute \"kind\" is not valid UTF-8 (byte 0)");
-    CHECK(
-        refused(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &no_type}) ==
-        "Publish: message attribute \"kind\" has no data type");
-    CHECK(
-        refused(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &no_name}) ==
-        "Publish: a message attribute has no name");
+    CHECK(refused(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &no_type}) ==
+          "Publish: message attribute \"kind\" has no data type");
+    CHECK(refused(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &no_name}) ==
+          "Publish: a message attribute has no name");
     // Binary attributes carry any bytes.
-    CHECK(
-        sns::render(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &binary})
-            .ends_with("BinaryValue=%2F%2F4%3D"));
+    CHECK(sns::render(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &binary})
+              .ends_with("BinaryValue=%2F%2F4%3D"));
 
     CHECK(refused(sns::create_topic_request{}) == "CreateTopic: Name is required");
-    CHECK(refused(sns::subscribe_request{.topic_arn = topic, .protocol = "sqs"}) ==
-          "Subscribe: Endpoint is required");
+    CHECK(refused(sns::subscribe_request{.topic_arn = topic, .protocol = "sqs"}) == "Subscribe: Endpoint is required");
     CHECK(refused(sns::delete_topic_request{}) == "DeleteTopic: TopicArn is required");
 
     const auto e = error_from([&] { sns::render(sns::publish_request{.topic_arn = topic}); });
-    CHECK(std::string(e.what()) ==
-          "Publish: Message is required [action=Publish queue="s + std::string(topic) + "]");
+    CHECK(std::string(e.what()) == "Publish: Message is required [action=Publish queue="s + std::string(topic) + "]");
 }
 
 TEST_CASE("sns protocol: the answers of Publish, CreateTopic and Subscribe")
@@ -203,25 +192,20 @@ TEST_CASE("sns protocol: the answers of Publish, CreateTopic and Subscribe")
     <RequestId>f187a3c1-376f-11df-8963-01868b7c937a</RequestId>
   </ResponseMetadata>
 </PublishResponse>)") == "94f20ce6-13c5-43a0-9a9e-ca52d816e90b");
-    CHECK(sns::parse_publish(
-              "<PublishResponse><PublishResult><MessageId>\n  id-1\n</MessageId></PublishResult>"
-              "</PublishResponse>") == "id-1");
-    CHECK(sns::parse_create_topic(
-              "<CreateTopicResponse><CreateTopicResult><TopicArn>arn:aws:sns:us-east-1:"
-              "123456789012:t</TopicArn></CreateTopicResult><ResponseMetadata><RequestId>r"
-              "</RequestId></ResponseMetadata></CreateTopicResponse>") ==
+    CHECK(sns::parse_publish("<PublishResponse><PublishResult><MessageId>\n  id-1\n</MessageId></PublishResult>"
+                             "</PublishResponse>") == "id-1");
+    CHECK(sns::parse_create_topic("<CreateTopicResponse><CreateTopicResult><TopicArn>arn:aws:sns:us-east-1:"
+                                  "123456789012:t</TopicArn></CreateTopicResult><ResponseMetadata><RequestId>r"
+                                  "</RequestId></ResponseMetadata></CreateTopicResponse>") ==
           "arn:aws:sns:us-east-1:123456789012:t");
-    CHECK(
-        sns::parse_subscribe(
-            "<SubscribeResponse><SubscribeResult><SubscriptionArn>arn:aws:sns:us-east-1:"
-            "123456789012:t:2f6e&#45;1</SubscriptionArn></SubscribeResult></SubscribeResponse>") ==
-        "arn:aws:sns:us-east-1:123456789012:t:2f6e-1");
+    CHECK(sns::parse_subscribe("<SubscribeResponse><SubscribeResult><SubscriptionArn>arn:aws:sns:us-east-1:"
+                               "123456789012:t:2f6e&#45;1</SubscriptionArn></SubscribeResult></SubscribeResponse>") ==
+          "arn:aws:sns:us-east-1:123456789012:t:2f6e-1");
 }
 
 TEST_CASE("sns protocol: answers that are not the expected XML are bad responses, never crashes")
 {
-    auto bad = [](std::string_view body)
-    {
+    auto bad = [](std::string_view body) {
         const auto e = error_from([&] { sns::parse_publish(body); });
         CHECK(e.code() == courier::errc::bad_response);
         CHECK(e.context().action == "Publish");
@@ -230,8 +214,7 @@ TEST_CASE("sns protocol: answers that are not the expected XML are bad responses
     CHECK(bad("") == "SNS Publish answer has no PublishResult element: \"\"");
     CHECK(bad("Service Unavailable\r\n") ==
           "SNS Publish answer has no PublishResult element: \"Service Unavailable??\"");
-    CHECK(bad("<PublishResponse>") ==
-          "SNS Publish answer: malformed XML: document ends inside an element");
+    CHECK(bad("<PublishResponse>") == "SNS Publish answer: malformed XML: document ends inside an element");
     CHECK(bad("<PublishResponse><PublishResult><MessageId>x</PublishResult></PublishResponse>") ==
           "SNS Publish answer: malformed XML: mismatched end tag");
     CHECK(bad("<!DOCTYPE r [<!ENTITY a 'b'>]><PublishResponse/>") ==
@@ -239,16 +222,14 @@ TEST_CASE("sns protocol: answers that are not the expected XML are bad responses
     CHECK(bad("<PublishResponse><PublishResult/></PublishResponse>") ==
           "SNS Publish answer lacks PublishResult/MessageId");
     CHECK(bad("<PublishResponse><PublishResult><MessageId> "
-              "</MessageId></PublishResult></PublishResponse>") ==
-          "SNS Publish answer lacks PublishResult/MessageId");
+              "</MessageId></PublishResult></PublishResponse>") == "SNS Publish answer lacks PublishResult/MessageId");
     CHECK(bad("<ErrorResponse><Error><Code>NotFound</Code></Error></ErrorResponse>") ==
           "SNS Publish answer has no PublishResult element: "
           "\"<ErrorResponse><Error><Code>NotFound</Code></Err...\"");
 
     // Every truncation of a real answer, and random documents built from XML's own characters.
-    const std::string full =
-        "<PublishResponse xmlns=\"x\"><PublishResult><MessageId>m&amp;1</MessageId>"
-        "</PublishResult><!-- c --><![CDATA[x]]></PublishResponse>";
+    const std::string full = "<PublishResponse xmlns=\"x\"><PublishResult><MessageId>m&amp;1</MessageId>"
+                             "</PublishResult><!-- c --><![CDATA[x]]></PublishResponse>";
     for (std::size_t n = 0; n < full.size(); ++n)
         try
         {
@@ -281,8 +262,8 @@ TEST_CASE("sns protocol: answers that are not the expected XML are bad responses
 
 TEST_CASE("sns protocol: error answers are read and classified")
 {
-    const auto not_found = sns::parse_error_response(
-        404, R"(<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
+    const auto not_found =
+        sns::parse_error_response(404, R"(<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
   <Error>
     <Type>Sender</Type>
     <Code>NotFound</Code>
@@ -297,26 +278,24 @@ TEST_CASE("sns protocol: error answers are read and classified")
     CHECK_FALSE(not_found.retryable);
     const auto e = sns::make_error(not_found, "Publish", topic);
     CHECK(e.code() == courier::errc::not_found);
-    CHECK(std::string(e.what()) ==
-          "SNS says the topic does not exist: check its name or URL, the region and the account [action=Publish queue="s + std::string(topic) +
-              " status=404 server=NotFound: Topic does not exist & never did]");
+    CHECK(
+        std::string(e.what()) ==
+        "SNS says the topic does not exist: check its name or URL, the region and the account [action=Publish queue="s +
+            std::string(topic) + " status=404 server=NotFound: Topic does not exist & never did]");
 
-    const auto throttled =
-        sns::parse_error_response(400, "<ErrorResponse><Error><Type>Sender</Type><Code>Throttled</"
-                                       "Code><Message>Rate exceeded</Message>"
-                                       "</Error></ErrorResponse>");
+    const auto throttled = sns::parse_error_response(400, "<ErrorResponse><Error><Type>Sender</Type><Code>Throttled</"
+                                                          "Code><Message>Rate exceeded</Message>"
+                                                          "</Error></ErrorResponse>");
     CHECK(throttled.throttling);
     CHECK(throttled.retryable);
     CHECK(sns::make_error(throttled, "Publish", topic).code() == courier::errc::throttled);
-    CHECK(sns::parse_error_response(400,
-                                    "<ErrorResponse><Error><Code>ThrottlingException</Code></Error>"
-                                    "</ErrorResponse>")
+    CHECK(sns::parse_error_response(400, "<ErrorResponse><Error><Code>ThrottlingException</Code></Error>"
+                                         "</ErrorResponse>")
               .throttling);
     CHECK(sns::parse_error_response(429, "").throttling);
 
-    const auto internal =
-        sns::parse_error_response(500, "<ErrorResponse><Error><Type>Receiver</"
-                                       "Type><Code>InternalError</Code></Error></ErrorResponse>");
+    const auto internal = sns::parse_error_response(500, "<ErrorResponse><Error><Type>Receiver</"
+                                                         "Type><Code>InternalError</Code></Error></ErrorResponse>");
     CHECK(internal.retryable);
     CHECK_FALSE(internal.throttling);
     CHECK_FALSE(internal.sender_fault);
@@ -324,8 +303,7 @@ TEST_CASE("sns protocol: error answers are read and classified")
           "SNS failed the request (transient, retryable)");
 
     // A proxy's page: classified by status, quoted as a short printable excerpt.
-    const auto proxy =
-        sns::parse_error_response(502, "<html><body><h1>502 Bad Gateway</h1><br></body></html>");
+    const auto proxy = sns::parse_error_response(502, "<html><body><h1>502 Bad Gateway</h1><br></body></html>");
     CHECK(proxy.retryable);
     CHECK(proxy.code.empty());
     CHECK(proxy.message == "<html><body><h1>502 Bad Gateway</h1><br></body></html>");
@@ -337,8 +315,8 @@ TEST_CASE("sns protocol: error answers are read and classified")
     const auto control = sns::parse_error_response(400, "<ErrorResponse><Error><Code>Bad\x01"
                                                         "Code</Code></Error></ErrorResponse>");
     CHECK(control.code == "Bad?Code");
-    const std::string huge = "<ErrorResponse><Error><Code>X</Code>" + std::string(70000, ' ') +
-                             "</Error></ErrorResponse>";
+    const std::string huge =
+        "<ErrorResponse><Error><Code>X</Code>" + std::string(70000, ' ') + "</Error></ErrorResponse>";
     const auto big = sns::parse_error_response(400, huge);
     CHECK(big.code.empty());
     CHECK(big.message.size() == 203);

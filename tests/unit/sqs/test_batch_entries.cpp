@@ -5,7 +5,6 @@
 // request carries and the pause before it. No I/O: a scripted random source makes every pause
 // exact.
 #include "sqs/batch_entries.hpp"
-
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -78,11 +77,12 @@ TEST_CASE("batch entries: each entry's outcome, request after request")
     const std::vector<table_case> cases = {
         {"all succeed", 3, {{answer({"0", "1", "2"}), {}, 0ms}}, "SSS"},
         {"the answer lists them in any order", 3, {{answer({"2", "0", "1"}), {}, 0ms}}, "SSS"},
-        {"an entry listed nowhere failed, the others are done",
-         3, {{answer({"0", "2"}), {}, 0ms}}, "SMS"},
+        {"an entry listed nowhere failed, the others are done", 3, {{answer({"0", "2"}), {}, 0ms}}, "SMS"},
         {"an empty answer fails every entry", 2, {{answer({}), {}, 0ms}}, "MM"},
         {"a sender fault is final at once",
-         2, {{answer({"0"}, {failed("1", "ReceiptHandleIsInvalid", true)}), {}, 0ms}}, "SF"},
+         2,
+         {{answer({"0"}, {failed("1", "ReceiptHandleIsInvalid", true)}), {}, 0ms}},
+         "SF"},
         {"the server's failure is sent again, after the backoff, with Ids renumbered",
          3,
          {{answer({"0"}, {failed("1", "InternalError", false), failed("2", "InternalError", false)}), {1, 2}, 1000ms},

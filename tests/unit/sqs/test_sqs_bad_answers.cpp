@@ -43,8 +43,8 @@ courier::sqs_client_options client_options(const std::string& endpoint, courier_
     courier::sqs_client_options o;
     o.aws.endpoint = endpoint;
     o.aws.region = "us-east-1";
-    o.aws.credentials = courier::aws::static_credentials({.access_key_id = "AKIDCOURIERTEST",
-                                                           .secret_access_key = "courier-test-secret"});
+    o.aws.credentials = courier::aws::static_credentials(
+        {.access_key_id = "AKIDCOURIERTEST", .secret_access_key = "courier-test-secret"});
     // One attempt: a 200 answer with a bad body is not retried by the transport anyway,
     // and the cases that are (malformed HTTP) are covered with retries below.
     o.aws.max_attempts = 1;
@@ -75,8 +75,7 @@ struct sqs_server : courier_test::http_server
 
 // Runs `op` and returns the courier::error it threw; fails the test if it threw nothing
 // or something else.
-template <class Op>
-asio::awaitable<courier::error> expect_error(Op op)
+template <class Op> asio::awaitable<courier::error> expect_error(Op op)
 {
     try
     {
@@ -101,23 +100,29 @@ const std::string good_message =
 void answer_every_connection(asio::io_context& io, tcp::acceptor& acceptor, std::string answer,
                              std::atomic<int>& connections)
 {
-    asio::co_spawn(io, [&io, &acceptor, answer = std::move(answer), &connections]() -> asio::awaitable<void> {
-        for (;;)
-        {
-            auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-            if (ec)
-                co_return;
-            ++connections;
-            auto s = std::make_shared<tcp::socket>(std::move(socket));
-            asio::co_spawn(io, [s, answer]() -> asio::awaitable<void> {
-                char scratch[4096];
-                co_await s->async_read_some(asio::buffer(scratch), nothrow);
-                co_await asio::async_write(*s, asio::buffer(answer), nothrow);
-                boost::system::error_code ignored;
-                s->shutdown(tcp::socket::shutdown_both, ignored);
-            }, asio::detached);
-        }
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&io, &acceptor, answer = std::move(answer), &connections]() -> asio::awaitable<void> {
+            for (;;)
+            {
+                auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+                if (ec)
+                    co_return;
+                ++connections;
+                auto s = std::make_shared<tcp::socket>(std::move(socket));
+                asio::co_spawn(
+                    io,
+                    [s, answer]() -> asio::awaitable<void> {
+                        char scratch[4096];
+                        co_await s->async_read_some(asio::buffer(scratch), nothrow);
+                        co_await asio::async_write(*s, asio::buffer(answer), nothrow);
+                        boost::system::error_code ignored;
+                        s->shutdown(tcp::socket::shutdown_both, ignored);
+                    },
+                    asio::detached);
+            }
+        },
+        asio::detached);
 }
 
 } // namespace
@@ -154,9 +159,7 @@ TEST_CASE("sqs bad answers: a ReceiveMessage answer of the wrong shape is a bad_
         for (; next < cases.size(); ++next)
         {
             CAPTURE(cases[next].body);
-            const auto e = co_await expect_error([&]() -> asio::awaitable<void> {
-                co_await provider->receive(10);
-            });
+            const auto e = co_await expect_error([&]() -> asio::awaitable<void> { co_await provider->receive(10); });
             CHECK(e.code() == errc::bad_response);
             CHECK_MESSAGE(contains(e.detail(), cases[next].expected), e.what());
             CHECK(e.context().action == "ReceiveMessage");
@@ -208,12 +211,15 @@ TEST_CASE("sqs bad answers: entries with missing or mistyped fields are never de
                                 co_return;
                             });
         courier::dispatcher d(io.get_executor(), std::move(routes), {.log = logs.make(courier::log_level::debug)});
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            // Stop once the good message is acked and a few more receives went by, so a
-            // late (wrong) ack of a rejected entry would have had the time to show up.
-            co_await courier_test::eventually([&] { return !delete_bodies.empty() && receives >= 4; });
-            d.stop();
-        }, asio::detached);
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                // Stop once the good message is acked and a few more receives went by, so a
+                // late (wrong) ack of a rejected entry would have had the time to show up.
+                co_await courier_test::eventually([&] { return !delete_bodies.empty() && receives >= 4; });
+                d.stop();
+            },
+            asio::detached);
         const auto kind = co_await d.run();
         CHECK(kind == courier::stop_kind::graceful);
     });
@@ -314,10 +320,13 @@ TEST_CASE("sqs bad answers: a route's ack that the server refuses is counted, lo
             co_return;
         });
         courier::dispatcher d(io.get_executor(), std::move(routes), {.log = logs.make(courier::log_level::debug)});
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            co_await courier_test::eventually([&] { return deletes >= 1 && receives >= 3; });
-            d.stop();
-        }, asio::detached);
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                co_await courier_test::eventually([&] { return deletes >= 1 && receives >= 3; });
+                d.stop();
+            },
+            asio::detached);
         const auto kind = co_await d.run();
         CHECK(kind == courier::stop_kind::graceful);
         acked = d.routes().at(0).stats().acked;
@@ -466,45 +475,53 @@ TEST_CASE("sqs bad answers: a slow-loris answer times out within the request tim
     courier_test::run_test([&](asio::io_context& io) -> asio::awaitable<void> {
         tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
         std::vector<std::weak_ptr<tcp::socket>> sockets;
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            for (;;)
-            {
-                auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-                if (ec)
-                    co_return;
-                const bool slow = ++connections == 1;
-                auto s = std::make_shared<tcp::socket>(std::move(socket));
-                sockets.push_back(s);
-                asio::co_spawn(io, [s, slow]() -> asio::awaitable<void> {
-                    beast::flat_buffer buffer;
-                    for (;;)
-                    {
-                        bhttp::request<bhttp::string_body> req;
-                        auto [rec, n] = co_await bhttp::async_read(*s, buffer, req, nothrow);
-                        if (rec)
-                            co_return;
-                        const std::string body = R"({"MessageId":"m-sent"})";
-                        const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
-                                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-                        auto [hec, hn] = co_await asio::async_write(*s, asio::buffer(head), nothrow);
-                        if (hec)
-                            co_return;
-                        if (!slow)
-                        {
-                            co_await asio::async_write(*s, asio::buffer(body), nothrow);
-                            continue;
-                        }
-                        for (char c : body)
-                        {
-                            auto [wec, wn] = co_await asio::async_write(*s, asio::buffer(&c, 1), nothrow);
-                            if (wec)
-                                co_return;
-                            co_await courier_test::sleep(1s);
-                        }
-                    }
-                }, asio::detached);
-            }
-        }, asio::detached);
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                for (;;)
+                {
+                    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+                    if (ec)
+                        co_return;
+                    const bool slow = ++connections == 1;
+                    auto s = std::make_shared<tcp::socket>(std::move(socket));
+                    sockets.push_back(s);
+                    asio::co_spawn(
+                        io,
+                        [s, slow]() -> asio::awaitable<void> {
+                            beast::flat_buffer buffer;
+                            for (;;)
+                            {
+                                bhttp::request<bhttp::string_body> req;
+                                auto [rec, n] = co_await bhttp::async_read(*s, buffer, req, nothrow);
+                                if (rec)
+                                    co_return;
+                                const std::string body = R"({"MessageId":"m-sent"})";
+                                const std::string head =
+                                    "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                                    "Content-Length: " +
+                                    std::to_string(body.size()) + "\r\n\r\n";
+                                auto [hec, hn] = co_await asio::async_write(*s, asio::buffer(head), nothrow);
+                                if (hec)
+                                    co_return;
+                                if (!slow)
+                                {
+                                    co_await asio::async_write(*s, asio::buffer(body), nothrow);
+                                    continue;
+                                }
+                                for (char c : body)
+                                {
+                                    auto [wec, wn] = co_await asio::async_write(*s, asio::buffer(&c, 1), nothrow);
+                                    if (wec)
+                                        co_return;
+                                    co_await courier_test::sleep(1s);
+                                }
+                            }
+                        },
+                        asio::detached);
+                }
+            },
+            asio::detached);
         auto options = client_options("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()), logs);
         options.aws.request_timeout = 1500ms;
         auto client = std::make_shared<courier::sqs_client>(io.get_executor(), options);
@@ -567,7 +584,8 @@ TEST_CASE("sqs bad answers: a batch answer that leaves an entry out fails that e
             REQUIRE(messages.size() == 2);
             // Both join one batch: the second settles the last message in hand, which sends it.
             auto settle = [&](const courier::message& m) {
-                return action == "DeleteMessageBatch" ? provider->ack(m) : provider->capabilities().retry->retry(m, 30s);
+                return action == "DeleteMessageBatch" ? provider->ack(m)
+                                                      : provider->capabilities().retry->retry(m, 30s);
             };
             auto first = settle(messages[0]);
             auto second = settle(messages[1]);
@@ -732,11 +750,13 @@ TEST_CASE("sqs bad answers: an endpoint that accepts and never answers is a warn
     CHECK(logs.contains("timeout"));
     CHECK(series.failed.load() - failed_before >= 1);
     CHECK(series.succeeded.load() - succeeded_before >= 1);
-    CHECK(series.duration.count() - observed_before == (series.failed.load() - failed_before) +
-                                                           (series.succeeded.load() - succeeded_before));
+    CHECK(series.duration.count() - observed_before ==
+          (series.failed.load() - failed_before) + (series.succeeded.load() - succeeded_before));
 
     courier::detail::metrics::exposition out;
     courier::detail::metrics::request_registry::instance().write(out);
-    CHECK(contains(out.text(), R"(courier_provider_requests_total{service="SQS",action="ReceiveMessage",outcome="failure"} )"));
-    CHECK(contains(out.text(), R"(courier_provider_request_duration_seconds_count{service="SQS",action="ReceiveMessage"} )"));
+    CHECK(contains(out.text(),
+                   R"(courier_provider_requests_total{service="SQS",action="ReceiveMessage",outcome="failure"} )"));
+    CHECK(contains(out.text(),
+                   R"(courier_provider_request_duration_seconds_count{service="SQS",action="ReceiveMessage"} )"));
 }

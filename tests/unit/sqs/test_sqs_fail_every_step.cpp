@@ -7,9 +7,8 @@
 // end. After every run: no message was lost and none was acknowledged twice. The whole file
 // takes a fraction of a second: every wait is on the simulated clock.
 #include "aws/signed_client.hpp"
-#include "sqs/client_impl.hpp"
-
 #include "memory_transport.hpp"
+#include "sqs/client_impl.hpp"
 #include "test_support.hpp"
 
 #include <courier/aws/credentials_provider.hpp>
@@ -25,8 +24,8 @@
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using courier_test::aws_action;
 using courier_test::answer;
+using courier_test::aws_action;
 using courier_test::io_step;
 using courier_test::memory_transport;
 using courier_test::seen_request;
@@ -76,7 +75,8 @@ public:
         bool deleted = false;
     };
 
-    explicit scripted_queue(std::shared_ptr<courier::testing::simulated_clock> clock) : clock_(std::move(clock))
+    explicit scripted_queue(std::shared_ptr<courier::testing::simulated_clock> clock)
+        : clock_(std::move(clock))
     {
         for (const auto& id : acked_ids)
             messages_.push_back({.id = id});
@@ -120,15 +120,14 @@ public:
     const std::vector<message_state>& messages() const { return messages_; }
     bool settled() const
     {
-        const bool all_deleted = std::all_of(messages_.begin(), messages_.end(), [](const message_state& m) {
-            return m.deleted || m.id == retried_id;
-        });
+        const bool all_deleted = std::all_of(messages_.begin(), messages_.end(),
+                                             [](const message_state& m) { return m.deleted || m.id == retried_id; });
         const bool retried = std::any_of(visibility_changes.begin(), visibility_changes.end(),
                                          [](const auto& change) { return change.second == 60; });
         return all_deleted && retried;
     }
 
-    std::vector<std::string> deletes;                           // every entry's receipt
+    std::vector<std::string> deletes;                            // every entry's receipt
     std::vector<std::pair<std::string, int>> visibility_changes; // receipt, seconds
 
 private:
@@ -159,8 +158,8 @@ private:
                 m.visible_at = clock_->now() + hidden_for;
                 const std::string delivery = std::to_string(++m.deliveries);
                 out += std::string(count++ == 0 ? "" : ",") + R"({"MessageId":")" + m.id + R"(","ReceiptHandle":")" +
-                       m.id + "#" + delivery + R"(","Body":"{}","Attributes":{"ApproximateReceiveCount":")" +
-                       delivery + "\"}}";
+                       m.id + "#" + delivery + R"(","Body":"{}","Attributes":{"ApproximateReceiveCount":")" + delivery +
+                       "\"}}";
             }
             if (count > 0 || clock_->now() >= deadline)
                 co_return R"({"Messages":[)" + out + "]}";
@@ -221,10 +220,8 @@ walk_result walk(std::size_t fail_at, boost::system::error_code error, unsigned 
     std::vector<std::string> handled_receipts; // deliveries whose handler succeeded
     std::vector<courier::route> routes;
     // batch_window 0: the SQS batcher's window is still a real timer; at 0 it costs no time.
-    courier::sqs_queue_options queue_options{.queue_url = std::string(queue_url),
-                                             .wait_time = 20s,
-                                             .visibility_timeout = 30s,
-                                             .batch_window = 0ms};
+    courier::sqs_queue_options queue_options{
+        .queue_url = std::string(queue_url), .wait_time = 20s, .visibility_timeout = 30s, .batch_window = 0ms};
     routes.emplace_back("walk", courier::make_sqs_provider(sqs, std::move(queue_options)),
                         [&](const courier::message& m) -> asio::awaitable<void> {
                             if (m.id == retried_id)
@@ -234,14 +231,18 @@ walk_result walk(std::size_t fail_at, boost::system::error_code error, unsigned 
                         });
     // A stop waits for the long poll in flight; with a stalled or retried poll that takes up
     // to three request deadlines (90 s simulated): the stop must still be graceful.
-    courier::dispatcher d(f.io.get_executor(), std::move(routes),
-                          {.shutdown_deadline = 10min, .clock = f.clock, .log = f.logs.make(courier::log_level::warning)});
+    courier::dispatcher d(
+        f.io.get_executor(), std::move(routes),
+        {.shutdown_deadline = 10min, .clock = f.clock, .log = f.logs.make(courier::log_level::warning)});
     bool settled = false;
-    asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
-        for (int second = 0; second < 3600 && !(settled = queue.settled()); ++second)
-            co_await f.clock->sleep_for(1s);
-        d.stop();
-    }, asio::detached);
+    asio::co_spawn(
+        f.io,
+        [&]() -> asio::awaitable<void> {
+            for (int second = 0; second < 3600 && !(settled = queue.settled()); ++second)
+                co_await f.clock->sleep_for(1s);
+            d.stop();
+        },
+        asio::detached);
     const auto stopped = courier_test::run_simulated(f.io, *f.clock, [&] { return d.run(); });
     const std::uint64_t confirmed_acks = d.routes().at(0).stats().acked;
 
@@ -281,9 +282,9 @@ walk_result walk(std::size_t fail_at, boost::system::error_code error, unsigned 
     }
     for (const auto& [id, receipts] : deleted_deliveries)
         CHECK_MESSAGE(receipts.size() == 1, id << " deleted in " << receipts.size() << " deliveries");
-    const bool lost_delete_answer = result.failure_happened && result.failed.action == "DeleteMessageBatch" &&
-                                    (result.failed.kind == io_step::read_header ||
-                                     result.failed.kind == io_step::read_body);
+    const bool lost_delete_answer =
+        result.failure_happened && result.failed.action == "DeleteMessageBatch" &&
+        (result.failed.kind == io_step::read_header || result.failed.kind == io_step::read_body);
     for (const auto& [receipt, count] : deletes_per_receipt)
         CHECK_MESSAGE(count <= (lost_delete_answer ? 2 : 1), receipt << " deleted " << count << " times");
     // The route counted an ack only for a deletion that happened, once per message; it missed

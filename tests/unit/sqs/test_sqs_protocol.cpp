@@ -28,7 +28,6 @@ namespace {
 
 constexpr std::string_view queue = "https://sqs.us-east-1.amazonaws.com/123456789012/orders";
 
-
 bool printable(std::string_view text)
 {
     for (unsigned char c : text)
@@ -97,8 +96,7 @@ TEST_SUITE("sqs request rendering")
     {
         CHECK(sqs::receive_message_request::target == "AmazonSQS.ReceiveMessage");
         CHECK(sqs::delete_message_batch_request::target == "AmazonSQS.DeleteMessageBatch");
-        CHECK(sqs::change_message_visibility_batch_request::target ==
-              "AmazonSQS.ChangeMessageVisibilityBatch");
+        CHECK(sqs::change_message_visibility_batch_request::target == "AmazonSQS.ChangeMessageVisibilityBatch");
         CHECK(sqs::send_message_batch_request::target == "AmazonSQS.SendMessageBatch");
         CHECK(sqs::get_queue_attributes_request::action == "GetQueueAttributes");
         CHECK(sqs::purge_queue_request::target == "AmazonSQS.PurgeQueue");
@@ -114,15 +112,14 @@ TEST_SUITE("sqs request rendering")
 
         const std::string_view names[] = {"trace", "tenant.*"};
         const std::string_view system[] = {"ApproximateReceiveCount", "SentTimestamp"};
-        CHECK(sqs::render(sqs::receive_message_request{
-                  .queue_url = "q",
-                  .max_messages = 1,
-                  .wait_time_seconds = 0,
-                  .visibility_timeout = 45,
-                  .message_attribute_names = names,
-                  .system_attribute_names = system,
-                  .send_legacy_attribute_names = true,
-                  .receive_request_attempt_id = "attempt-1"}) ==
+        CHECK(sqs::render(sqs::receive_message_request{.queue_url = "q",
+                                                       .max_messages = 1,
+                                                       .wait_time_seconds = 0,
+                                                       .visibility_timeout = 45,
+                                                       .message_attribute_names = names,
+                                                       .system_attribute_names = system,
+                                                       .send_legacy_attribute_names = true,
+                                                       .receive_request_attempt_id = "attempt-1"}) ==
               R"({"QueueUrl":"q","MaxNumberOfMessages":1,"WaitTimeSeconds":0,)"
               R"("VisibilityTimeout":45,"MessageAttributeNames":["trace","tenant.*"],)"
               R"("MessageSystemAttributeNames":["ApproximateReceiveCount","SentTimestamp"],)"
@@ -147,32 +144,26 @@ TEST_SUITE("sqs request rendering")
         fails({.queue_url = "q", .max_messages = 11}, "MaxNumberOfMessages must be 1..10");
         fails({.queue_url = "q", .wait_time_seconds = 21}, "WaitTimeSeconds must be 0..20");
         fails({.queue_url = "q", .wait_time_seconds = -1}, "WaitTimeSeconds");
-        fails({.queue_url = "q", .visibility_timeout = 43201},
-              "VisibilityTimeout must be 0..43200");
+        fails({.queue_url = "q", .visibility_timeout = 43201}, "VisibilityTimeout must be 0..43200");
         fails({.queue_url = "q", .visibility_timeout = -1}, "VisibilityTimeout");
     }
 
     TEST_CASE("DeleteMessage and DeleteMessageBatch")
     {
-        CHECK(sqs::render(sqs::delete_message_request{.queue_url = "q",
-                                                      .receipt_handle = "r+/="}) ==
+        CHECK(sqs::render(sqs::delete_message_request{.queue_url = "q", .receipt_handle = "r+/="}) ==
               R"({"QueueUrl":"q","ReceiptHandle":"r+/="})");
 
         const sqs::delete_message_entry entries[] = {{"0", "AQEB/aa=="}, {"m-1_x", "AQEB+bb"}};
-        CHECK(sqs::render(sqs::delete_message_batch_request{.queue_url = "q",
-                                                            .entries = entries}) ==
+        CHECK(sqs::render(sqs::delete_message_batch_request{.queue_url = "q", .entries = entries}) ==
               R"({"QueueUrl":"q","Entries":[{"Id":"0","ReceiptHandle":"AQEB/aa=="},)"
               R"({"Id":"m-1_x","ReceiptHandle":"AQEB+bb"}]})");
     }
 
     TEST_CASE("batch entries are checked")
     {
-        const auto fails = [](std::span<const sqs::delete_message_entry> entries,
-                              std::string_view expected) {
-            const courier::error e = error_from([&] {
-                sqs::render(
-                    sqs::delete_message_batch_request{.queue_url = "q", .entries = entries});
-            });
+        const auto fails = [](std::span<const sqs::delete_message_entry> entries, std::string_view expected) {
+            const courier::error e = error_from(
+                [&] { sqs::render(sqs::delete_message_batch_request{.queue_url = "q", .entries = entries}); });
             CHECK(e.code() == std::errc::invalid_argument);
             CHECK(e.context().action == "DeleteMessageBatch");
             CHECK(e.context().queue == "q");
@@ -195,8 +186,7 @@ TEST_SUITE("sqs request rendering")
 
         const std::string max_id(80, 'x');
         const sqs::delete_message_entry longest[] = {{max_id, "r"}};
-        CHECK_NOTHROW(sqs::render(sqs::delete_message_batch_request{.queue_url = "q",
-                                                                    .entries = longest}));
+        CHECK_NOTHROW(sqs::render(sqs::delete_message_batch_request{.queue_url = "q", .entries = longest}));
     }
 
     TEST_CASE("ChangeMessageVisibility and its batch")
@@ -205,19 +195,15 @@ TEST_SUITE("sqs request rendering")
                   .queue_url = "q", .receipt_handle = "r", .visibility_timeout = 0}) ==
               R"({"QueueUrl":"q","ReceiptHandle":"r","VisibilityTimeout":0})");
 
-        const sqs::change_message_visibility_entry entries[] = {{"a", "r1", 30},
-                                                                {"b", "r2", 43200}};
-        CHECK(sqs::render(sqs::change_message_visibility_batch_request{.queue_url = "q",
-                                                                       .entries = entries}) ==
+        const sqs::change_message_visibility_entry entries[] = {{"a", "r1", 30}, {"b", "r2", 43200}};
+        CHECK(sqs::render(sqs::change_message_visibility_batch_request{.queue_url = "q", .entries = entries}) ==
               R"({"QueueUrl":"q","Entries":[)"
               R"({"Id":"a","ReceiptHandle":"r1","VisibilityTimeout":30},)"
               R"({"Id":"b","ReceiptHandle":"r2","VisibilityTimeout":43200}]})");
 
         const sqs::change_message_visibility_entry too_long[] = {{"a", "r1", 43201}};
-        const courier::error e = error_from([&] {
-            sqs::render(sqs::change_message_visibility_batch_request{.queue_url = "q",
-                                                                     .entries = too_long});
-        });
+        const courier::error e = error_from(
+            [&] { sqs::render(sqs::change_message_visibility_batch_request{.queue_url = "q", .entries = too_long}); });
         CHECK(e.detail() == "Entries[0].VisibilityTimeout must be 0..43200, not 43201");
     }
 
@@ -245,21 +231,17 @@ TEST_SUITE("sqs request rendering")
         CHECK(sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x"}) ==
               R"({"QueueUrl":"q","MessageBody":"x"})");
         const courier::attribute_map none;
-        CHECK(sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x",
-                                                    .attributes = &none}) ==
+        CHECK(sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x", .attributes = &none}) ==
               R"({"QueueUrl":"q","MessageBody":"x"})");
 
         CHECK(error_from([] {
-                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x",
-                                                        .delay_seconds = 901});
+                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x", .delay_seconds = 901});
               }).detail() == "DelaySeconds must be 0..900, not 901");
-        CHECK(error_from([] {
-                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = ""});
-              }).detail() == "MessageBody must not be empty");
+        CHECK(error_from([] { sqs::render(sqs::send_message_request{.queue_url = "q", .body = ""}); }).detail() ==
+              "MessageBody must not be empty");
         const courier::attribute_map untyped = {{"a", {"", "v"}}};
         CHECK(error_from([&] {
-                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x",
-                                                        .attributes = &untyped});
+                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x", .attributes = &untyped});
               }).detail() == "MessageAttributes DataType must not be empty");
     }
 
@@ -268,8 +250,12 @@ TEST_SUITE("sqs request rendering")
         const courier::attribute_map attributes = {{"k", {"String", "v"}}};
         const sqs::send_message_entry entries[] = {
             {.id = "0", .body = "first"},
-            {.id = "1", .body = "second", .delay_seconds = 0, .attributes = &attributes,
-             .group_id = "g", .deduplication_id = "d"},
+            {.id = "1",
+             .body = "second",
+             .delay_seconds = 0,
+             .attributes = &attributes,
+             .group_id = "g",
+             .deduplication_id = "d"},
         };
         CHECK(sqs::render(sqs::send_message_batch_request{.queue_url = "q", .entries = entries}) ==
               R"({"QueueUrl":"q","Entries":[{"Id":"0","MessageBody":"first"},)"
@@ -277,46 +263,37 @@ TEST_SUITE("sqs request rendering")
               R"("MessageAttributes":{"k":{"DataType":"String","StringValue":"v"}},)"
               R"("MessageGroupId":"g","MessageDeduplicationId":"d"}]})");
 
-        const sqs::send_message_entry bad[] = {{.id = "0", .body = "ok"},
-                                               {.id = "1", .body = "\xff"}};
-        const courier::error e = error_from([&] {
-            sqs::render(sqs::send_message_batch_request{.queue_url = "q", .entries = bad});
-        });
+        const sqs::send_message_entry bad[] = {{.id = "0", .body = "ok"}, {.id = "1", .body = "\xff"}};
+        const courier::error e =
+            error_from([&] { sqs::render(sqs::send_message_batch_request{.queue_url = "q", .entries = bad}); });
         CHECK(e.detail() == "Entries[1].MessageBody is not valid UTF-8 (byte 0xff at offset 0)");
         CHECK(e.context().action == "SendMessageBatch");
     }
 
     TEST_CASE("queue management")
     {
-        CHECK(sqs::render(sqs::get_queue_url_request{.queue_name = "orders"}) ==
-              R"({"QueueName":"orders"})");
-        CHECK(sqs::render(sqs::get_queue_url_request{.queue_name = "orders",
-                                                     .owner_account_id = "123456789012"}) ==
+        CHECK(sqs::render(sqs::get_queue_url_request{.queue_name = "orders"}) == R"({"QueueName":"orders"})");
+        CHECK(sqs::render(sqs::get_queue_url_request{.queue_name = "orders", .owner_account_id = "123456789012"}) ==
               R"({"QueueName":"orders","QueueOwnerAWSAccountId":"123456789012"})");
 
-        const std::string redrive =
-            R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq.fifo",)"
-            R"("maxReceiveCount":"5"})";
+        const std::string redrive = R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq.fifo",)"
+                                    R"("maxReceiveCount":"5"})";
         const sqs::queue_attribute attributes[] = {
             {"FifoQueue", "true"}, {"VisibilityTimeout", "30"}, {"RedrivePolicy", redrive}};
-        CHECK(sqs::render(sqs::create_queue_request{.queue_name = "orders.fifo",
-                                                    .attributes = attributes}) ==
+        CHECK(sqs::render(sqs::create_queue_request{.queue_name = "orders.fifo", .attributes = attributes}) ==
               R"({"QueueName":"orders.fifo","Attributes":{"FifoQueue":"true",)"
               R"("VisibilityTimeout":"30","RedrivePolicy":"{\"deadLetterTargetArn\":)"
               R"(\"arn:aws:sqs:us-east-1:123456789012:dlq.fifo\",\"maxReceiveCount\":\"5\"}"}})");
-        CHECK(sqs::render(sqs::create_queue_request{.queue_name = "plain"}) ==
-              R"({"QueueName":"plain"})");
+        CHECK(sqs::render(sqs::create_queue_request{.queue_name = "plain"}) == R"({"QueueName":"plain"})");
 
         CHECK(sqs::render(sqs::get_queue_attributes_request{.queue_url = "q"}) ==
               R"({"QueueUrl":"q","AttributeNames":["All"]})");
         const std::string_view names[] = {"ApproximateNumberOfMessages", "QueueArn"};
-        CHECK(sqs::render(sqs::get_queue_attributes_request{.queue_url = "q",
-                                                            .attribute_names = names}) ==
+        CHECK(sqs::render(sqs::get_queue_attributes_request{.queue_url = "q", .attribute_names = names}) ==
               R"({"QueueUrl":"q","AttributeNames":["ApproximateNumberOfMessages","QueueArn"]})");
         CHECK(sqs::render(sqs::delete_queue_request{.queue_url = "q"}) == R"({"QueueUrl":"q"})");
         CHECK(sqs::render(sqs::purge_queue_request{.queue_url = "q"}) == R"({"QueueUrl":"q"})");
-        CHECK(error_from([] { sqs::render(sqs::get_queue_url_request{}); }).detail() ==
-              "QueueName must not be empty");
+        CHECK(error_from([] { sqs::render(sqs::get_queue_url_request{}); }).detail() == "QueueName must not be empty");
     }
 
     TEST_CASE("render reuses the output buffer")
@@ -361,8 +338,8 @@ TEST_SUITE("sqs json escaping")
     {
         xorshift random;
         const std::string_view pieces[] = {
-            "a", "b", "\"", "\\", "\n", "\x01", "\x1f", " ", "~", "\x7f", "abcdefgh",
-            "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e"};
+            "a", "b", "\"",   "\\",       "\n",       "\x01",         "\x1f",
+            " ", "~", "\x7f", "abcdefgh", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e"};
         for (int round = 0; round < 5000; ++round)
         {
             std::string text;
@@ -374,8 +351,7 @@ TEST_SUITE("sqs json escaping")
 
     TEST_CASE("unicode passes through unchanged")
     {
-        const std::string text =
-            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xe2\x80\xa8 \xef\xbf\xbd";
+        const std::string text = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xe2\x80\xa8 \xef\xbf\xbd";
         CHECK(escape(text) == "\"" + text + "\"");
         CHECK(escape("\xf4\x8f\xbf\xbf") == "\"\xf4\x8f\xbf\xbf\""); // U+10FFFF
     }
@@ -389,23 +365,22 @@ TEST_SUITE("sqs json escaping")
         };
         const sample samples[] = {
             {"\xff", 0},
-            {"ok\x80", 2},                 // continuation byte without a lead
-            {"caf\xc3", 3},                // truncated sequence
-            {"ab\xc3(", 2},                // lead byte followed by ASCII
-            {"\xc0\xaf", 0},               // overlong '/'
-            {"x\xe0\x80\xaf", 1},          // overlong three-byte form
-            {"\xed\xa0\x80", 0},           // UTF-16 surrogate U+D800
+            {"ok\x80", 2},                   // continuation byte without a lead
+            {"caf\xc3", 3},                  // truncated sequence
+            {"ab\xc3(", 2},                  // lead byte followed by ASCII
+            {"\xc0\xaf", 0},                 // overlong '/'
+            {"x\xe0\x80\xaf", 1},            // overlong three-byte form
+            {"\xed\xa0\x80", 0},             // UTF-16 surrogate U+D800
             {"12345678\xf4\x90\x80\x80", 8}, // past U+10FFFF
-            {"\xf8\x88\x80\x80\x80", 0},   // five-byte form
-            {"\xe2\x82\xac\xe2\x82", 3},   // valid euro sign, then a truncated one
+            {"\xf8\x88\x80\x80\x80", 0},     // five-byte form
+            {"\xe2\x82\xac\xe2\x82", 3},     // valid euro sign, then a truncated one
         };
         for (const sample& s : samples)
         {
             CAPTURE(s.text);
             CHECK(courier::aws::first_invalid_utf8(s.text) == s.offset);
-            const courier::error e = error_from([&] {
-                sqs::render(sqs::send_message_request{.queue_url = "q", .body = s.text});
-            });
+            const courier::error e =
+                error_from([&] { sqs::render(sqs::send_message_request{.queue_url = "q", .body = s.text}); });
             CHECK(e.code() == std::errc::invalid_argument);
             CHECK(e.context().action == "SendMessage");
             CHECK(contains(e.detail(), "MessageBody is not valid UTF-8"));
@@ -418,17 +393,14 @@ TEST_SUITE("sqs json escaping")
     {
         const courier::attribute_map bad_value = {{"k", {"String", "\xc3"}}};
         CHECK(error_from([&] {
-                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x",
-                                                        .attributes = &bad_value});
+                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x", .attributes = &bad_value});
               }).detail() == "StringValue is not valid UTF-8 (byte 0xc3 at offset 0)");
         const courier::attribute_map bad_name = {{"k\xff", {"String", "v"}}};
         CHECK(error_from([&] {
-                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x",
-                                                        .attributes = &bad_name});
+                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x", .attributes = &bad_name});
               }).detail() == "MessageAttributes name is not valid UTF-8 (byte 0xff at offset 1)");
         CHECK(error_from([] {
-                  sqs::render(sqs::delete_message_request{.queue_url = "q",
-                                                          .receipt_handle = "\x80"});
+                  sqs::render(sqs::delete_message_request{.queue_url = "q", .receipt_handle = "\x80"});
               }).detail() == "ReceiptHandle is not valid UTF-8 (byte 0x80 at offset 0)");
     }
 
@@ -465,8 +437,13 @@ TEST_SUITE("sqs base64 and md5")
     TEST_CASE("base64 vectors (RFC 4648) and round trips")
     {
         const std::pair<std::string, std::string> vectors[] = {
-            {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},     {"foo", "Zm9v"},
-            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+            {"", ""},
+            {"f", "Zg=="},
+            {"fo", "Zm8="},
+            {"foo", "Zm9v"},
+            {"foob", "Zm9vYg=="},
+            {"fooba", "Zm9vYmE="},
+            {"foobar", "Zm9vYmFy"},
         };
         for (const auto& [plain, encoded] : vectors)
         {
@@ -477,8 +454,7 @@ TEST_SUITE("sqs base64 and md5")
         }
         CHECK(courier::aws::decode_base64("Zg") == "f"); // padding is optional
         CHECK(courier::aws::decode_base64("Zm8") == "fo");
-        for (std::string_view bad : {"Zm9v!"sv, "Z"sv, "Zm9=v"sv, "===="sv, "Zg=a"sv, "Zm 9v"sv,
-                                     "Zg==="sv})
+        for (std::string_view bad : {"Zm9v!"sv, "Z"sv, "Zm9=v"sv, "===="sv, "Zg=a"sv, "Zm 9v"sv, "Zg==="sv})
         {
             CAPTURE(bad);
             CHECK_FALSE(courier::aws::decode_base64(bad).has_value());
@@ -503,11 +479,9 @@ TEST_SUITE("sqs base64 and md5")
         const courier::attribute_map string_only = {{"attribName1", {"String", "attribValue 1"}}};
         CHECK(sqs::md5_of_attributes(string_only) == "19e27d4e946b072f3f58da80d94fd778");
         const courier::attribute_map custom_number = {
-            {"customNumberTypeAttrib",
-             {"Number.float", "4563442423554324324264524243.32543234"}}};
+            {"customNumberTypeAttrib", {"Number.float", "4563442423554324324264524243.32543234"}}};
         CHECK(sqs::md5_of_attributes(custom_number) == "9fe1b90bbd9965bdf77bac517c7d2495");
-        const courier::attribute_map binary = {
-            {"binaryAttribute", {"Binary", "Hello binary world!"}}};
+        const courier::attribute_map binary = {{"binaryAttribute", {"Binary", "Hello binary world!"}}};
         CHECK(sqs::md5_of_attributes(binary) == "31a92b15d92f8db860eda32aceb656c3");
         courier::attribute_map all = string_only;
         all.insert(custom_number.begin(), custom_number.end());
@@ -557,8 +531,7 @@ constexpr std::string_view receive_response = R"json({
 
 std::string one_message(std::string_view fields)
 {
-    return R"({"Messages":[{"MessageId":"id-1","ReceiptHandle":"rh-1",)" + std::string(fields) +
-           "}]}";
+    return R"({"Messages":[{"MessageId":"id-1","ReceiptHandle":"rh-1",)" + std::string(fields) + "}]}";
 }
 
 } // namespace
@@ -624,9 +597,8 @@ TEST_SUITE("sqs response parsing")
         REQUIRE(result.rejected.size() == 1);
         CHECK(result.rejected[0].id == "219f8380-5770-4cc2-8c3e-5c715e145f5e");
         CHECK(result.rejected[0].receipt == "AQEBexampleReceiptHandle+with/slashes==");
-        CHECK(result.rejected[0].reason ==
-              "MD5OfBody 0000000098243eae34e8a498f0b30143 does not match the body "
-              "(a6d3d03398243eae34e8a498f0b30143)");
+        CHECK(result.rejected[0].reason == "MD5OfBody 0000000098243eae34e8a498f0b30143 does not match the body "
+                                           "(a6d3d03398243eae34e8a498f0b30143)");
 
         sqs::response_parser lenient({.verify_md5 = false});
         CHECK(lenient.parse_receive_message(body).messages.size() == 2);
@@ -654,16 +626,14 @@ TEST_SUITE("sqs response parsing")
         };
         const sample samples[] = {
             {R"({"Messages":[5]})", "the entry is not a JSON object", ""},
-            {R"({"Messages":[{"MessageId":"a","Body":"x"}]})", "ReceiptHandle is missing or empty",
-             ""},
-            {R"({"Messages":[{"ReceiptHandle":"r","Body":"x"}]})", "MessageId is missing or empty",
-             "r"},
+            {R"({"Messages":[{"MessageId":"a","Body":"x"}]})", "ReceiptHandle is missing or empty", ""},
+            {R"({"Messages":[{"ReceiptHandle":"r","Body":"x"}]})", "MessageId is missing or empty", "r"},
             {one_message(R"("Body":17)"), "Body is not a string", "rh-1"},
             {one_message(R"("Other":1)"), "Body is missing", "rh-1"},
             {one_message(R"("Body":"x","MD5OfBody":["no"])"), "MD5OfBody is not a string", "rh-1"},
             {one_message(R"("Body":"x","Attributes":[])"), "Attributes is not an object", "rh-1"},
-            {one_message(R"("Body":"x","Attributes":{"SentTimestamp":12})"),
-             "Attributes.SentTimestamp is not a string", "rh-1"},
+            {one_message(R"("Body":"x","Attributes":{"SentTimestamp":12})"), "Attributes.SentTimestamp is not a string",
+             "rh-1"},
             {one_message(R"("Body":"x","Attributes":{"ApproximateReceiveCount":"abc"})"),
              "ApproximateReceiveCount is not a positive 32-bit integer", "rh-1"},
             {one_message(R"("Body":"x","Attributes":{"ApproximateReceiveCount":"4294967296"})"),
@@ -682,24 +652,20 @@ TEST_SUITE("sqs response parsing")
              "SentTimestamp is not a count of milliseconds", "rh-1"},
             {one_message(R"("Body":"x","Attributes":{"SentTimestamp":"9223372036854775807"})"),
              "SentTimestamp is not a count of milliseconds", "rh-1"},
-            {one_message(R"("Body":"x","MessageAttributes":"none")"),
-             "MessageAttributes is not an object", "rh-1"},
-            {one_message(R"("Body":"x","MessageAttributes":{"a":1})"),
-             "MessageAttributes.a is not an object", "rh-1"},
+            {one_message(R"("Body":"x","MessageAttributes":"none")"), "MessageAttributes is not an object", "rh-1"},
+            {one_message(R"("Body":"x","MessageAttributes":{"a":1})"), "MessageAttributes.a is not an object", "rh-1"},
             {one_message(R"("Body":"x","MessageAttributes":{"a":{"StringValue":"v"}})"),
              "MessageAttributes.a has no DataType", "rh-1"},
             {one_message(R"("Body":"x","MessageAttributes":{"a":{"DataType":"String"}})"),
              "MessageAttributes.a has no StringValue", "rh-1"},
             {one_message(R"("Body":"x","MessageAttributes":{"a":{"DataType":7}})"),
              "MessageAttributes.a.DataType is not a string", "rh-1"},
-            {one_message(
-                 R"("Body":"x","MessageAttributes":)"
-                 R"({"a":{"DataType":"Binary","BinaryValue":"%%"}})"),
+            {one_message(R"("Body":"x","MessageAttributes":)"
+                         R"({"a":{"DataType":"Binary","BinaryValue":"%%"}})"),
              "MessageAttributes.a has no valid base64 BinaryValue", "rh-1"},
             {one_message(R"("Body":"x","MessageAttributes":{"a":{"DataType":"Binary"}})"),
              "MessageAttributes.a has no valid base64 BinaryValue", "rh-1"},
-            {one_message(
-                 R"("Body":"x","MessageAttributes":{"a\n\u0001":{"DataType":"String"}})"),
+            {one_message(R"("Body":"x","MessageAttributes":{"a\n\u0001":{"DataType":"String"}})"),
              "MessageAttributes.a?? has no StringValue", "rh-1"},
         };
         sqs::response_parser parser;
@@ -716,10 +682,9 @@ TEST_SUITE("sqs response parsing")
 
     TEST_CASE("ReceiveMessage: a bad entry does not cost the others")
     {
-        const std::string body =
-            R"({"Messages":[{"MessageId":"a","ReceiptHandle":"ra","Body":"1"},)"
-            R"({"MessageId":"b","ReceiptHandle":"rb","Body":2},)"
-            R"({"MessageId":"c","ReceiptHandle":"rc","Body":"3"}]})";
+        const std::string body = R"({"Messages":[{"MessageId":"a","ReceiptHandle":"ra","Body":"1"},)"
+                                 R"({"MessageId":"b","ReceiptHandle":"rb","Body":2},)"
+                                 R"({"MessageId":"c","ReceiptHandle":"rc","Body":"3"}]})";
         sqs::response_parser parser;
         const auto result = parser.parse_receive_message(body);
         REQUIRE(result.messages.size() == 2);
@@ -755,8 +720,7 @@ TEST_SUITE("sqs response parsing")
             {"{\"Body\":\"\xff\"}", "the body is not valid JSON"},
             {"<html><body>502 Bad Gateway</body></html>", "the body is not valid JSON"},
             {"\x01\x02 binary \x7f\xfe junk", "the body is not valid JSON"},
-            {"{\"Messages\":" + std::string(5000, '[') + std::string(5000, ']') + "}",
-             "the body is not valid JSON"},
+            {"{\"Messages\":" + std::string(5000, '[') + std::string(5000, ']') + "}", "the body is not valid JSON"},
         };
         sqs::response_parser parser;
         for (const sample& s : samples)
@@ -808,8 +772,7 @@ TEST_SUITE("sqs response parsing")
         {
             std::string mutated = original;
             for (int k = 0; k < 3; ++k)
-                mutated[random.next() % mutated.size()] =
-                    replacements[random.next() % sizeof replacements];
+                mutated[random.next() % mutated.size()] = replacements[random.next() % sizeof replacements];
             parse_all(mutated);
         }
     }
@@ -817,8 +780,7 @@ TEST_SUITE("sqs response parsing")
     TEST_CASE("ReceiveMessage: the size limit")
     {
         sqs::response_parser parser({.max_body_bytes = 64});
-        const courier::error e =
-            error_from([&] { parser.parse_receive_message(receive_response); });
+        const courier::error e = error_from([&] { parser.parse_receive_message(receive_response); });
         CHECK(e.code() == courier::errc::bad_response);
         CHECK(contains(e.detail(), "more than the 64 allowed"));
         CHECK(parser.parse_receive_message(R"({"Messages":[]})").messages.empty());
@@ -838,9 +800,8 @@ TEST_SUITE("sqs response parsing")
         sqs::response_parser parser;
         for (int action = 0; action < 2; ++action)
         {
-            const sqs::batch_result result =
-                action == 0 ? parser.parse_delete_message_batch(body)
-                            : parser.parse_change_message_visibility_batch(body);
+            const sqs::batch_result result = action == 0 ? parser.parse_delete_message_batch(body)
+                                                         : parser.parse_change_message_visibility_batch(body);
             CHECK(result.successful == std::vector<std::string>{"0", "2"});
             REQUIRE(result.failed.size() == 3);
             CHECK(result.failed[0].id == "1");
@@ -870,8 +831,7 @@ TEST_SUITE("sqs response parsing")
             {R"({"Successful":[{"Id":"a"},"b"]})", "Successful[1] is not an object"},
             {R"({"Successful":[{}]})", "Successful[0].Id is missing or empty"},
             {R"({"Failed":[{"Code":"X"}]})", "Failed[0].Id is missing or empty"},
-            {R"({"Failed":[{"Id":"1","SenderFault":"yes"}]})",
-             "Failed[0].SenderFault is not a boolean"},
+            {R"({"Failed":[{"Id":"1","SenderFault":"yes"}]})", "Failed[0].SenderFault is not a boolean"},
             {R"({"Failed":[{"Id":"1","Code":false}]})", "Failed[0].Code is not a string"},
             {R"({"Failed":[{"Id":"1"}])", "the body is not valid JSON"},
             {"[]", "the body is not a JSON object"},
@@ -890,27 +850,25 @@ TEST_SUITE("sqs response parsing")
     TEST_CASE("SendMessage: message id and MD5 checks")
     {
         const courier::attribute_map attributes = {{"attribName1", {"String", "attribValue 1"}}};
-        const sqs::send_message_request sent{.queue_url = "q", .body = "hello",
-                                             .attributes = &attributes};
+        const sqs::send_message_request sent{.queue_url = "q", .body = "hello", .attributes = &attributes};
         sqs::response_parser parser;
-        const auto result = parser.parse_send_message(
-            R"({"MD5OfMessageBody":"5d41402abc4b2a76b9719d911017c592",)"
-            R"("MD5OfMessageAttributes":"19e27d4e946b072f3f58da80d94fd778",)"
-            R"("MessageId":"5fea7756-0ea4-451a-a703-a558b933e274","SequenceNumber":"1"})",
-            sent);
+        const auto result =
+            parser.parse_send_message(R"({"MD5OfMessageBody":"5d41402abc4b2a76b9719d911017c592",)"
+                                      R"("MD5OfMessageAttributes":"19e27d4e946b072f3f58da80d94fd778",)"
+                                      R"("MessageId":"5fea7756-0ea4-451a-a703-a558b933e274","SequenceNumber":"1"})",
+                                      sent);
         CHECK(result.message_id == "5fea7756-0ea4-451a-a703-a558b933e274");
         CHECK(result.sequence_number == "1");
 
         const courier::error body_mismatch = error_from([&] {
-            parser.parse_send_message(
-                R"({"MD5OfMessageBody":"00000000000000000000000000000000","MessageId":"m"})", sent);
+            parser.parse_send_message(R"({"MD5OfMessageBody":"00000000000000000000000000000000","MessageId":"m"})",
+                                      sent);
         });
         CHECK(body_mismatch.code() == courier::errc::bad_response);
         CHECK(contains(body_mismatch.detail(), "MD5OfMessageBody does not match the body sent"));
         const courier::error attributes_mismatch = error_from([&] {
             parser.parse_send_message(
-                R"({"MD5OfMessageAttributes":"5d41402abc4b2a76b9719d911017c592","MessageId":"m"})",
-                sent);
+                R"({"MD5OfMessageAttributes":"5d41402abc4b2a76b9719d911017c592","MessageId":"m"})", sent);
         });
         CHECK(contains(attributes_mismatch.detail(), "MD5OfMessageAttributes does not match"));
         CHECK(error_from([&] { parser.parse_send_message("{}", sent); }).detail() ==
@@ -944,10 +902,8 @@ TEST_SUITE("sqs response parsing")
         CHECK(result.failed[1].code == "InvalidMessageContents");
         CHECK(result.failed[1].sender_fault);
 
-        const courier::error unknown = error_from([&] {
-            parser.parse_send_message_batch(
-                R"({"Successful":[{"Id":"zz","MessageId":"m"}]})", sent);
-        });
+        const courier::error unknown = error_from(
+            [&] { parser.parse_send_message_batch(R"({"Successful":[{"Id":"zz","MessageId":"m"}]})", sent); });
         CHECK(contains(unknown.detail(), "Successful[0].Id \"zz\" was not sent"));
         CHECK(unknown.context().action == "SendMessageBatch");
     }
@@ -955,29 +911,22 @@ TEST_SUITE("sqs response parsing")
     TEST_CASE("queue urls and attributes")
     {
         sqs::response_parser parser;
-        CHECK(parser.parse_get_queue_url(R"({"QueueUrl":"https://sqs.example/1/q"})") ==
-              "https://sqs.example/1/q");
+        CHECK(parser.parse_get_queue_url(R"({"QueueUrl":"https://sqs.example/1/q"})") == "https://sqs.example/1/q");
         CHECK(parser.parse_create_queue(R"({"QueueUrl":"https://sqs.example/1/q.fifo"})") ==
               "https://sqs.example/1/q.fifo");
         const courier::error missing = error_from([&] { parser.parse_create_queue("{}"); });
         CHECK(missing.context().action == "CreateQueue");
         CHECK(contains(missing.detail(), "QueueUrl is missing or empty"));
-        CHECK(contains(error_from([&] { parser.parse_get_queue_url(R"({"QueueUrl":1})"); })
-                           .detail(),
+        CHECK(contains(error_from([&] { parser.parse_get_queue_url(R"({"QueueUrl":1})"); }).detail(),
                        "QueueUrl is not a string"));
 
         const auto attributes = parser.parse_get_queue_attributes(
             R"({"Attributes":{"ApproximateNumberOfMessages":"5","VisibilityTimeout":"30"}})");
-        CHECK(attributes == sqs::string_map{{"ApproximateNumberOfMessages", "5"},
-                                            {"VisibilityTimeout", "30"}});
+        CHECK(attributes == sqs::string_map{{"ApproximateNumberOfMessages", "5"}, {"VisibilityTimeout", "30"}});
         CHECK(parser.parse_get_queue_attributes("{}").empty());
-        CHECK(contains(error_from([&] {
-                           parser.parse_get_queue_attributes(R"({"Attributes":{"A":5}})");
-                       }).detail(),
+        CHECK(contains(error_from([&] { parser.parse_get_queue_attributes(R"({"Attributes":{"A":5}})"); }).detail(),
                        "Attributes.A is not a string"));
-        CHECK(contains(error_from([&] {
-                           parser.parse_get_queue_attributes(R"({"Attributes":[]})");
-                       }).detail(),
+        CHECK(contains(error_from([&] { parser.parse_get_queue_attributes(R"({"Attributes":[]})"); }).detail(),
                        "Attributes is not an object"));
     }
 }
@@ -987,10 +936,9 @@ TEST_SUITE("sqs error responses")
 {
     TEST_CASE("the documented error response")
     {
-        const sqs::error_response e = sqs::parse_error_response(
-            400, "AWS.SimpleQueueService.NonExistentQueue;Sender",
-            R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist",)"
-            R"("message":"The specified queue does not exist."})");
+        const sqs::error_response e = sqs::parse_error_response(400, "AWS.SimpleQueueService.NonExistentQueue;Sender",
+                                                                R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist",)"
+                                                                R"("message":"The specified queue does not exist."})");
         CHECK(e.code == "QueueDoesNotExist");
         CHECK(e.query_code == "AWS.SimpleQueueService.NonExistentQueue");
         CHECK(e.message == "The specified queue does not exist.");
@@ -1026,11 +974,10 @@ TEST_SUITE("sqs error responses")
         };
         const sample samples[] = {
             // "Message" capitalised, as other JSON services write it.
-            {400, "", R"({"__type":"InvalidParameterValue","Message":"Bad value"})",
-             "InvalidParameterValue", "Bad value", true, false, false},
+            {400, "", R"({"__type":"InvalidParameterValue","Message":"Bad value"})", "InvalidParameterValue",
+             "Bad value", true, false, false},
             // "code" instead of "__type"; a type with a trailing URL.
-            {400, "", R"({"code":"AccessDenied","message":"no"})", "AccessDenied", "no", true,
-             false, false},
+            {400, "", R"({"code":"AccessDenied","message":"no"})", "AccessDenied", "no", true, false, false},
             {400, "",
              R"({"__type":"com.amazonaws.sqs#OverLimit:http://internal.amazon.com/",)"
              R"("message":"m"})",
@@ -1038,16 +985,15 @@ TEST_SUITE("sqs error responses")
             {400, "", R"({"__type":"x#Y","errorMessage":"e"})", "Y", "e", true, false, false},
             // Throttling, by code (JSON and query form) and by status.
             {400, "AWS.SimpleQueueService.RequestThrottled;Sender",
-             R"({"__type":"com.amazonaws.sqs#RequestThrottled","message":"Slow down"})",
-             "RequestThrottled", "Slow down", true, true, true},
+             R"({"__type":"com.amazonaws.sqs#RequestThrottled","message":"Slow down"})", "RequestThrottled",
+             "Slow down", true, true, true},
             {400, "ThrottlingException;Sender", "", "", "", true, true, true},
-            {400, "", R"({"__type":"ThrottlingException"})", "ThrottlingException", "", true,
-             true, true},
+            {400, "", R"({"__type":"ThrottlingException"})", "ThrottlingException", "", true, true, true},
             {429, "", "", "", "", true, true, true},
             // Transient: by code, and by 500/502/503/504 whatever the body.
             {500, "AWS.SimpleQueueService.InternalError;Receiver",
-             R"({"__type":"com.amazonaws.sqs#InternalError","message":"oops"})", "InternalError",
-             "oops", false, true, false},
+             R"({"__type":"com.amazonaws.sqs#InternalError","message":"oops"})", "InternalError", "oops", false, true,
+             false},
             {400, "", R"({"__type":"RequestTimeout"})", "RequestTimeout", "", true, true, false},
             {503, "", "<html><body>Service Unavailable</body></html>", "",
              "<html><body>Service Unavailable</body></html>", false, true, false},
@@ -1063,9 +1009,11 @@ TEST_SUITE("sqs error responses")
             {400, "", "[]", "", "[]", true, false, false},
             {400, "", "{", "", "{", true, false, false},
             {400, "", "null", "", "null", true, false, false},
-            {400, "", R"({"__type":5,"message":["x"]})", "", R"({"__type":5,"message":["x"]})",
+            {400, "", R"({"__type":5,"message":["x"]})", "", R"({"__type":5,"message":["x"]})", true, false, false},
+            {403, "", "\x01\x02\xff<error>\n", "",
+             "???"
+             "<error>?",
              true, false, false},
-            {403, "", "\x01\x02\xff<error>\n", "", "???" "<error>?", true, false, false},
         };
         for (const sample& s : samples)
         {
@@ -1085,8 +1033,7 @@ TEST_SUITE("sqs error responses")
     TEST_CASE("long messages and huge bodies are cut")
     {
         const std::string long_text(3000, 'x');
-        const auto e =
-            sqs::parse_error_response(400, "", R"({"__type":"A","message":")" + long_text + "\"}");
+        const auto e = sqs::parse_error_response(400, "", R"({"__type":"A","message":")" + long_text + "\"}");
         CHECK(e.code == "A");
         CHECK(e.message.size() == 1024 + 3);
         // Past 64 KiB a body is not an SQS error and is not parsed at all.
@@ -1099,25 +1046,23 @@ TEST_SUITE("sqs error responses")
 
     TEST_CASE("make_error picks the error code")
     {
-        const auto throttled = sqs::make_error(
-            sqs::parse_error_response(400, "",
-                                      R"({"__type":"com.amazonaws.sqs#RequestThrottled"})"),
-            "SendMessage", "q");
+        const auto throttled =
+            sqs::make_error(sqs::parse_error_response(400, "", R"({"__type":"com.amazonaws.sqs#RequestThrottled"})"),
+                            "SendMessage", "q");
         CHECK(throttled.code() == courier::errc::throttled);
         CHECK(throttled.detail() == "SQS throttled the request");
-        const auto stale = sqs::make_error(
-            sqs::parse_error_response(400, "ReceiptHandleIsInvalid;Sender",
-                               R"({"__type":"com.amazonaws.sqs#ReceiptHandleIsInvalid"})"),
-            "DeleteMessage", "q");
+        const auto stale =
+            sqs::make_error(sqs::parse_error_response(400, "ReceiptHandleIsInvalid;Sender",
+                                                      R"({"__type":"com.amazonaws.sqs#ReceiptHandleIsInvalid"})"),
+                            "DeleteMessage", "q");
         CHECK(stale.code() == courier::errc::stale_receipt);
-        const auto transient =
-            sqs::make_error(sqs::parse_error_response(503, "", ""), "ReceiveMessage", "q");
+        const auto transient = sqs::make_error(sqs::parse_error_response(503, "", ""), "ReceiveMessage", "q");
         CHECK(transient.code() == courier::errc::server_error);
         CHECK(transient.detail() == "SQS failed the request (transient, retryable)");
         CHECK(transient.context().server_code.empty());
-        const auto by_header = sqs::make_error(
-            sqs::parse_error_response(400, "AWS.SimpleQueueService.NonExistentQueue;Sender", ""),
-            "GetQueueUrl", "orders");
+        const auto by_header =
+            sqs::make_error(sqs::parse_error_response(400, "AWS.SimpleQueueService.NonExistentQueue;Sender", ""),
+                            "GetQueueUrl", "orders");
         CHECK(by_header.context().server_code == "AWS.SimpleQueueService.NonExistentQueue");
         CHECK(by_header.code() == courier::errc::not_found);
         CHECK(by_header.detail().starts_with("SQS says the queue does not exist"));
@@ -1126,11 +1071,10 @@ TEST_SUITE("sqs error responses")
     TEST_CASE("the standard retry mode's lists")
     {
         for (std::string_view code :
-             {"Throttling", "ThrottlingException", "ThrottledException",
-              "RequestThrottledException", "TooManyRequestsException",
-              "ProvisionedThroughputExceededException", "TransactionInProgressException",
-              "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-              "RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException"})
+             {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+              "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+              "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
+              "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException"})
         {
             CAPTURE(code);
             CHECK(courier::aws::is_throttling_code(code));

@@ -45,8 +45,8 @@ TEST_CASE("sqs client: concurrent sends from several threads all succeed")
     courier::sqs_client_options o;
     o.aws.endpoint = server.url();
     o.aws.region = "us-east-1";
-    o.aws.credentials = courier::aws::static_credentials({.access_key_id = "AKIDCOURIERTEST",
-                                                           .secret_access_key = "courier-test-secret"});
+    o.aws.credentials = courier::aws::static_credentials(
+        {.access_key_id = "AKIDCOURIERTEST", .secret_access_key = "courier-test-secret"});
     o.aws.max_connections = 4;
     auto client = std::make_shared<courier::sqs_client>(io.get_executor(), o);
     std::vector<std::thread> pool;
@@ -58,19 +58,22 @@ TEST_CASE("sqs client: concurrent sends from several threads all succeed")
     std::vector<std::string> failures;
     std::atomic<int> done{0};
     auto send_one = [&](std::string tag) {
-        asio::co_spawn(io, [client, tag]() -> asio::awaitable<std::string> {
-            courier::outgoing_message m{.body = tag};
-            co_return co_await client->send("http://127.0.0.1/000000000000/threads", std::move(m));
-        }, [&, tag](std::exception_ptr e, std::string id) {
-            std::lock_guard lock(mutex);
-            if (e)
-                failures.push_back(tag);
-            else if (id != tag)
-                failures.push_back(tag + " answered as " + id);
-            else
-                answered.insert(id);
-            ++done;
-        });
+        asio::co_spawn(
+            io,
+            [client, tag]() -> asio::awaitable<std::string> {
+                courier::outgoing_message m{.body = tag};
+                co_return co_await client->send("http://127.0.0.1/000000000000/threads", std::move(m));
+            },
+            [&, tag](std::exception_ptr e, std::string id) {
+                std::lock_guard lock(mutex);
+                if (e)
+                    failures.push_back(tag);
+                else if (id != tag)
+                    failures.push_back(tag + " answered as " + id);
+                else
+                    answered.insert(id);
+                ++done;
+            });
     };
     for (int i = 0; i < from_pool; ++i)
         send_one("pool-" + std::to_string(i));

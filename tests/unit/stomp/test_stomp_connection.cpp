@@ -23,7 +23,10 @@ struct pipe_state
 class memory_stream final : public courier::broker::byte_stream
 {
 public:
-    explicit memory_stream(std::shared_ptr<pipe_state> p) : pipe_(std::move(p)) {}
+    explicit memory_stream(std::shared_ptr<pipe_state> p)
+        : pipe_(std::move(p))
+    {
+    }
     asio::awaitable<std::size_t> read_some(char* buffer, std::size_t size) override
     {
         while (pipe_->to_client.empty() && !pipe_->closed)
@@ -65,8 +68,9 @@ struct connection_fixture : simulated_fixture
         o.heartbeat = std::chrono::milliseconds(1000);
         o.clock = clock;
         o.log = logs.make(courier::log_level::debug);
-        auto connect = [this](asio::any_io_executor, std::string, std::uint16_t, std::chrono::milliseconds)
-            -> asio::awaitable<std::unique_ptr<courier::broker::byte_stream>> {
+        auto connect =
+            [this](asio::any_io_executor, std::string, std::uint16_t,
+                   std::chrono::milliseconds) -> asio::awaitable<std::unique_ptr<courier::broker::byte_stream>> {
             pipes.push_back(std::make_shared<pipe_state>());
             co_return std::make_unique<memory_stream>(pipes.back());
         };
@@ -88,7 +92,8 @@ struct connection_fixture : simulated_fixture
 
 } // namespace
 
-TEST_CASE_FIXTURE(connection_fixture, "stomp connection: heart-beats, a silent broker, reconnection, resubscription, stale acks")
+TEST_CASE_FIXTURE(connection_fixture,
+                  "stomp connection: heart-beats, a silent broker, reconnection, resubscription, stale acks")
 {
     auto c = make();
     run_simulated(io, *clock, [&]() -> asio::awaitable<void> {
@@ -101,7 +106,8 @@ TEST_CASE_FIXTURE(connection_fixture, "stomp connection: heart-beats, a silent b
 
         auto sub = c->subscribe({.destination = "/queue/q", .prefetch = 5});
         co_await until([&] { return contains(pipes[0]->from_client, "SUBSCRIBE\n"); });
-        CHECK(contains(pipes[0]->from_client, "id:sub-1\ndestination:/queue/q\nack:client-individual\nprefetch-count:5\n"));
+        CHECK(contains(pipes[0]->from_client,
+                       "id:sub-1\ndestination:/queue/q\nack:client-individual\nprefetch-count:5\n"));
         server_sends(0, "MESSAGE\nsubscription:sub-1\nmessage-id:m1\nack:a1\n\nbody\0"s);
         auto got = co_await sub->receive(10, std::chrono::seconds(1));
         REQUIRE(got.size() == 1);
@@ -151,8 +157,8 @@ TEST_CASE_FIXTURE(connection_fixture, "stomp connection: heart-beats, a silent b
         server_sends(1, "RECEIPT\nreceipt-id:1\n\n\0"s);
         co_await until([&] { return !c->connected(); });
     });
-    CHECK_THROWS_AS(run_simulated(io, *clock, [&]() -> asio::awaitable<void> {
-                        co_await c->send("/queue/q", "late", stomp::header_list());
-                    }),
-                    courier::error);
+    CHECK_THROWS_AS(
+        run_simulated(io, *clock,
+                      [&]() -> asio::awaitable<void> { co_await c->send("/queue/q", "late", stomp::header_list()); }),
+        courier::error);
 }

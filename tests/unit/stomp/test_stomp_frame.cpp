@@ -38,11 +38,10 @@ std::vector<frame> decode_all(std::string_view bytes, std::size_t chunk = 1 << 2
 
 TEST_CASE("stomp frame: encodes with escapes, and CONNECT without them")
 {
-    frame send{.command = "SEND",
-               .headers = {{"destination", "/queue/a:b"}, {"note", "line1\nline2\\x\r"}},
-               .body = "hi"};
-    CHECK(courier::stomp::encode(send)
-          == "SEND\ndestination:/queue/a\\cb\nnote:line1\\nline2\\\\x\\r\ncontent-length:2\n\nhi\0"s);
+    frame send{
+        .command = "SEND", .headers = {{"destination", "/queue/a:b"}, {"note", "line1\nline2\\x\r"}}, .body = "hi"};
+    CHECK(courier::stomp::encode(send) ==
+          "SEND\ndestination:/queue/a\\cb\nnote:line1\\nline2\\\\x\\r\ncontent-length:2\n\nhi\0"s);
 
     frame connect{.command = "CONNECT", .headers = {{"accept-version", "1.2"}, {"passcode", "p:w"}}, .body = {}};
     CHECK(courier::stomp::encode(connect) == "CONNECT\naccept-version:1.2\npasscode:p:w\n\n\0"s);
@@ -56,8 +55,8 @@ TEST_CASE("stomp frame: encodes with escapes, and CONNECT without them")
 TEST_CASE("stomp frame: decodes escapes both ways, raw CONNECTED, the first repeated header wins")
 {
     std::string wire = "MESSAGE\nsubscription:s\\c1\nmessage-id:T_s\\c1@@x\\\\y\\ny\\rz\n"
-                                   "ack:a\nack:b\n\nbody\0"s
-                       + "CONNECTED\nversion:1.2\nserver:a\\cb\n\n\0"s;
+                       "ack:a\nack:b\n\nbody\0"s +
+                       "CONNECTED\nversion:1.2\nserver:a\\cb\n\n\0"s;
     auto frames = decode_all(wire);
     REQUIRE(frames.size() == 2);
     CHECK(frames[0].command == "MESSAGE");
@@ -77,8 +76,8 @@ TEST_CASE("stomp frame: decodes escapes both ways, raw CONNECTED, the first repe
 TEST_CASE("stomp frame: content-length bodies may hold NULs; CRLF lines; heart-beats between frames")
 {
     std::string body("a\0b\0", 4);
-    std::string wire = "\n\r\nMESSAGE\r\ncontent-length:4\r\nx:y\r\n\r\n" + body + "\0\n\n"s
-                       + "RECEIPT\nreceipt-id:7\n\n\0"s;
+    std::string wire =
+        "\n\r\nMESSAGE\r\ncontent-length:4\r\nx:y\r\n\r\n" + body + "\0\n\n"s + "RECEIPT\nreceipt-id:7\n\n\0"s;
     for (std::size_t chunk : {std::size_t(1), std::size_t(2), std::size_t(7), wire.size()})
     {
         CAPTURE(chunk);

@@ -18,12 +18,13 @@ session connected_session(session_options o = {.login = "guest", .passcode = "gu
     return s;
 }
 
-
 } // namespace
 
 TEST_CASE("stomp session: CONNECT carries version, vhost, credentials and heart-beats; CONNECTED negotiates")
 {
-    session s({.login = "user", .passcode = "pw", .host = "vh1",
+    session s({.login = "user",
+               .passcode = "pw",
+               .host = "vh1",
                .heartbeat_send = std::chrono::milliseconds(4000),
                .heartbeat_receive = std::chrono::milliseconds(6000)});
     CHECK(s.state() == session_state::idle);
@@ -57,8 +58,9 @@ TEST_CASE("stomp session: SUBSCRIBE with client-individual and prefetch-count; M
 {
     auto s = connected_session();
     s.subscribe("sub-1", "/queue/orders", 32, {{"durable", "true"}});
-    CHECK(s.output()
-          == "SUBSCRIBE\nid:sub-1\ndestination:/queue/orders\nack:client-individual\nprefetch-count:32\ndurable:true\n\n\0"s);
+    CHECK(
+        s.output() ==
+        "SUBSCRIBE\nid:sub-1\ndestination:/queue/orders\nack:client-individual\nprefetch-count:32\ndurable:true\n\n\0"s);
     s.output().clear();
     s.on_bytes("MESSAGE\nsubscription:sub-1\ndestination:/queue/orders\nmessage-id:T_sub-1@@session-x@@1\n"
                "redelivered:true\nack:T_sub-1\\c1\namqp-message-id:m-1\ncontent-length:5\n\nhello\0\n"s);
@@ -81,9 +83,8 @@ TEST_CASE("stomp session: SEND asks for a receipt and RECEIPT confirms it; DISCO
     auto r2 = s.send("/queue/q", "");
     CHECK(r1 == 1);
     CHECK(r2 == 2);
-    CHECK(s.output()
-          == "SEND\npersistent:true\ndestination:/queue/q\nreceipt:1\ncontent-length:6\n\nbody-1\0"
-             "SEND\ndestination:/queue/q\nreceipt:2\ncontent-length:0\n\n\0"s);
+    CHECK(s.output() == "SEND\npersistent:true\ndestination:/queue/q\nreceipt:1\ncontent-length:6\n\nbody-1\0"
+                        "SEND\ndestination:/queue/q\nreceipt:2\ncontent-length:0\n\n\0"s);
     s.output().clear();
     s.on_bytes("RECEIPT\nreceipt-id:2\n\n\0RECEIPT\nreceipt-id:1\n\n\0"s);
     CHECK(courier_test::next_event_as<receipt_event>(s).receipt == 2);

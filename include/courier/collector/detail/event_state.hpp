@@ -27,8 +27,7 @@
 namespace courier::event_collector::detail {
 
 /// Someone waiting on another executor (defined where events are completed).
-template <class... Args>
-class remote_waiter;
+template <class... Args> class remote_waiter;
 
 class event_state
 {
@@ -104,11 +103,11 @@ private:
 };
 
 /// The state of a `payload<T>`.
-template <class T>
-class event_node final : public event_state
+template <class T> class event_node final : public event_state
 {
 public:
-    explicit event_node(event_collector::payload<T>&& p) : owned_(std::move(p))
+    explicit event_node(event_collector::payload<T>&& p)
+        : owned_(std::move(p))
     {
         set_payload(&*owned_, owned_->delivery, owned_->keys, owned_->topics, owned_->priority);
     }

@@ -35,8 +35,7 @@ public:
     /// configuration: no collector, an empty or duplicate key, no processor, consumer
     /// limits out of order.
     static std::shared_ptr<queue_core> create(boost::asio::any_io_executor executor,
-                                              std::vector<erased_collector> collectors,
-                                              collector_queue_options options,
+                                              std::vector<erased_collector> collectors, collector_queue_options options,
                                               route_fn router);
     virtual ~queue_core() = default;
 
