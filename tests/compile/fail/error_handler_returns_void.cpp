@@ -1,5 +1,4 @@
-// expect: courier: an error handler must be callable as courier::error_action(const courier::context&,
-// std::exception_ptr)
+// expect: courier: an error handler must be callable as courier::error_action(const courier::context&
 #include <courier/courier.hpp>
 
 void add(courier::manager& mgr, std::shared_ptr<courier::memory_provider> q)
