@@ -10,7 +10,9 @@ if ! command -v clang-format >/dev/null 2>&1; then
     [[ $(id -u) -ne 0 ]] && sudo=sudo
     $sudo apt-get install -y clang-format >&2
 fi
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp')
+# Regular files only: `clang-format -i` on a symlink (tests/consumers/*/service.cpp) would
+# replace it with a copy.
+mapfile -t files < <(git ls-files -s '*.cpp' '*.hpp' | awk '$1 != "120000" { print $4 }')
 if [[ "${1:-}" == "--fix" ]]; then
     clang-format -i "${files[@]}"
     exit 0
