@@ -316,16 +316,8 @@ private:
 
     void warn_overdue()
     {
-        const auto now = connection_->clock()->now();
-        held_.overdue(
-            now - options_.consumer_timeout * 5 / 6, [&](const std::string& receipt, courier::clock::time_point since) {
-                connection_->options().log.log(
-                    log_level::warning, "", receipt,
-                    "{}: a message of {} has been held unacknowledged for {} s; at RabbitMQ's consumer_timeout ({} s) "
-                    "the broker closes the channel, delivers the message again and its acknowledgement fails",
-                    connection_->name(), queue_, std::chrono::duration_cast<std::chrono::seconds>(now - since).count(),
-                    std::chrono::duration_cast<std::chrono::seconds>(options_.consumer_timeout).count());
-            });
+        held_.warn_overdue(connection_->options().log, connection_->clock()->now(), options_.consumer_timeout,
+                           connection_->name(), queue_, "closes the channel");
     }
 
     std::shared_ptr<client> client_;

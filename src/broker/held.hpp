@@ -5,7 +5,9 @@
 #define COURIER_SRC_BROKER_HELD_HPP
 
 #include "courier/clock.hpp"
+#include "courier/logger.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +42,22 @@ public:
                 e.warned = true;
                 warn(receipt, e.since);
             }
+    }
+
+    /// Logs a warning, once per delivery, for each one held for 5/6 of RabbitMQ's
+    /// `consumer_timeout`; `consequence` says what the broker then does ("closes the channel").
+    void warn_overdue(const courier::logger& log, courier::clock::time_point now,
+                      std::chrono::milliseconds consumer_timeout, std::string_view connection, std::string_view queue,
+                      std::string_view consequence)
+    {
+        using std::chrono::seconds, std::chrono::duration_cast;
+        overdue(now - consumer_timeout * 5 / 6, [&](const std::string& receipt, courier::clock::time_point since) {
+            log.log(log_level::warning, "", receipt,
+                    "{}: a message of {} has been held unacknowledged for {} s; at RabbitMQ's consumer_timeout ({} s) "
+                    "the broker {}, delivers the message again and its acknowledgement fails",
+                    connection, queue, duration_cast<seconds>(now - since).count(),
+                    duration_cast<seconds>(consumer_timeout).count(), consequence);
+        });
     }
 
 private:
