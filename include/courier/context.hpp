@@ -4,9 +4,11 @@
 
 #include <courier/logger.hpp>
 #include <courier/message.hpp>
+#include <courier/typed_values.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <memory>
 #include <string_view>
 
 namespace courier {
@@ -45,6 +47,17 @@ public:
     /// The bounded thread pool that runs plain (non-coroutine) handlers.
     const boost::asio::any_io_executor& blocking_executor() const noexcept { return blocking_executor_; }
 
+    /// Values handed along with this message, by type: what an envelope pipeline read for
+    /// the handler (a correlation id, a tenant). Created on first use.
+    typed_values& values()
+    {
+        if (!values_)
+            values_ = std::make_unique<typed_values>();
+        return *values_;
+    }
+    /// The `V` among `values()`, or null; never creates the store.
+    template <class V> const V* find_value() const noexcept { return values_ ? values_->find<V>() : nullptr; }
+
 private:
     const message& raw_;
     std::string_view route_;
@@ -52,6 +65,8 @@ private:
     // A reference: the pool belongs to the dispatcher, which outlives every handler, and
     // copying a type-erased executor per message is measurable.
     const boost::asio::any_io_executor& blocking_executor_;
+    // Most messages carry no values: the store costs nothing until asked for.
+    std::unique_ptr<typed_values> values_;
 };
 
 } // namespace courier

@@ -9,6 +9,7 @@
 #include <courier/dispatcher.hpp>
 #include <courier/error.hpp>
 #include <courier/error_handler.hpp>
+#include <courier/events.hpp>
 #include <courier/handler.hpp>
 #include <courier/json.hpp>
 #include <courier/json_encode.hpp>

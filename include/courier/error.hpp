@@ -48,6 +48,9 @@ enum class errc
     access_denied,
     /// The server does not accept the credentials (an unknown access key, a bad signature).
     invalid_credentials,
+    /// No listener of an event route knows the message's event name (see
+    /// `unknown_event_policy`).
+    unknown_event,
 };
 
 /// The name of `e` as written above ("throttled", "not_found", ...).

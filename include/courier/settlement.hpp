@@ -2,7 +2,7 @@
 // the log lines use.
 //
 // A handler that returns has its message acknowledged. A handler can force another
-// settlement by throwing `delete_message` or `retry_message`; any other failure goes to the
+// settlement by throwing `delete_message`, `retry_message` or `leave_message`; any other failure goes to the
 // route's error handler (error_handler.hpp), whose `error_action` names a settlement too.
 #ifndef COURIER_SETTLEMENT_HPP
 #define COURIER_SETTLEMENT_HPP
@@ -59,6 +59,18 @@ public:
 
 private:
     std::chrono::milliseconds delay_;
+};
+
+/// Thrown by a handler to leave the message to the provider's redelivery (its visibility
+/// timeout, then the redrive policy), without running the error handler: a message this
+/// process cannot handle but another might (an event name it does not know).
+class leave_message : public std::runtime_error
+{
+public:
+    explicit leave_message(const std::string& reason = "handler left the message")
+        : std::runtime_error(reason)
+    {
+    }
 };
 
 } // namespace courier

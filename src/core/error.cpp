@@ -28,6 +28,7 @@ public:
         case errc::not_found: return "queue or topic not found";
         case errc::access_denied: return "access denied";
         case errc::invalid_credentials: return "credentials not accepted";
+        case errc::unknown_event: return "no listener knows the event";
         }
         return "unknown courier error";
     }
@@ -87,6 +88,7 @@ std::string_view to_string(errc e) noexcept
     case errc::not_found: return "not_found";
     case errc::access_denied: return "access_denied";
     case errc::invalid_credentials: return "invalid_credentials";
+    case errc::unknown_event: return "unknown_event";
     }
     return "unknown";
 }

@@ -96,6 +96,10 @@ void rethrow_as_translation_error(const context& ctx)
     {
         throw;
     }
+    catch (const leave_message&)
+    {
+        throw;
+    }
     catch (const error& e)
     {
         throw error(errc::translation_failed, e.code() == errc::translation_failed ? e.detail() : e.what(), where);

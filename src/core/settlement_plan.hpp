@@ -20,7 +20,8 @@ struct handling_result
         succeeded,       ///< the handler returned
         deleted,         ///< the handler threw delete_message
         retry_requested, ///< the handler threw retry_message (`delay`)
-        failed,          ///< translator or handler failed; `action` is the error handler's decision
+        failed,          ///< translator or handler failed; `action` is the error handler's decision (or leave,
+                         ///< when the handler threw leave_message)
         cancelled,       ///< the handler was cancelled by a forced stop
         not_started,     ///< the route stopped (or its FIFO group failed) before it started
     };

@@ -60,6 +60,11 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
                 result = {handling_result::retry_requested, {}, r.delay()};
                 log_(log_level::info, msg, "retry requested by the handler: {}", r.what());
             }
+            catch (const leave_message& l)
+            {
+                result = {handling_result::failed, error_action::leave()};
+                log_(log_level::info, msg, "left by the handler: {}", l.what());
+            }
             catch (...)
             {
                 failure = std::current_exception();

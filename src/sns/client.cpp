@@ -151,36 +151,19 @@ std::shared_ptr<publisher> make_sns_publisher(std::shared_ptr<sns_client> client
 media_type_producer::media_type_producer(std::shared_ptr<sns_client> client,
                                          std::map<std::string, std::string, std::less<>> topics,
                                          std::string default_topic)
-    : client_(std::move(client)),
-      topics_(std::move(topics)),
-      default_topic_(std::move(default_topic))
+    : bus_(event_name_location::media_type_attribute())
 {
-    if (!client_)
+    if (!client)
         throw error(errc::bad_configuration, "media_type_producer needs a client");
-    for (const auto& [media_type, topic] : topics_)
+    for (auto& [media_type, topic] : topics)
+    {
         if (topic.empty())
             throw error(errc::bad_configuration,
                         fmt::format("media_type_producer: media type '{}' has an empty topic ARN", media_type));
-}
-
-const std::string& media_type_producer::topic_for(std::string_view media_type) const
-{
-    if (const auto it = topics_.find(media_type); it != topics_.end())
-        return it->second;
-    if (!default_topic_.empty())
-        return default_topic_;
-    throw error(errc::bad_configuration,
-                fmt::format("media_type_producer: no topic for media type '{}' and no default topic", media_type),
-                {.action = "Publish"});
-}
-
-asio::awaitable<std::string> media_type_producer::produce(std::string media_type, std::string json_body,
-                                                          attribute_map extra)
-{
-    const std::string& topic = topic_for(media_type);
-    extra.insert_or_assign(std::string(attribute_name), attribute{"String", std::move(media_type)});
-    sns_message msg(std::move(json_body), std::move(extra));
-    co_return co_await client_->publish(topic, std::move(msg));
+        bus_.send_to(media_type, make_sns_publisher(client, std::move(topic)));
+    }
+    if (!default_topic.empty())
+        bus_.send_others_to(make_sns_publisher(client, std::move(default_topic)));
 }
 
 } // namespace courier

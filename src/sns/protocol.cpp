@@ -25,6 +25,9 @@ using aws::excerpt;
 // SNS errors are a few hundred bytes; anything bigger is not one and is only excerpted.
 constexpr std::size_t max_error_body = 64 * 1024;
 
+// What a subscribed SQS queue takes (see `render`).
+constexpr std::size_t max_message_attributes = 10;
+
 [[noreturn]] void invalid(std::string_view action, std::string_view topic, std::string text)
 {
     throw error(std::make_error_code(std::errc::invalid_argument), fmt::format("{}: {}", action, text),
@@ -136,6 +139,12 @@ std::string render(const publish_request& request)
     f.add_optional("MessageDeduplicationId", request.deduplication_id);
     if (request.attributes != nullptr)
     {
+        // SNS delivers at most 10 attributes to an SQS queue subscribed with raw delivery;
+        // refusing here beats a message lost on the way.
+        if (request.attributes->size() > max_message_attributes)
+            invalid(publish_request::action, request.topic_arn,
+                    fmt::format("{} message attributes; at most {} reach a subscribed SQS queue",
+                                request.attributes->size(), max_message_attributes));
         int n = 0;
         std::string base64;
         for (const auto& [name, attr] : *request.attributes)

@@ -28,6 +28,9 @@ std::string utf8_problem(std::string_view value, std::size_t at)
            std::to_string(at) + ")";
 }
 
+// SQS's limit of message attributes per message.
+constexpr std::size_t max_message_attributes = 10;
+
 // Builds one JSON object into `out`. Keys given as literals are ours and need no escaping;
 // everything else goes through the checked escaper. Argument errors name the field, prefixed
 // with "Entries[i]." while an entry is being written.
@@ -130,6 +133,10 @@ public:
     {
         if (attributes == nullptr || attributes->empty())
             return;
+        // SQS refuses the whole request with more; saying so here names the message.
+        if (attributes->size() > max_message_attributes)
+            fail("MessageAttributes", " has " + std::to_string(attributes->size()) + " attributes; SQS takes at most " +
+                                          std::to_string(max_message_attributes) + " per message");
         key("MessageAttributes");
         begin_object();
         for (const auto& [name, attribute] : *attributes)

@@ -261,22 +261,25 @@ TEST_CASE("sns: publisher and producer refuse bad configuration")
     }
     CHECK(client->requests_sent() == 0);
 
+    // The media-type producer over SNS topics: a media type without a topic is refused before
+    // anything is sent.
     const courier::media_type_producer routed(client, {{"application/vnd.a", "arn:a"}, {"application/vnd.b", "arn:b"}});
-    CHECK(routed.topic_for("application/vnd.a") == "arn:a");
-    CHECK(routed.topic_for("application/vnd.b") == "arn:b");
+    CHECK(routed.has_destination("application/vnd.a"));
+    CHECK_FALSE(routed.has_destination("application/vnd.c"));
     try
     {
-        routed.topic_for("application/vnd.c");
+        (void)routed.produce("application/vnd.c", "{}");
         FAIL("expected a configuration error");
     }
     catch (const courier::error& e)
     {
         CHECK(e.code() == courier::errc::bad_configuration);
-        CHECK(std::string(e.what()) == "media_type_producer: no topic for media type 'application/vnd.c' "
-                                       "and no default topic [action=Publish]");
+        CHECK(std::string(e.what()) ==
+              "event_bus: no destination for event 'application/vnd.c' (destinations: application/vnd.a, "
+              "application/vnd.b)");
     }
     const courier::media_type_producer with_default(client, {{"application/vnd.a", "arn:a"}}, "arn:other");
-    CHECK(with_default.topic_for("application/vnd.c") == "arn:other");
+    CHECK(with_default.has_destination("application/vnd.c"));
     CHECK_THROWS_AS(courier::media_type_producer(nullptr, {}), courier::error);
     CHECK_THROWS_AS(courier::media_type_producer(client, {{"application/vnd.a", ""}}), courier::error);
 }

@@ -168,6 +168,11 @@ TEST_CASE("sns protocol: missing values and text that is not UTF-8 are refused b
           "Publish: message attribute \"kind\" has no data type");
     CHECK(refused(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &no_name}) ==
           "Publish: a message attribute has no name");
+    courier::attribute_map eleven;
+    for (int i = 0; i < 11; ++i)
+        eleven["a" + std::to_string(i)] = {"String", "v"};
+    CHECK(refused(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &eleven}) ==
+          "Publish: 11 message attributes; at most 10 reach a subscribed SQS queue");
     // Binary attributes carry any bytes.
     CHECK(sns::render(sns::publish_request{.topic_arn = topic, .message = "x", .attributes = &binary})
               .ends_with("BinaryValue=%2F%2F4%3D"));

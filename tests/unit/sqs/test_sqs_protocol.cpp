@@ -243,6 +243,15 @@ TEST_SUITE("sqs request rendering")
         CHECK(error_from([&] {
                   sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x", .attributes = &untyped});
               }).detail() == "MessageAttributes DataType must not be empty");
+        courier::attribute_map eleven;
+        for (int i = 0; i < 11; ++i)
+            eleven["a" + std::to_string(i)] = {"String", "v"};
+        CHECK(error_from([&] {
+                  sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x", .attributes = &eleven});
+              }).detail() == "MessageAttributes has 11 attributes; SQS takes at most 10 per message");
+        eleven.erase("a0");
+        CHECK(sqs::render(sqs::send_message_request{.queue_url = "q", .body = "x", .attributes = &eleven})
+                  .find(R"("a9":{"DataType":"String","StringValue":"v"})") != std::string::npos);
     }
 
     TEST_CASE("SendMessageBatch")

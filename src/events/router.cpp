@@ -1,0 +1,429 @@
+// The event router: finding a message's event, and the bookkeeping of one message's trip
+// through its listeners (see events/router.hpp for what it guarantees).
+#include <courier/error.hpp>
+#include <courier/error_handler.hpp>
+#include <courier/events/router.hpp>
+#include <courier/settlement.hpp>
+
+#include <boost/core/demangle.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+namespace asio = boost::asio;
+
+namespace courier {
+
+namespace {
+
+constexpr std::size_t max_listeners_per_event = 64; // the bits of the success masks
+
+std::string describe_failures(const std::string& event, const std::vector<event_listener_error::failure>& failures)
+{
+    if (failures.size() == 1)
+        return fmt::format("listener '{}' of event '{}' failed: {}", failures.front().listener, event,
+                           error_text(failures.front().cause));
+    std::string text = fmt::format("{} listeners of event '{}' failed:", failures.size(), event);
+    for (const auto& f : failures)
+        text += fmt::format(" '{}': {};", f.listener, error_text(f.cause));
+    text.pop_back();
+    return text;
+}
+
+} // namespace
+
+event_listener_error::event_listener_error(std::string event, std::vector<failure> failures)
+    : std::runtime_error(describe_failures(event, failures)),
+      event_(std::move(event)),
+      failures_(std::move(failures))
+{
+}
+
+namespace detail {
+
+class event_router_state
+{
+public:
+    explicit event_router_state(event_router_options o) : options(std::move(o)) {}
+
+    // What a registered event is looked up by: its name, or its media type.
+    std::string_view key_of(const event_descriptor& event) const
+    {
+        if (options.where.key() == event_key::name)
+            return event.name;
+        if (event.media_type.empty())
+            throw error(errc::bad_configuration,
+                        fmt::format("event '{}' declares no media type, and the router reads media types "
+                                    "(give it `courier_event{{.media_type = ...}}`)",
+                                    event.name));
+        return event.media_type;
+    }
+
+    std::string known_keys() const
+    {
+        std::string keys;
+        for (const auto& [key, entry] : entries)
+            keys += (keys.empty() ? "" : ", ") + key;
+        return keys.empty() ? "none" : keys;
+    }
+
+    // Which listeners succeeded on earlier deliveries of `msg` (a bit per listener).
+    std::uint64_t succeeded_before(const message& msg) const
+    {
+        if (remembered_count.load(std::memory_order_relaxed) == 0)
+            return 0;
+        std::lock_guard lock(mutex);
+        const auto it = remembered.find(msg.id);
+        return it == remembered.end() ? 0 : it->second.succeeded;
+    }
+
+    void remember(const message& msg, std::uint64_t succeeded) const
+    {
+        if (options.remembered_partial_deliveries == 0 || msg.id.empty())
+            return;
+        std::lock_guard lock(mutex);
+        const auto serial = ++next_serial;
+        remembered.insert_or_assign(msg.id, remembered_entry{succeeded, serial});
+        order.emplace_back(msg.id, serial);
+        while (remembered.size() > options.remembered_partial_deliveries && !order.empty())
+        {
+            // The oldest first; an id remembered again since keeps its newer entry.
+            const auto& [id, at] = order.front();
+            if (const auto it = remembered.find(id); it != remembered.end() && it->second.serial == at)
+                remembered.erase(it);
+            order.pop_front();
+        }
+        remembered_count.store(remembered.size(), std::memory_order_relaxed);
+    }
+
+    void forget(const message& msg) const
+    {
+        std::lock_guard lock(mutex);
+        remembered.erase(msg.id);
+        remembered_count.store(remembered.size(), std::memory_order_relaxed);
+    }
+
+    event_router_options options;
+    std::map<std::string, std::unique_ptr<event_entry>, std::less<>> entries;
+    std::vector<std::pair<std::string, event_subscriber_fn>> subscribers;
+    std::vector<std::shared_ptr<envelope_pipeline>> pipelines;
+
+    mutable std::atomic<std::uint64_t> dispatched{0};
+    mutable std::atomic<std::uint64_t> unknown{0};
+    mutable std::atomic<std::uint64_t> listener_failures{0};
+    mutable std::atomic<std::uint64_t> listeners_not_rerun{0};
+
+private:
+    struct remembered_entry
+    {
+        std::uint64_t succeeded;
+        std::uint64_t serial;
+    };
+    // Touched only after a failure or on a redelivery; the atomic count spares every other
+    // message the lock.
+    mutable std::mutex mutex;
+    mutable std::unordered_map<std::string, remembered_entry> remembered;
+    mutable std::deque<std::pair<std::string, std::uint64_t>> order;
+    mutable std::uint64_t next_serial = 0;
+    mutable std::atomic<std::size_t> remembered_count{0};
+};
+
+event_run::event_run(const event_router_state& state, const event_descriptor& event, context& ctx,
+                     std::uint64_t succeeded_before) noexcept
+    : state_(&state),
+      event_(&event),
+      ctx_(&ctx),
+      succeeded_before_(succeeded_before)
+{
+}
+
+bool event_run::has_subscribers() const noexcept
+{
+    return !state_->subscribers.empty();
+}
+
+asio::awaitable<void> event_run::notify_subscribers()
+{
+    for (const auto& [name, notify] : state_->subscribers)
+    {
+        if (!begin(name))
+            continue;
+        try
+        {
+            co_await notify(*event_, *ctx_);
+            succeeded();
+        }
+        catch (...)
+        {
+            failed(std::current_exception());
+        }
+    }
+}
+
+bool event_run::begin(std::string_view name)
+{
+    current_ = name;
+    const std::uint64_t bit = std::uint64_t{1} << next_++;
+    if (succeeded_before_ & bit)
+    {
+        state_->listeners_not_rerun.fetch_add(1, std::memory_order_relaxed);
+        ctx_->log(log_level::debug, "listener '{}' of event '{}' succeeded on an earlier delivery: not run again",
+                  name, event_->name);
+        return false;
+    }
+    if (state_->pipelines.empty())
+        return true;
+    const incoming_envelope envelope(ctx_->raw());
+    const listener_descriptor listener{ctx_->route(), name, *event_};
+    try
+    {
+        for (const auto& pipeline : state_->pipelines)
+            pipeline->on_handle(envelope, listener, *ctx_);
+    }
+    catch (...)
+    {
+        failed(std::current_exception());
+        return false;
+    }
+    return true;
+}
+
+void event_run::succeeded() noexcept
+{
+    succeeded_ |= std::uint64_t{1} << (next_ - 1);
+}
+
+void event_run::failed(std::exception_ptr error)
+{
+    try
+    {
+        std::rethrow_exception(error);
+    }
+    catch (const delete_message& done)
+    {
+        ctx_->log(log_level::info, "listener '{}' of event '{}' is done with it: {}", current_, event_->name,
+                  done.what());
+        succeeded();
+        return;
+    }
+    catch (...)
+    {
+    }
+    ctx_->log(log_level::debug, "listener '{}' of event '{}' failed: {}", current_, event_->name,
+              error_text(error, *ctx_));
+    failures_.push_back({std::string(current_), std::move(error)});
+}
+
+void event_run::finish()
+{
+    state_->dispatched.fetch_add(1, std::memory_order_relaxed);
+    if (failures_.empty())
+    {
+        if (succeeded_before_ != 0)
+            state_->forget(ctx_->raw());
+        return;
+    }
+    state_->listener_failures.fetch_add(failures_.size(), std::memory_order_relaxed);
+    state_->remember(ctx_->raw(), succeeded_before_ | succeeded_);
+
+    bool only_retries = true;
+    std::chrono::milliseconds delay{0};
+    for (const auto& f : failures_)
+    {
+        try
+        {
+            std::rethrow_exception(f.cause);
+        }
+        catch (const retry_message& retry)
+        {
+            delay = std::max(delay, retry.delay());
+        }
+        catch (...)
+        {
+            only_retries = false;
+        }
+    }
+    if (only_retries)
+    {
+        std::string names;
+        for (const auto& f : failures_)
+            names += (names.empty() ? "'" : ", '") + f.listener + "'";
+        throw retry_message(delay, fmt::format("listener {} of event '{}' asked for a retry", names, event_->name));
+    }
+    throw event_listener_error(event_->name, std::move(failures_));
+}
+
+} // namespace detail
+
+event_router::event_router(event_router_options options)
+    : state_(std::make_shared<detail::event_router_state>(std::move(options)))
+{
+    if (state_->options.where.where() == event_name_location::kind::fixed && state_->options.where.field().empty())
+        throw error(errc::bad_configuration, "event_router: a fixed event name must not be empty");
+}
+
+event_router& event_router::add_pipeline(std::shared_ptr<envelope_pipeline> pipeline)
+{
+    if (!pipeline)
+        throw error(errc::bad_configuration, "event_router: a pipeline must not be null");
+    state_->pipelines.push_back(std::move(pipeline));
+    return *this;
+}
+
+const event_router_options& event_router::options() const noexcept
+{
+    return state_->options;
+}
+
+event_router_stats event_router::stats() const noexcept
+{
+    return {.dispatched = state_->dispatched.load(std::memory_order_relaxed),
+            .unknown = state_->unknown.load(std::memory_order_relaxed),
+            .listener_failures = state_->listener_failures.load(std::memory_order_relaxed),
+            .listeners_not_rerun = state_->listeners_not_rerun.load(std::memory_order_relaxed)};
+}
+
+detail::event_entry* event_router::find_entry(const event_descriptor& event)
+{
+    const auto it = state_->entries.find(state_->key_of(event));
+    if (it == state_->entries.end())
+        return nullptr;
+    if (it->second->event().type != event.type)
+        throw error(errc::bad_configuration,
+                    fmt::format("event_router: {} and {} are both event '{}'; give one another name "
+                                "(`static constexpr courier::event_options courier_event{{.name = ...}}`)",
+                                boost::core::demangle(it->second->event().type.name()),
+                                boost::core::demangle(event.type.name()), it->first));
+    return it->second.get();
+}
+
+void event_router::add_entry(std::unique_ptr<detail::event_entry> entry)
+{
+    auto key = std::string(state_->key_of(entry->event()));
+    state_->entries.emplace(std::move(key), std::move(entry));
+}
+
+void event_router::check_listener_name(const detail::event_entry& entry, std::string_view name) const
+{
+    if (name.empty())
+        throw error(errc::bad_configuration,
+                    fmt::format("event_router: a listener of event '{}' needs a name", entry.event().name));
+    if (entry.has_listener(name))
+        throw error(errc::bad_configuration,
+                    fmt::format("event_router: event '{}' has a listener named '{}' already", entry.event().name, name));
+    if (entry.listener_count() + state_->subscribers.size() >= max_listeners_per_event)
+        throw error(errc::bad_configuration, fmt::format("event_router: event '{}' would have more than {} listeners",
+                                                         entry.event().name, max_listeners_per_event));
+}
+
+void event_router::add_subscriber(std::string name, detail::event_subscriber_fn fn)
+{
+    if (name.empty())
+        throw error(errc::bad_configuration, "event_router: a catch-all subscriber needs a name");
+    for (const auto& [key, entry] : state_->entries)
+        if (entry->listener_count() + state_->subscribers.size() >= max_listeners_per_event)
+            throw error(errc::bad_configuration, fmt::format("event_router: event '{}' would have more than {} listeners",
+                                                             entry->event().name, max_listeners_per_event));
+    state_->subscribers.emplace_back(std::move(name), std::move(fn));
+}
+
+namespace {
+
+asio::awaitable<void> nothing_to_do()
+{
+    co_return;
+}
+
+} // namespace
+
+asio::awaitable<void> event_router::operator()(const message& msg, context& ctx) const
+{
+    const auto& state = *state_;
+    const auto& where = state.options.where;
+    const error_context origin{.route = std::string(ctx.route()), .message_id = msg.id};
+
+    // The name: where the location says. A message without one is malformed.
+    std::optional<detail::json_document> document;
+    std::string_view key;
+    try
+    {
+        switch (where.where())
+        {
+        case event_name_location::kind::attribute:
+        {
+            const auto it = msg.attributes.find(where.field());
+            if (it == msg.attributes.end())
+                throw error(errc::translation_failed,
+                            fmt::format("the message has no attribute '{}' naming its event", where.field()));
+            key = it->second.value;
+            break;
+        }
+        case event_name_location::kind::body_member:
+        {
+            document.emplace(msg.body);
+            const detail::json_path root{};
+            const detail::json_path member{&root, where.field()};
+            detail::json_node name;
+            if (!document->root().find_field(root, where.field(), name))
+                detail::throw_json_error(member, "required member is missing (the event name)");
+            key = name.as_string(member);
+            break;
+        }
+        case event_name_location::kind::fixed: key = where.field(); break;
+        }
+    }
+    catch (...)
+    {
+        detail::rethrow_as_translation_error(ctx);
+    }
+
+    const auto found = state.entries.find(key);
+    if (found == state.entries.end())
+    {
+        state.unknown.fetch_add(1, std::memory_order_relaxed);
+        switch (state.options.unknown)
+        {
+        case unknown_event_policy::fail:
+            throw error(errc::unknown_event,
+                        fmt::format("no listener knows event '{}' (known: {})", key, state.known_keys()), origin);
+        case unknown_event_policy::leave:
+            throw leave_message(fmt::format("no listener knows event '{}'; left for another consumer", key));
+        case unknown_event_policy::skip:
+            ctx.log(log_level::info, "no listener knows event '{}': skipped", key);
+            return nothing_to_do();
+        }
+    }
+    const detail::event_entry& entry = *found->second;
+
+    // The payload: decoded now, while the parsed document lives.
+    const std::uint64_t succeeded_before =
+        msg.receive_count > 1 || msg.redelivered ? state.succeeded_before(msg) : 0;
+    try
+    {
+        if (!document)
+            document.emplace(msg.body);
+        const detail::json_path root{};
+        const detail::json_path member{&root, where.payload_member()};
+        const bool in_member =
+            where.where() == event_name_location::kind::body_member && !where.payload_member().empty();
+        detail::json_node payload = document->root();
+        if (in_member && !document->root().find_field(root, where.payload_member(), payload))
+            detail::throw_json_error(member, "required member is missing (the event's payload)");
+        return entry.dispatch(payload, in_member ? member : root,
+                              detail::event_run(state, entry.event(), ctx, succeeded_before));
+    }
+    catch (...)
+    {
+        detail::rethrow_as_translation_error(ctx);
+    }
+}
+
+} // namespace courier
