@@ -3,7 +3,12 @@
 // co_spawn/await/ack bookkeeping by hand (one co_spawn per message, and with worker
 // coroutines as courier does it). Prints one JSON line per variant.
 //
-//   build/bench/memory_throughput [messages] [bare|bare-workers|courier]   (default 200000, all)
+// Two more variants decode a small JSON event: a plain route with `json<T>`
+// (courier-json) and an event router finding the event by its name attribute and running
+// its one listener (courier-events); the difference is what dispatching by name costs.
+// Every line counts heap allocations per message (the global operator new is counted).
+//
+//   build/bench/memory_throughput [messages] [bare|bare-workers|courier|json|events]   (default 200000, all)
 #include <courier/courier.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,10 +17,32 @@
 
 #include <fmt/core.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <new>
 #include <sys/resource.h>
+
+namespace {
+std::atomic<std::uint64_t> allocations{0};
+}
+
+void* operator new(std::size_t size)
+{
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size == 0 ? 1 : size))
+        return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept
+{
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept
+{
+    std::free(p);
+}
 
 namespace asio = boost::asio;
 
@@ -33,13 +60,23 @@ double cpu_seconds()
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-void report(const char* variant, std::size_t n, std::chrono::steady_clock::duration wall, double cpu)
+// What a variant measures: wall time, CPU time and allocations from construction to `report`.
+struct measurement
 {
-    const double seconds = std::chrono::duration<double>(wall).count();
+    double cpu0 = cpu_seconds();
+    std::uint64_t allocations0 = allocations.load();
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+};
+
+void report(const char* variant, std::size_t n, const measurement& m)
+{
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m.t0).count();
+    const double cpu = cpu_seconds() - m.cpu0;
+    const double allocs = static_cast<double>(allocations.load() - m.allocations0);
     fmt::print(
-        R"({{"variant":"{}","messages":{},"seconds":{:.4f},"msgs_per_s":{:.0f},"ns_per_msg":{:.1f},"cpu_ns_per_msg":{:.1f}}})"
+        R"({{"variant":"{}","messages":{},"seconds":{:.4f},"msgs_per_s":{:.0f},"ns_per_msg":{:.1f},"cpu_ns_per_msg":{:.1f},"allocs_per_msg":{:.2f}}})"
         "\n",
-        variant, n, seconds, n / seconds, seconds * 1e9 / n, cpu * 1e9 / n);
+        variant, n, seconds, n / seconds, seconds * 1e9 / n, cpu * 1e9 / n, allocs / n);
 }
 
 // courier: a dispatcher with one route on the in-memory queue.
@@ -63,11 +100,56 @@ void run_courier(std::size_t n)
         courier::route_options{.max_in_flight = 100, .receive_batch = 100, .heartbeat = false});
     courier::dispatcher d(io.get_executor(), std::move(routes), {.log = courier::logger(courier::log_level::off)});
     d_ptr = &d;
-    const auto cpu0 = cpu_seconds();
-    const auto t0 = std::chrono::steady_clock::now();
+    const measurement m;
     asio::co_spawn(io, d.run(), asio::detached);
     io.run();
-    report("courier-memory", n, std::chrono::steady_clock::now() - t0, cpu_seconds() - cpu0);
+    report("courier-memory", n, m);
+    if (handled != n || !queue->empty())
+        std::exit(1);
+}
+
+struct lead_created
+{
+    static constexpr courier::event_options courier_event{.name = "lead.created"};
+    std::string id;
+    std::string email;
+};
+BOOST_DESCRIBE_STRUCT(lead_created, (), (id, email))
+
+// A route decoding the same event: by `json<T>` (a plain route), or by an event router that
+// reads the name from the `event_name` attribute first. One thread, as above.
+void run_courier_typed(std::size_t n, bool by_event_name)
+{
+    asio::io_context io(one_thread);
+    auto queue = std::make_shared<courier::memory_provider>(
+        courier::memory_queue_options{.receive_wait = std::chrono::milliseconds(0)});
+    for (std::size_t i = 0; i < n; ++i)
+        queue->send(courier::outgoing_message{.body = R"({"id":"L1","email":"a@example.com"})",
+                                              .attributes = {{"event_name", {"String", "lead.created"}}}});
+    std::size_t handled = 0;
+    courier::dispatcher* d_ptr = nullptr;
+    auto handle = [&](const lead_created& lead) -> asio::awaitable<void> {
+        handled += lead.id.size() == 2;
+        if (handled == n)
+            d_ptr->stop();
+        co_return;
+    };
+    const courier::route_options options{.max_in_flight = 100, .receive_batch = 100, .heartbeat = false};
+    std::vector<courier::route> routes;
+    if (by_event_name)
+    {
+        courier::event_router router;
+        router.listen<lead_created>("count", handle);
+        routes.emplace_back("bench", queue, router, options);
+    }
+    else
+        routes.emplace_back("bench", queue, courier::json<lead_created>{}, handle, options);
+    courier::dispatcher d(io.get_executor(), std::move(routes), {.log = courier::logger(courier::log_level::off)});
+    d_ptr = &d;
+    const measurement m;
+    asio::co_spawn(io, d.run(), asio::detached);
+    io.run();
+    report(by_event_name ? "courier-events" : "courier-json", n, m);
     if (handled != n || !queue->empty())
         std::exit(1);
 }
@@ -98,11 +180,10 @@ void run_bare(std::size_t n)
             co_await asio::post(io, asio::use_awaitable);
         }
     };
-    const auto cpu0 = cpu_seconds();
-    const auto t0 = std::chrono::steady_clock::now();
+    const measurement m;
     asio::co_spawn(io, loop(), asio::detached);
     io.run();
-    report("bare-asio", n, std::chrono::steady_clock::now() - t0, cpu_seconds() - cpu0);
+    report("bare-asio", n, m);
     if (handled != n)
         std::exit(1);
 }
@@ -141,11 +222,10 @@ void run_bare_workers(std::size_t n)
             in_flight.erase(id); // ack
         }
     };
-    const auto cpu0 = cpu_seconds();
-    const auto t0 = std::chrono::steady_clock::now();
+    const measurement m;
     asio::co_spawn(io, worker(), asio::detached);
     io.run();
-    report("bare-asio-workers", n, std::chrono::steady_clock::now() - t0, cpu_seconds() - cpu0);
+    report("bare-asio-workers", n, m);
     if (handled != n)
         std::exit(1);
 }
@@ -163,5 +243,9 @@ int main(int argc, char** argv)
         run_bare_workers(n);
     if (only.empty() || only == "courier")
         run_courier(n);
+    if (only.empty() || only == "json")
+        run_courier_typed(n, false);
+    if (only.empty() || only == "events")
+        run_courier_typed(n, true);
     return 0;
 }
