@@ -137,11 +137,12 @@ private:
 };
 
 event_run::event_run(const event_router_state& state, const event_descriptor& event, context& ctx,
-                     std::uint64_t succeeded_before) noexcept
+                     std::uint64_t succeeded_before, std::optional<message> unwrapped) noexcept
     : state_(&state),
       event_(&event),
       ctx_(&ctx),
-      succeeded_before_(succeeded_before)
+      succeeded_before_(succeeded_before),
+      unwrapped_(std::move(unwrapped))
 {
 }
 
@@ -181,7 +182,7 @@ bool event_run::begin(std::string_view name)
     }
     if (state_->pipelines.empty())
         return true;
-    const incoming_envelope envelope(ctx_->raw());
+    const incoming_envelope envelope(unwrapped_ ? *unwrapped_ : ctx_->raw());
     const listener_descriptor listener{ctx_->route(), name, *event_};
     try
     {
@@ -344,17 +345,21 @@ asio::awaitable<void> nothing_to_do()
 
 } // namespace
 
-asio::awaitable<void> event_router::operator()(const message& msg, context& ctx) const
+asio::awaitable<void> event_router::operator()(const message& delivery, context& ctx) const
 {
     const auto& state = *state_;
     const auto& where = state.options.where;
-    const error_context origin{.route = std::string(ctx.route()), .message_id = msg.id};
+    const error_context origin{.route = std::string(ctx.route()), .message_id = delivery.id};
 
     // The name: where the location says. A message without one is malformed.
+    std::optional<message> unwrapped;
     std::optional<detail::json_document> document;
     std::string_view key;
     try
     {
+        if (state.options.unwrap)
+            unwrapped.emplace(state.options.unwrap(delivery));
+        const message& msg = unwrapped ? *unwrapped : delivery;
         switch (where.where())
         {
         case event_name_location::kind::attribute:
@@ -405,11 +410,11 @@ asio::awaitable<void> event_router::operator()(const message& msg, context& ctx)
 
     // The payload: decoded now, while the parsed document lives.
     const std::uint64_t succeeded_before =
-        msg.receive_count > 1 || msg.redelivered ? state.succeeded_before(msg) : 0;
+        delivery.receive_count > 1 || delivery.redelivered ? state.succeeded_before(delivery) : 0;
     try
     {
         if (!document)
-            document.emplace(msg.body);
+            document.emplace(unwrapped ? unwrapped->body : delivery.body);
         const detail::json_path root{};
         const detail::json_path member{&root, where.payload_member()};
         const bool in_member =
@@ -418,7 +423,7 @@ asio::awaitable<void> event_router::operator()(const message& msg, context& ctx)
         if (in_member && !document->root().find_field(root, where.payload_member(), payload))
             detail::throw_json_error(member, "required member is missing (the event's payload)");
         return entry.dispatch(payload, in_member ? member : root,
-                              detail::event_run(state, entry.event(), ctx, succeeded_before));
+                              detail::event_run(state, entry.event(), ctx, succeeded_before, std::move(unwrapped)));
     }
     catch (...)
     {

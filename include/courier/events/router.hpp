@@ -45,6 +45,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -72,6 +73,11 @@ struct event_router_options
     /// Where the event's name is (and, for a body member, where the payload is).
     event_name_location where = event_name_location::attribute();
     unknown_event_policy unknown = unknown_event_policy::fail;
+    /// Turns the delivery into the message that carries the event, before anything is read:
+    /// `courier::sns_envelope{}` for a queue subscribed to SNS topics without raw delivery.
+    /// Pipelines see the unwrapped message; the context keeps the delivery (it is what is
+    /// acknowledged). What it throws is a translation error.
+    std::function<message(const message&)> unwrap{};
     /// How many messages whose listeners partly failed are remembered, so that their retry
     /// runs only the listeners that failed (see the top of this file).
     std::size_t remembered_partial_deliveries = 10'000;
@@ -119,7 +125,7 @@ class event_run
 {
 public:
     event_run(const event_router_state& state, const event_descriptor& event, context& ctx,
-              std::uint64_t succeeded_before) noexcept;
+              std::uint64_t succeeded_before, std::optional<message> unwrapped) noexcept;
 
     context& ctx() const noexcept { return *ctx_; }
     bool has_subscribers() const noexcept;
@@ -139,6 +145,7 @@ private:
     const event_descriptor* event_;
     context* ctx_;
     std::uint64_t succeeded_before_;
+    std::optional<message> unwrapped_; // what `unwrap` made of the delivery, if set
     std::uint64_t succeeded_ = 0;
     std::size_t next_ = 0; // the next listener's bit in the masks: subscribers come first
     std::string_view current_;
