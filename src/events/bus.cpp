@@ -8,7 +8,8 @@
 
 namespace courier {
 
-event_bus::event_bus(event_name_location where) : where_(std::move(where))
+event_bus::event_bus(event_name_location where)
+    : where_(std::move(where))
 {
     if (where_.where() == event_name_location::kind::fixed && where_.field().empty())
         throw error(errc::bad_configuration, "event_bus: a fixed event name must not be empty");
@@ -19,9 +20,9 @@ std::string_view event_bus::key_of(const event_descriptor& event) const
     if (where_.key() == event_key::name)
         return event.name;
     if (event.media_type.empty())
-        throw error(errc::bad_configuration,
-                    fmt::format("event_bus: event '{}' declares no media type, and the bus sends by media type",
-                                event.name));
+        throw error(
+            errc::bad_configuration,
+            fmt::format("event_bus: event '{}' declares no media type, and the bus sends by media type", event.name));
     return event.media_type;
 }
 
@@ -111,9 +112,8 @@ boost::asio::awaitable<std::string> event_bus::send_json(const event_descriptor&
         std::string known;
         for (const auto& [name, destination] : destinations_)
             known += (known.empty() ? "" : ", ") + name;
-        throw error(errc::bad_configuration,
-                    fmt::format("event_bus: no destination for event '{}' (destinations: {})", key,
-                                known.empty() ? "none" : known));
+        throw error(errc::bad_configuration, fmt::format("event_bus: no destination for event '{}' (destinations: {})",
+                                                         key, known.empty() ? "none" : known));
     }
 
     if (where_.where() == event_name_location::kind::attribute)

@@ -15,7 +15,8 @@ std::string_view correlation_id_of(const context& ctx) noexcept
     return id == nullptr ? std::string_view{} : std::string_view(id->value);
 }
 
-correlation_id_pipeline::correlation_id_pipeline(std::string header) : header_(std::move(header))
+correlation_id_pipeline::correlation_id_pipeline(std::string header)
+    : header_(std::move(header))
 {
     if (header_.empty())
         throw error(errc::bad_configuration, "correlation_id_pipeline: the header name must not be empty");

@@ -52,7 +52,10 @@ namespace detail {
 class event_router_state
 {
 public:
-    explicit event_router_state(event_router_options o) : options(std::move(o)) {}
+    explicit event_router_state(event_router_options o)
+        : options(std::move(o))
+    {
+    }
 
     // What a registered event is looked up by: its name, or its media type.
     std::string_view key_of(const event_descriptor& event) const
@@ -176,8 +179,8 @@ bool event_run::begin(std::string_view name)
     if (succeeded_before_ & bit)
     {
         state_->listeners_not_rerun.fetch_add(1, std::memory_order_relaxed);
-        ctx_->log(log_level::debug, "listener '{}' of event '{}' succeeded on an earlier delivery: not run again",
-                  name, event_->name);
+        ctx_->log(log_level::debug, "listener '{}' of event '{}' succeeded on an earlier delivery: not run again", name,
+                  event_->name);
         return false;
     }
     if (state_->pipelines.empty())
@@ -318,8 +321,8 @@ void event_router::check_listener_name(const detail::event_entry& entry, std::st
         throw error(errc::bad_configuration,
                     fmt::format("event_router: a listener of event '{}' needs a name", entry.event().name));
     if (entry.has_listener(name))
-        throw error(errc::bad_configuration,
-                    fmt::format("event_router: event '{}' has a listener named '{}' already", entry.event().name, name));
+        throw error(errc::bad_configuration, fmt::format("event_router: event '{}' has a listener named '{}' already",
+                                                         entry.event().name, name));
     if (entry.listener_count() + state_->subscribers.size() >= max_listeners_per_event)
         throw error(errc::bad_configuration, fmt::format("event_router: event '{}' would have more than {} listeners",
                                                          entry.event().name, max_listeners_per_event));
@@ -331,8 +334,9 @@ void event_router::add_subscriber(std::string name, detail::event_subscriber_fn 
         throw error(errc::bad_configuration, "event_router: a catch-all subscriber needs a name");
     for (const auto& [key, entry] : state_->entries)
         if (entry->listener_count() + state_->subscribers.size() >= max_listeners_per_event)
-            throw error(errc::bad_configuration, fmt::format("event_router: event '{}' would have more than {} listeners",
-                                                             entry->event().name, max_listeners_per_event));
+            throw error(errc::bad_configuration,
+                        fmt::format("event_router: event '{}' would have more than {} listeners", entry->event().name,
+                                    max_listeners_per_event));
     state_->subscribers.emplace_back(std::move(name), std::move(fn));
 }
 

@@ -105,9 +105,8 @@ TEST_CASE_FIXTURE(sns_fixture, "events: media types over SNS (raw and enveloped)
                                            note("cancelled " + o.order + " (" + o.reason + ")", ctx);
                                            co_return;
                                        });
-        router.listen<order_noted>("audit", [note](const order_noted& o, courier::context& ctx) {
-            note("noted " + o.order, ctx);
-        });
+        router.listen<order_noted>(
+            "audit", [note](const order_noted& o, courier::context& ctx) { note("noted " + o.order, ctx); });
         return router;
     };
     std::vector<courier::route> routes;
@@ -124,10 +123,12 @@ TEST_CASE_FIXTURE(sns_fixture, "events: media types over SNS (raw and enveloped)
     // The correlation id is random where none was sent: only its first characters are
     // compared, and only where they are known.
     REQUIRE(seen.size() == 5);
-    CHECK(seen[0] == "raw cancelled o-2 (changed mind) tenant=globex correlation=" + seen[0].substr(seen[0].size() - 7));
+    CHECK(seen[0] ==
+          "raw cancelled o-2 (changed mind) tenant=globex correlation=" + seen[0].substr(seen[0].size() - 7));
     CHECK(seen[1] == "raw created o-1 x2 tenant=acme correlation=chain-1");
     CHECK(seen[2].starts_with("raw noted o-3 tenant=none correlation="));
-    CHECK(seen[3] == "wrapped cancelled o-2 (changed mind) tenant=globex correlation=" + seen[0].substr(seen[0].size() - 7));
+    CHECK(seen[3] ==
+          "wrapped cancelled o-2 (changed mind) tenant=globex correlation=" + seen[0].substr(seen[0].size() - 7));
     CHECK(seen[4] == "wrapped created o-1 x2 tenant=acme correlation=chain-1");
     CHECK(seen[0].substr(seen[0].size() - 7) != seen[2].substr(seen[2].size() - 7));
     CHECK(remaining(raw_url) == 0);

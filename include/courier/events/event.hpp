@@ -53,8 +53,11 @@ namespace detail {
 std::string unqualified_type_name(const std::type_info& type);
 
 template <class T>
-concept declares_event_options = requires {
-    { T::courier_event } -> std::convertible_to<event_options>;
+concept declares_event_options = requires
+{
+    {
+        T::courier_event
+        } -> std::convertible_to<event_options>;
 };
 
 } // namespace detail
@@ -66,11 +69,11 @@ template <class T> const event_descriptor& describe_event()
         event_options declared{};
         if constexpr (detail::declares_event_options<T>)
             declared = T::courier_event;
-        return event_descriptor{
-            .name = declared.name.empty() ? detail::unqualified_type_name(typeid(T)) : std::string(declared.name),
-            .media_type = std::string(declared.media_type),
-            .durable = declared.durable,
-            .type = typeid(T)};
+        return event_descriptor{.name = declared.name.empty() ? detail::unqualified_type_name(typeid(T))
+                                                              : std::string(declared.name),
+                                .media_type = std::string(declared.media_type),
+                                .durable = declared.durable,
+                                .type = typeid(T)};
     }();
     return described;
 }

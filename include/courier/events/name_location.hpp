@@ -41,10 +41,7 @@ public:
     }
 
     /// microcosm-pubsub: the attribute "media_type" holds the event's media type.
-    static event_name_location media_type_attribute()
-    {
-        return attribute("media_type", event_key::media_type);
-    }
+    static event_name_location media_type_attribute() { return attribute("media_type", event_key::media_type); }
 
     /// The body is a JSON object whose top-level string member `member` holds the name. The
     /// payload is the whole body, or, when `payload_member` is set, that member of it:
@@ -68,7 +65,10 @@ public:
 
 private:
     event_name_location(kind where, std::string field, std::string payload_member, event_key key)
-        : where_(where), field_(std::move(field)), payload_member_(std::move(payload_member)), key_(key)
+        : where_(where),
+          field_(std::move(field)),
+          payload_member_(std::move(payload_member)),
+          key_(key)
     {
     }
 

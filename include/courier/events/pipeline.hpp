@@ -58,7 +58,10 @@ private:
 class incoming_envelope
 {
 public:
-    explicit incoming_envelope(const message& msg) noexcept : msg_(msg) {}
+    explicit incoming_envelope(const message& msg) noexcept
+        : msg_(msg)
+    {
+    }
 
     std::string_view body() const noexcept { return msg_.body; }
     /// The header's value, or null.

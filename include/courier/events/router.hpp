@@ -86,10 +86,10 @@ struct event_router_options
 /// An event router's counters.
 struct event_router_stats
 {
-    std::uint64_t dispatched = 0;           ///< messages whose listeners all ran (successfully or not)
-    std::uint64_t unknown = 0;              ///< messages with an unknown event name (any policy)
-    std::uint64_t listener_failures = 0;    ///< listener runs that failed (pipeline rejections included)
-    std::uint64_t listeners_not_rerun = 0;  ///< listener runs skipped on a retry: already succeeded
+    std::uint64_t dispatched = 0;          ///< messages whose listeners all ran (successfully or not)
+    std::uint64_t unknown = 0;             ///< messages with an unknown event name (any policy)
+    std::uint64_t listener_failures = 0;   ///< listener runs that failed (pipeline rejections included)
+    std::uint64_t listeners_not_rerun = 0; ///< listener runs skipped on a retry: already succeeded
 };
 
 /// The failure of one or more listeners of an event: what the route's error handler gets.
@@ -156,7 +156,10 @@ private:
 class event_entry
 {
 public:
-    explicit event_entry(const event_descriptor& event) : event_(event) {}
+    explicit event_entry(const event_descriptor& event)
+        : event_(event)
+    {
+    }
     virtual ~event_entry() = default;
 
     const event_descriptor& event() const noexcept { return event_; }
@@ -176,7 +179,10 @@ template <class Event> class typed_event_entry final : public event_entry
 public:
     using listener_fn = std::function<boost::asio::awaitable<void>(const Event&, context&)>;
 
-    typed_event_entry() : event_entry(describe_event<Event>()) {}
+    typed_event_entry()
+        : event_entry(describe_event<Event>())
+    {
+    }
 
     void add(std::string name, listener_fn fn) { listeners_.push_back({std::move(name), std::move(fn)}); }
     std::size_t listener_count() const noexcept override { return listeners_.size(); }
@@ -188,8 +194,7 @@ public:
         return false;
     }
 
-    boost::asio::awaitable<void> dispatch(const json_node& payload, const json_path& path,
-                                          event_run run) const override
+    boost::asio::awaitable<void> dispatch(const json_node& payload, const json_path& path, event_run run) const override
     {
         Event value{};
         json_read(payload, value, path);

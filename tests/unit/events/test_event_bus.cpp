@@ -66,8 +66,8 @@ TEST_CASE("event bus: the name goes where the location says, and the publisher's
     by_attribute.send_to<order_placed>(to);
     CHECK(run_now([&] { return by_attribute.send(order, {{"tenant", {"String", "acme"}}}); }) == "id-1");
     CHECK(to->sent.back().body == R"({"id":"o-1","quantity":2})");
-    CHECK(to->sent.back().attributes == courier::attribute_map{{"event_name", {"String", "order.placed"}},
-                                                               {"tenant", {"String", "acme"}}});
+    CHECK(to->sent.back().attributes ==
+          courier::attribute_map{{"event_name", {"String", "order.placed"}}, {"tenant", {"String", "acme"}}});
 
     courier::event_bus in_member(courier::event_name_location::body_member("event_name", "data"));
     in_member.send_to("order.placed", to);
@@ -126,7 +126,10 @@ namespace {
 class tagging_pipeline final : public courier::envelope_pipeline
 {
 public:
-    explicit tagging_pipeline(std::string tag) : tag_(std::move(tag)) {}
+    explicit tagging_pipeline(std::string tag)
+        : tag_(std::move(tag))
+    {
+    }
 
     void on_send(courier::outgoing_envelope& envelope, const courier::event_descriptor& event,
                  const courier::context*) override

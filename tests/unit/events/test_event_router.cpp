@@ -72,7 +72,8 @@ TEST_CASE("events: two types with one name, a listener name twice, or a missing 
     router.listen<hello_event>("a", [](const hello_event&) {});
     auto e = error_from([&] { router.listen<other::hello_event>("b", [](const other::hello_event&) {}); });
     CHECK(e.code() == courier::errc::bad_configuration);
-    CHECK(contains(e.what(), "::hello_event and (anonymous namespace)::other::hello_event are both event 'hello_event'"));
+    CHECK(
+        contains(e.what(), "::hello_event and (anonymous namespace)::other::hello_event are both event 'hello_event'"));
     e = error_from([&] { router.listen<hello_event>("a", [](const hello_event&) {}); });
     CHECK(contains(e.what(), "event 'hello_event' has a listener named 'a' already"));
 
@@ -241,8 +242,8 @@ TEST_CASE_FIXTURE(fixture, "events: several failures in one error; retry_message
 TEST_CASE_FIXTURE(fixture, "events: an unknown name fails (the error handler decides), is skipped and acknowledged, "
                            "or is left for another consumer")
 {
-    for (const auto policy :
-         {courier::unknown_event_policy::fail, courier::unknown_event_policy::skip, courier::unknown_event_policy::leave})
+    for (const auto policy : {courier::unknown_event_policy::fail, courier::unknown_event_policy::skip,
+                              courier::unknown_event_policy::leave})
     {
         CAPTURE(static_cast<int>(policy));
         auto dead = queue({.name = "dead"});
@@ -402,12 +403,12 @@ TEST_CASE_FIXTURE(fixture, "events: pipelines run in order before each listener,
     router.listen<hello_event>("second", [&](const hello_event& e) { trace.push_back("second " + e.greeting); });
     std::vector<std::string> errors;
     std::vector<courier::route> routes;
-    routes.emplace_back("hellos", q, router,
-                        courier::route_options{.max_in_flight = 1,
-                                               .on_error = [&](const courier::context&, std::exception_ptr e) {
-                                                   errors.push_back(text_of(e));
-                                                   return courier::error_action::ack();
-                                               }});
+    routes.emplace_back(
+        "hellos", q, router,
+        courier::route_options{.max_in_flight = 1, .on_error = [&](const courier::context&, std::exception_ptr e) {
+                                   errors.push_back(text_of(e));
+                                   return courier::error_action::ack();
+                               }});
     courier::dispatcher d(io.get_executor(), std::move(routes), options());
     run(d, [&] { return q->empty(); });
     CHECK(trace == std::vector<std::string>{"handle p1 first", "handle p2 first", "first a acme", "handle p1 second",
