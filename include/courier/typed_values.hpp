@@ -30,8 +30,7 @@ public:
     typed_values& operator=(const typed_values&) = delete;
 
     /// Stores a `V` built from `args`, replacing any `V` already there; returns it.
-    template <class V, class... Args>
-    V& emplace(Args&&... args)
+    template <class V, class... Args> V& emplace(Args&&... args)
     {
         auto value = std::make_shared<V>(std::forward<Args>(args)...);
         V& ref = *value;
@@ -40,24 +39,12 @@ public:
     }
 
     /// The `V` stored, or null.
-    template <class V>
-    V* find() const noexcept
-    {
-        return static_cast<V*>(find_raw(typeid(V)));
-    }
+    template <class V> V* find() const noexcept { return static_cast<V*>(find_raw(typeid(V))); }
 
-    template <class V>
-    bool contains() const noexcept
-    {
-        return find_raw(typeid(V)) != nullptr;
-    }
+    template <class V> bool contains() const noexcept { return find_raw(typeid(V)) != nullptr; }
 
     /// Removes the `V` (destroying it); false if there was none.
-    template <class V>
-    bool erase() noexcept
-    {
-        return erase_raw(typeid(V));
-    }
+    template <class V> bool erase() noexcept { return erase_raw(typeid(V)); }
 
     std::size_t size() const noexcept { return slots_.size(); }
     bool empty() const noexcept { return slots_.empty(); }
