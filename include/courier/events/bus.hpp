@@ -83,14 +83,14 @@ private:
     std::string_view key_of(const event_descriptor& event) const;
     std::string body_with_name(std::string_view key, std::string json) const;
 
-    struct destination
+    struct registered_destination
     {
         std::shared_ptr<publisher> to;
         const event_descriptor* event = nullptr; // the type registered for it, if any
     };
 
     event_name_location where_;
-    std::map<std::string, destination, std::less<>> destinations_;
+    std::map<std::string, registered_destination, std::less<>> destinations_;
     std::shared_ptr<publisher> others_;
     std::vector<std::shared_ptr<envelope_pipeline>> pipelines_;
 };
