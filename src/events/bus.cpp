@@ -28,14 +28,15 @@ std::string_view event_bus::key_of(const event_descriptor& event) const
 
 event_bus& event_bus::register_destination(const event_descriptor& event, std::shared_ptr<publisher> to)
 {
-    send_to(std::string(key_of(event)), std::move(to));
-    auto& registered = destinations_.find(key_of(event))->second;
-    if (registered.event != nullptr && registered.event->type != event.type)
+    const std::string_view key = key_of(event);
+    if (const auto it = destinations_.find(key);
+        it != destinations_.end() && it->second.event != nullptr && it->second.event->type != event.type)
         throw error(errc::bad_configuration,
                     fmt::format("event_bus: {} and {} are both event '{}'; give one another name",
-                                boost::core::demangle(registered.event->type.name()),
-                                boost::core::demangle(event.type.name()), key_of(event)));
-    registered.event = &event;
+                                boost::core::demangle(it->second.event->type.name()),
+                                boost::core::demangle(event.type.name()), key));
+    send_to(std::string(key), std::move(to));
+    destinations_.find(key)->second.event = &event;
     return *this;
 }
 

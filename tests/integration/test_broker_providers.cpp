@@ -2,15 +2,18 @@
 // with the delivery count in our own header, a poison message reaching the dead-letter
 // destination after max_attempts (a configured queue, or the queue's own dead-letter
 // exchange), eventing's per_process listener queues with two processes' worth of consumers,
-// and the graceful stop (consumer cancelled, unstarted deliveries given back at once, acks
-// after the cancel, connection closed).
+// the graceful stop (consumer cancelled, unstarted deliveries given back at once, acks
+// after the cancel, connection closed), and events through the event bus and router.
 #include "amqp/connection.hpp"
 #include "broker_fixture.hpp"
 #include "stomp/connection.hpp"
 
 #include <courier/amqp.hpp>
+#include <courier/events.hpp>
 #include <courier/stomp.hpp>
 
+#include <algorithm>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -397,4 +400,83 @@ TEST_CASE_FIXTURE(provider_fixture, "broker providers: a message held near the c
         co_await client.close();
     });
     CHECK(logs.count("held unacknowledged") == 1);
+}
+
+namespace {
+
+struct parcel_sent
+{
+    static constexpr courier::event_options courier_event{.name = "parcel.sent", .durable = true};
+    std::string parcel;
+};
+BOOST_DESCRIBE_STRUCT(parcel_sent, (), (parcel))
+
+struct parcel_lost
+{
+    static constexpr courier::event_options courier_event{.name = "parcel.lost"};
+    std::string parcel;
+    std::string reason;
+};
+BOOST_DESCRIBE_STRUCT(parcel_lost, (), (parcel, reason))
+
+} // namespace
+
+TEST_CASE_FIXTURE(provider_fixture, "broker providers: events sent with the bus reach typed listeners, with their "
+                                    "headers and correlation ids as native headers")
+{
+    for (const auto t : {transport::amqp, transport::stomp})
+    {
+        const std::string transport_name = t == transport::amqp ? "amqp" : "stomp";
+        CAPTURE(transport_name);
+        const auto queue = unique("events-" + transport_name);
+        auto provider = make(t, queue, {});
+        amqp::client amqp_client(io.get_executor(), amqp_options());
+        stomp::client stomp_client(io.get_executor(), stomp_options());
+        auto destination =
+            t == transport::amqp ? amqp_client.publisher("", queue) : stomp_client.publisher("/queue/" + queue);
+
+        auto ids = std::make_shared<courier::correlation_id_pipeline>();
+        courier::event_bus bus;
+        bus.send_to<parcel_sent>(destination).send_to<parcel_lost>(destination).add_pipeline(ids);
+        courier::event_router router;
+        router.add_pipeline(ids);
+        std::mutex mutex; // the plain listener runs on the blocking pool
+        std::vector<std::string> seen;
+        router.listen<parcel_sent>("tracking", [&](const parcel_sent& e, courier::context& ctx) {
+            std::lock_guard lock(mutex);
+            seen.push_back("sent " + e.parcel + " " + std::string(courier::correlation_id_of(ctx)) + " " +
+                           ctx.raw().attributes.at("tenant").value);
+        });
+        router.listen<parcel_lost>("claims", [&](parcel_lost e, courier::context& ctx) -> asio::awaitable<void> {
+            std::lock_guard lock(mutex);
+            seen.push_back("lost " + e.parcel + " (" + e.reason + ") " + std::string(courier::correlation_id_of(ctx)));
+            co_return;
+        });
+        std::vector<courier::route> routes;
+        routes.emplace_back("events", provider, router);
+        run([&]() -> asio::awaitable<void> {
+            amqp::queue_declare_args declared{.queue = queue, .durable = true}; // as the provider declares it
+            co_await amqp_client.connection_ptr()->declare_queue(std::move(declared));
+            const parcel_sent sent{"p-1"};
+            courier::attribute_map headers{{"tenant", {"String", "acme"}}, {"correlation_id", {"String", "chain-9"}}};
+            co_await bus.send(sent, std::move(headers));
+            const parcel_lost lost{"p-2", "storm"};
+            courier::attribute_map no_id{{"tenant", {"String", "globex"}}};
+            co_await bus.send(lost, std::move(no_id));
+        });
+        serve(std::move(routes), [&] {
+            std::lock_guard lock(mutex);
+            return seen.size() >= 2;
+        });
+        REQUIRE(seen.size() == 2);
+        std::sort(seen.begin(), seen.end());
+        CHECK(seen[1] == "sent p-1 chain-9 acme");
+        CHECK(seen[0].starts_with("lost p-2 (storm) "));
+        CHECK(seen[0].size() == std::string("lost p-2 (storm) ").size() + 36); // a new id at the edge
+        CHECK(router.stats().dispatched == 2);
+        run([&]() -> asio::awaitable<void> {
+            co_await amqp_client.close();
+            co_await stomp_client.close();
+        });
+    }
 }
