@@ -1,4 +1,6 @@
 // The event bus: naming, intercepting and routing an encoded event to its publisher.
+#include "events/event_keys.hpp"
+
 #include <courier/error.hpp>
 #include <courier/events/bus.hpp>
 
@@ -17,13 +19,7 @@ event_bus::event_bus(event_name_location where)
 
 std::string_view event_bus::key_of(const event_descriptor& event) const
 {
-    if (where_.key() == event_key::name)
-        return event.name;
-    if (event.media_type.empty())
-        throw error(
-            errc::bad_configuration,
-            fmt::format("event_bus: event '{}' declares no media type, and the bus sends by media type", event.name));
-    return event.media_type;
+    return detail::event_key_of(where_, event, "event_bus");
 }
 
 event_bus& event_bus::register_destination(const event_descriptor& event, std::shared_ptr<publisher> to)
@@ -109,13 +105,8 @@ boost::asio::awaitable<std::string> event_bus::send_json(const event_descriptor&
     if (const auto it = destinations_.find(key); it != destinations_.end())
         to = it->second.to.get();
     if (to == nullptr)
-    {
-        std::string known;
-        for (const auto& [name, destination] : destinations_)
-            known += (known.empty() ? "" : ", ") + name;
         throw error(errc::bad_configuration, fmt::format("event_bus: no destination for event '{}' (destinations: {})",
-                                                         key, known.empty() ? "none" : known));
-    }
+                                                         key, detail::joined_keys(destinations_)));
 
     if (where_.where() == event_name_location::kind::attribute)
         headers.insert_or_assign(where_.field(), attribute{"String", std::string(key)});

@@ -1,8 +1,13 @@
 // Event descriptors and the do-nothing defaults of envelope pipelines.
+#include "events/event_keys.hpp"
+
+#include <courier/error.hpp>
 #include <courier/events/event.hpp>
 #include <courier/events/pipeline.hpp>
 
 #include <boost/core/demangle.hpp>
+
+#include <fmt/format.h>
 
 namespace courier {
 
@@ -16,6 +21,18 @@ std::string unqualified_type_name(const std::type_info& type)
     const auto template_start = full.find('<');
     const auto scope_end = full.rfind("::", template_start);
     return scope_end == std::string::npos ? full : full.substr(scope_end + 2);
+}
+
+std::string_view event_key_of(const event_name_location& where, const event_descriptor& event, std::string_view owner)
+{
+    if (where.key() == event_key::name)
+        return event.name;
+    if (event.media_type.empty())
+        throw error(errc::bad_configuration,
+                    fmt::format("{}: event '{}' declares no media type, and the {} keys events by media type "
+                                "(give it `courier_event{{.media_type = ...}}`)",
+                                owner, event.name, owner));
+    return event.media_type;
 }
 
 } // namespace detail

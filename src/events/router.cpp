@@ -1,5 +1,7 @@
 // The event router: finding a message's event, and the bookkeeping of one message's trip
 // through its listeners (see events/router.hpp for what it guarantees).
+#include "events/event_keys.hpp"
+
 #include <courier/error.hpp>
 #include <courier/error_handler.hpp>
 #include <courier/events/router.hpp>
@@ -57,25 +59,9 @@ public:
     {
     }
 
-    // What a registered event is looked up by: its name, or its media type.
     std::string_view key_of(const event_descriptor& event) const
     {
-        if (options.where.key() == event_key::name)
-            return event.name;
-        if (event.media_type.empty())
-            throw error(errc::bad_configuration,
-                        fmt::format("event '{}' declares no media type, and the router reads media types "
-                                    "(give it `courier_event{{.media_type = ...}}`)",
-                                    event.name));
-        return event.media_type;
-    }
-
-    std::string known_keys() const
-    {
-        std::string keys;
-        for (const auto& [key, entry] : entries)
-            keys += (keys.empty() ? "" : ", ") + key;
-        return keys.empty() ? "none" : keys;
+        return event_key_of(options.where, event, "event_router");
     }
 
     // Which listeners succeeded on earlier deliveries of `msg` (a bit per listener).
@@ -402,7 +388,8 @@ asio::awaitable<void> event_router::operator()(const message& delivery, context&
         {
         case unknown_event_policy::fail:
             throw error(errc::unknown_event,
-                        fmt::format("no listener knows event '{}' (known: {})", key, state.known_keys()), origin);
+                        fmt::format("no listener knows event '{}' (known: {})", key, joined_keys(state.entries)),
+                        origin);
         case unknown_event_policy::leave:
             throw leave_message(fmt::format("no listener knows event '{}'; left for another consumer", key));
         case unknown_event_policy::skip:
