@@ -4,6 +4,8 @@
 #include <courier/route.hpp>
 #include <courier/settlement.hpp>
 
+#include <algorithm>
+
 namespace courier {
 
 route::route(std::string name, std::shared_ptr<courier::provider> source, detail::invoke_fn invoke,
@@ -16,6 +18,19 @@ route::route(std::string name, std::shared_ptr<courier::provider> source, detail
 {
     if (!provider_)
         throw error(errc::bad_configuration, "route has no provider", {.route = name_});
+}
+
+route::route(std::string name, std::shared_ptr<courier::provider> source, detail::batch_invoke_fn invoke,
+             batch_options batching, route_options options)
+    : route(std::move(name), std::move(source), detail::invoke_fn{}, std::move(options))
+{
+    batch_invoke_ = std::move(invoke);
+    batching_ = batching;
+    if (!batch_invoke_)
+        throw error(errc::bad_configuration, "batch route has no handler", {.route = name_});
+    if (batching_.max_messages == 0)
+        throw error(errc::bad_configuration, "a batch takes at least one message", {.route = name_});
+    batching_.max_messages = std::min(batching_.max_messages, options_.max_in_flight);
 }
 
 route::route(route&&) noexcept = default;

@@ -32,8 +32,9 @@ route_runner::route_runner(asio::any_io_executor executor, const route& r, const
       room_(r.options().max_in_flight, shared.global_slots),
       messages_(*this),
       workers_(
-          strand_, r.options().max_in_flight, [this](pool::worker& w) { return work(w); },
-          [this](std::exception_ptr e) { loop_ended("worker", e); }),
+          strand_, r.options().max_in_flight,
+          [this](pool::worker& w) { return route_.batched() ? batch_work(w) : work(w); },
+          [this](std::exception_ptr e) { loop_ended("worker", e); }, r.batched() ? r.batching().max_messages : 1),
       hooks_(shared.options.hooks),
       measure_(shared.options.record_metrics || static_cast<bool>(shared.options.hooks.handled))
 {
@@ -54,6 +55,7 @@ void route_runner::stop()
 {
     asio::post(strand_, [self = shared_from_this()] {
         self->stopping_ = true;
+        self->workers_.stop_collecting(); // a batch being gathered is not started
         self->changed_.notify();
     });
 }
@@ -63,6 +65,7 @@ void route_runner::stop_now()
     asio::post(strand_, [self = shared_from_this()] {
         self->stopping_ = true;
         self->terminal_ = true;
+        self->workers_.stop_collecting();
         // Abandon a receive in flight too (see provider::receive on what that costs).
         self->receive_cancel_.emit(asio::cancellation_type::terminal);
         self->changed_.notify();

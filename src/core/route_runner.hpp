@@ -25,6 +25,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace courier::detail {
 
@@ -64,9 +65,14 @@ private:
     boost::asio::awaitable<bool> open_provider();
     void start_loops();
     boost::asio::awaitable<void> work(pool::worker& w);
+    boost::asio::awaitable<void> batch_work(pool::worker& w);
+    boost::asio::awaitable<void> gather_batch(pool::worker& w, std::vector<entry>& batch);
+    handling_result outcome_of(std::exception_ptr failure, const context& ctx);
     error_action error_handler_decision(const context& ctx, std::exception_ptr error);
     void handler_finished(const message& msg, clock::duration took) noexcept;
     boost::asio::awaitable<void> provider_call(const message& msg, const settlement_plan& plan);
+    void settle_without_waiting(entry e, const settlement_plan& plan);
+    boost::asio::awaitable<void> call_then_settle(entry e, settlement_plan plan);
     boost::asio::awaitable<void> hold_then_release(entry e, settlement_plan plan);
     void settled(entry e, const settlement_plan& plan, std::exception_ptr failure) noexcept;
     boost::asio::awaitable<stop_kind> shut_down();

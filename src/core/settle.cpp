@@ -5,6 +5,8 @@
 
 #include <courier/error.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 namespace asio = boost::asio;
@@ -24,6 +26,39 @@ asio::awaitable<void> route_runner::provider_call(const message& msg, const sett
     case provider_step::hold_then_release: break;
     }
     return route_.provider().release(msg);
+}
+
+// Carries a plan out without making the caller wait: an ack by callback, a leave, a held
+// retry, or a provider call of its own. A batch settles its messages this way, so that one
+// waiting call (SQS gathers retries into batches for a moment) does not hold up the others.
+void route_runner::settle_without_waiting(entry e, const settlement_plan& plan)
+{
+    if (plan.step == provider_step::ack && capabilities_.ack_callback != nullptr)
+        capabilities_.ack_callback->start_ack(e->msg, *e); // confirmed() settles it
+    else if (plan.step == provider_step::leave)
+    {
+        capabilities_.visibility->leave(e->msg);
+        settled(e, plan, nullptr);
+    }
+    else if (plan.step == provider_step::hold_then_release)
+        asio::co_spawn(strand_, hold_then_release(e, plan), asio::detached);
+    else
+        asio::co_spawn(strand_, call_then_settle(e, plan), asio::detached);
+}
+
+asio::awaitable<void> route_runner::call_then_settle(entry e, settlement_plan plan)
+{
+    const auto self = shared_from_this(); // the route lives until its last settlement
+    std::exception_ptr failure;
+    try
+    {
+        co_await provider_call(e->msg, plan);
+    }
+    catch (...)
+    {
+        failure = std::current_exception();
+    }
+    settled(e, plan, failure);
 }
 
 void route_runner::confirmed(in_flight_message& m, std::exception_ptr error) noexcept

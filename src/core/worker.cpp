@@ -95,28 +95,23 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
             e->settle_started = shared_.clock->now();
         // An ack confirmed by callback, or a settlement without a provider call, needs no
         // wait: the worker goes on to the next message at once.
-        if (plan.step == provider_step::ack && capabilities_.ack_callback != nullptr)
-            capabilities_.ack_callback->start_ack(msg, *e); // confirmed() settles it
-        else if (plan.step == provider_step::leave)
+        const bool call_waits = plan.step != provider_step::leave && plan.step != provider_step::hold_then_release &&
+                                !(plan.step == provider_step::ack && capabilities_.ack_callback != nullptr);
+        if (!call_waits)
         {
-            capabilities_.visibility->leave(msg);
-            settled(e, plan, nullptr);
+            settle_without_waiting(e, plan);
+            continue;
         }
-        else if (plan.step == provider_step::hold_then_release)
-            asio::co_spawn(strand_, hold_then_release(e, plan), asio::detached);
-        else
+        std::exception_ptr failure;
+        try
         {
-            std::exception_ptr failure;
-            try
-            {
-                co_await provider_call(msg, plan);
-            }
-            catch (...)
-            {
-                failure = std::current_exception();
-            }
-            settled(e, plan, failure);
+            co_await provider_call(msg, plan);
         }
+        catch (...)
+        {
+            failure = std::current_exception();
+        }
+        settled(e, plan, failure);
     }
 }
 

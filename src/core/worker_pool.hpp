@@ -9,6 +9,9 @@
 //   that waits, or an acknowledgement that waits for its batch), every ready message gets a
 //   worker at once: a chain of one wake-up at a time would take one trip through the
 //   io_context per message.
+// For a batch route each worker takes up to `items_per_worker` messages, so one worker is
+// woken per that many ready; a worker holding a batch that is not full may wait for more
+// (`wait_for_more`): messages pushed meanwhile go straight into its batch and wake nobody.
 // Used on the route's strand only.
 #ifndef COURIER_SRC_CORE_WORKER_POOL_HPP
 #define COURIER_SRC_CORE_WORKER_POOL_HPP
@@ -46,17 +49,25 @@ public:
     /// closing(). `exited(error)` is called when a worker's body ended.
     worker_pool(boost::asio::any_io_executor strand, std::size_t max_workers,
                 std::function<boost::asio::awaitable<void>(worker&)> body,
-                std::function<void(std::exception_ptr)> exited)
+                std::function<void(std::exception_ptr)> exited, std::size_t items_per_worker = 1)
         : strand_(std::move(strand)),
           max_workers_(max_workers),
+          per_worker_(std::max<std::size_t>(items_per_worker, 1)),
           body_(std::move(body)),
           exited_(std::move(exited))
     {
     }
 
-    /// A message is ready to be taken.
+    /// A message is ready to be taken (by a batch worker waiting for more, if there is one).
     void push(Item item)
     {
+        if (collecting_batch_ != nullptr)
+        {
+            collecting_batch_->push_back(std::move(item));
+            if (collecting_batch_->size() >= collect_max_)
+                stop_collecting(); // full
+            return;
+        }
         ready_.push_back(std::move(item));
         wake();
     }
@@ -72,6 +83,18 @@ public:
         return item;
     }
 
+    /// For a batch worker: moves up to `n` ready messages to the end of `out`. Wakes another
+    /// worker for what is left.
+    void take_up_to(std::size_t n, std::vector<Item>& out)
+    {
+        for (; n > 0 && !ready_.empty(); --n)
+        {
+            out.push_back(std::move(ready_.front()));
+            ready_.pop_front();
+        }
+        wake();
+    }
+
     /// For a worker with nothing to take: waits until woken.
     boost::asio::awaitable<void> wait(worker& w)
     {
@@ -80,10 +103,48 @@ public:
         woken();
     }
 
+    /// For a batch worker whose `batch` holds fewer than `max` messages: tops it up with what
+    /// is ready, then waits while messages pushed meanwhile go straight into it, until it is
+    /// full, `stop_collecting` is called, or the wait is cancelled (its window has passed).
+    boost::asio::awaitable<void> wait_for_more(worker& w, std::vector<Item>& batch, std::size_t max)
+    {
+        take_up_to(max - std::min(max, batch.size()), batch);
+        if (batch.size() >= max || closing_)
+            co_return;
+        collecting_ = &w;
+        collecting_batch_ = &batch;
+        collect_max_ = max;
+        // However the wait ends (a window that passes cancels it), pushes stop coming here.
+        struct done_collecting
+        {
+            worker_pool& pool;
+            worker& w;
+            ~done_collecting()
+            {
+                if (pool.collecting_ == &w)
+                {
+                    pool.collecting_ = nullptr;
+                    pool.collecting_batch_ = nullptr;
+                }
+            }
+        } guard{*this, w};
+        co_await w.wakeup.wait();
+    }
+
+    /// Ends a `wait_for_more` at once (the route stops).
+    void stop_collecting()
+    {
+        if (collecting_ != nullptr)
+            collecting_->wakeup.notify();
+        collecting_ = nullptr;
+        collecting_batch_ = nullptr;
+    }
+
     /// Workers return once nothing is ready; idle ones are woken to see it.
     void close()
     {
         closing_ = true;
+        stop_collecting();
         waking_ += idle_.size();
         for (auto* w : idle_)
             w->wakeup.notify();
@@ -114,8 +175,7 @@ private:
     // than max_workers (the caller never has more messages than that in flight).
     void wake()
     {
-        const std::size_t wanted = wake_all_ ? ready_.size() : std::min<std::size_t>(ready_.size(), 1);
-        while (waking_ < wanted)
+        while (waking_ < wanted())
         {
             if (!idle_.empty())
             {
@@ -145,6 +205,14 @@ private:
         }
     }
 
+    // How many workers should be on their way to the ready messages.
+    std::size_t wanted() const noexcept
+    {
+        if (per_worker_ > 1)
+            return (ready_.size() + per_worker_ - 1) / per_worker_;
+        return wake_all_ ? ready_.size() : std::min<std::size_t>(ready_.size(), 1);
+    }
+
     boost::asio::awaitable<void> run(worker& w)
     {
         woken();
@@ -163,6 +231,7 @@ private:
 
     boost::asio::any_io_executor strand_;
     std::size_t max_workers_;
+    std::size_t per_worker_;
     std::function<boost::asio::awaitable<void>(worker&)> body_;
     std::function<void(std::exception_ptr)> exited_;
     std::deque<Item> ready_;
@@ -172,6 +241,9 @@ private:
     std::size_t waking_ = 0;    // woken or started, not running yet
     bool wake_all_ = false;
     bool closing_ = false;
+    worker* collecting_ = nullptr;                  // in wait_for_more
+    std::vector<Item>* collecting_batch_ = nullptr; // its batch, which pushes go to
+    std::size_t collect_max_ = 0;
 };
 
 } // namespace courier::detail
