@@ -79,11 +79,13 @@ TEST_CASE_FIXTURE(fixture, "batch: with a window, what arrives soon after the fi
     std::vector<courier::route> routes;
     routes.emplace_back("rows", q, courier::json<row>{},
                         courier::batch(
-                            [&](std::span<courier::batch_item<row>> rows) {
+                            [&](std::span<courier::batch_item<row>> rows) -> asio::awaitable<void> {
+                                // A coroutine: on the route's executor, as the check of `batches` below.
                                 std::vector<int> ns;
                                 for (auto& r : rows)
                                     ns.push_back(r.value().n);
                                 batches.push_back(ns);
+                                co_return;
                             },
                             {.max_messages = 4, .window = 1s}),
                         courier::route_options{.max_in_flight = 8, .receive_batch = 1});
