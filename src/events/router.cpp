@@ -67,7 +67,7 @@ public:
     // Which listeners succeeded on earlier deliveries of `msg` (a bit per listener).
     std::uint64_t succeeded_before(const message& msg) const
     {
-        if (remembered_count.load(std::memory_order_relaxed) == 0)
+        if ((msg.receive_count <= 1 && !msg.redelivered) || remembered_count.load(std::memory_order_relaxed) == 0)
             return 0;
         std::lock_guard lock(mutex);
         const auto it = remembered.find(msg.id);
@@ -333,16 +333,17 @@ asio::awaitable<void> nothing_to_do()
     co_return;
 }
 
-} // namespace
-
-asio::awaitable<void> event_router::operator()(const message& delivery, context& ctx) const
+// Finds the delivery's event and hands its entry and payload to `use` while the parsed body
+// lives; does nothing more for an unknown event the policy skips. Throws a translation error
+// for a message without a name or with a payload that does not decode, and what the
+// unknown-event policy throws.
+template <class Use>
+void read_event(const detail::event_router_state& state, const message& delivery, context& ctx,
+                std::optional<message>& unwrapped, Use&& use)
 {
-    const auto& state = *state_;
     const auto& where = state.options.where;
-    const error_context origin{.route = std::string(ctx.route()), .message_id = delivery.id};
 
     // The name: where the location says. A message without one is malformed.
-    std::optional<message> unwrapped;
     std::optional<detail::json_document> document;
     std::string_view key;
     try
@@ -389,19 +390,14 @@ asio::awaitable<void> event_router::operator()(const message& delivery, context&
         case unknown_event_policy::fail:
             throw error(errc::unknown_event,
                         fmt::format("no listener knows event '{}' (known: {})", key, joined_keys(state.entries)),
-                        origin);
+                        error_context{.route = std::string(ctx.route()), .message_id = delivery.id});
         case unknown_event_policy::leave:
             throw leave_message(fmt::format("no listener knows event '{}'; left for another consumer", key));
-        case unknown_event_policy::skip:
-            ctx.log(log_level::info, "no listener knows event '{}': skipped", key);
-            return nothing_to_do();
+        case unknown_event_policy::skip: ctx.log(log_level::info, "no listener knows event '{}': skipped", key); return;
         }
     }
-    const detail::event_entry& entry = *found->second;
 
-    // The payload: decoded now, while the parsed document lives.
-    const std::uint64_t succeeded_before =
-        delivery.receive_count > 1 || delivery.redelivered ? state.succeeded_before(delivery) : 0;
+    // The payload: decoded by `use` while the parsed document lives.
     try
     {
         if (!document)
@@ -413,12 +409,82 @@ asio::awaitable<void> event_router::operator()(const message& delivery, context&
         detail::json_node payload = document->root();
         if (in_member && !document->root().find_field(root, where.payload_member(), payload))
             detail::throw_json_error(member, "required member is missing (the event's payload)");
-        return entry.dispatch(payload, in_member ? member : root,
-                              detail::event_run(state, entry.event(), ctx, succeeded_before, std::move(unwrapped)));
+        use(*found->second, payload, in_member ? member : root);
     }
     catch (...)
     {
         detail::rethrow_as_translation_error(ctx);
+    }
+}
+
+} // namespace
+
+asio::awaitable<void> event_router::operator()(const message& delivery, context& ctx) const
+{
+    const auto& state = *state_;
+    std::optional<message> unwrapped;
+    std::optional<asio::awaitable<void>> listeners;
+    read_event(
+        state, delivery, ctx, unwrapped,
+        [&](const detail::event_entry& entry, const detail::json_node& payload, const detail::json_path& path) {
+            listeners.emplace(entry.dispatch(
+                payload, path,
+                detail::event_run(state, entry.event(), ctx, state.succeeded_before(delivery), std::move(unwrapped))));
+        });
+    return listeners ? std::move(*listeners) : nothing_to_do();
+}
+
+asio::awaitable<void> event_router::operator()(std::span<batch_item<message>> batch) const
+{
+    const auto& state = *state_;
+    // Each message decoded, grouped by event in the order first seen; a message that fails
+    // to, or whose event is unknown, fails (or is skipped) alone.
+    struct group
+    {
+        const detail::event_entry* entry;
+        std::vector<detail::pending_event> events;
+        std::vector<batch_item<message>*> items;
+    };
+    std::vector<group> groups;
+    for (auto& item : batch)
+    {
+        context& ctx = item.context();
+        std::optional<message> unwrapped;
+        try
+        {
+            read_event(
+                state, ctx.raw(), ctx, unwrapped,
+                [&](const detail::event_entry& entry, const detail::json_node& payload, const detail::json_path& path) {
+                    auto decoded = entry.decode(payload, path);
+                    auto g =
+                        std::find_if(groups.begin(), groups.end(), [&](const group& g) { return g.entry == &entry; });
+                    if (g == groups.end())
+                        g = groups.insert(groups.end(), group{&entry, {}, {}});
+                    g->events.push_back({std::move(decoded),
+                                         detail::event_run(state, entry.event(), ctx, state.succeeded_before(ctx.raw()),
+                                                           std::move(unwrapped))});
+                    g->items.push_back(&item);
+                });
+        }
+        catch (...)
+        {
+            item.fail(std::current_exception());
+        }
+    }
+    for (auto& g : groups)
+    {
+        co_await g.entry->dispatch_batch(g.events);
+        for (std::size_t i = 0; i < g.events.size(); ++i)
+        {
+            try
+            {
+                g.events[i].run.finish();
+            }
+            catch (...)
+            {
+                g.items[i]->fail(std::current_exception());
+            }
+        }
     }
 }
 

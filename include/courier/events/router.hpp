@@ -5,13 +5,23 @@
 //                                            -> boost::asio::awaitable<void> { ... });
 //     router.listen<lead_created>("mail", send_welcome);           // a plain function: the blocking pool
 //     router.listen_all("log", [](const courier::event_descriptor& e, courier::context& ctx) { ... });
+//     router.listen_batch<lead_created>("warehouse", [](std::span<courier::batch_item<lead_created>> leads)
+//                                                        -> boost::asio::awaitable<void> { ... });
 //     mgr.add_route("events", queue, router, {.on_error = courier::retry_with_backoff()});
+//     // or, to give batch listeners more than one event at a time:
+//     mgr.add_route("events", queue, courier::batch(router, {.max_messages = 10, .window = 50ms}), ...);
 //
 // For each message the router reads the event's name where `event_name_location` says,
 // decodes the payload once into the event's type (`json<T>`, with its validation), then runs
 // the catch-all subscribers and the event's listeners, each in registration order. Listeners
 // take the event like route handlers take their value: as a coroutine or as a plain function
 // (run on the blocking pool), with or without the context.
+//
+// Batch listeners take `std::span<courier::batch_item<Event>>`, as a route's batch handler
+// does (batch.hpp), and mark the events that failed. On a batch route (`courier::batch(router,
+// ...)`) the messages of a batch are grouped by event; each listener of an event runs for the
+// whole group before the next listener, a batch listener once with every event of the group
+// (each with its own copy). On a route of single messages a batch listener gets batches of one.
 //
 // Acknowledgement and retries, under at-least-once delivery:
 // - The message is acknowledged only when every subscriber and listener succeeded. Every one
@@ -30,6 +40,7 @@
 #ifndef COURIER_EVENTS_ROUTER_HPP
 #define COURIER_EVENTS_ROUTER_HPP
 
+#include <courier/batch.hpp>
 #include <courier/context.hpp>
 #include <courier/events/event.hpp>
 #include <courier/events/name_location.hpp>
@@ -46,6 +57,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -152,6 +164,25 @@ private:
     std::vector<event_listener_error::failure> failures_;
 };
 
+/// An event decoded from one message of a batch, before its listeners run.
+class decoded_event
+{
+public:
+    virtual ~decoded_event() = default;
+};
+
+template <class Event> struct decoded_event_of final : decoded_event
+{
+    Event value{};
+};
+
+/// One message of a batch on its way through the listeners of its event.
+struct pending_event
+{
+    std::unique_ptr<decoded_event> event;
+    event_run run;
+};
+
 /// The listeners of one event type, behind a type-erased face.
 class event_entry
 {
@@ -169,6 +200,11 @@ public:
     /// returns the coroutine that runs the listeners.
     virtual boost::asio::awaitable<void> dispatch(const json_node& payload, const json_path& path,
                                                   event_run run) const = 0;
+    /// Decodes one message's payload of a batch (synchronously, as `dispatch`).
+    virtual std::unique_ptr<decoded_event> decode(const json_node& payload, const json_path& path) const = 0;
+    /// Runs the listeners for every event of a batch, listener by listener, recording each
+    /// outcome in its event's run.
+    virtual boost::asio::awaitable<void> dispatch_batch(std::span<pending_event> events) const = 0;
 
 private:
     const event_descriptor& event_;
@@ -178,13 +214,18 @@ template <class Event> class typed_event_entry final : public event_entry
 {
 public:
     using listener_fn = std::function<boost::asio::awaitable<void>(const Event&, context&)>;
+    using batch_listener_fn = std::function<boost::asio::awaitable<void>(std::span<batch_item<Event>>)>;
 
     typed_event_entry()
         : event_entry(describe_event<Event>())
     {
     }
 
-    void add(std::string name, listener_fn fn) { listeners_.push_back({std::move(name), std::move(fn)}); }
+    void add(std::string name, listener_fn fn) { listeners_.push_back({std::move(name), std::move(fn), {}}); }
+    void add_batch(std::string name, batch_listener_fn fn)
+    {
+        listeners_.push_back({std::move(name), {}, std::move(fn)});
+    }
     std::size_t listener_count() const noexcept override { return listeners_.size(); }
     bool has_listener(std::string_view name) const noexcept override
     {
@@ -201,12 +242,91 @@ public:
         return run_listeners(std::move(value), std::move(run));
     }
 
+    std::unique_ptr<decoded_event> decode(const json_node& payload, const json_path& path) const override
+    {
+        auto decoded = std::make_unique<decoded_event_of<Event>>();
+        json_read(payload, decoded->value, path);
+        return decoded;
+    }
+
+    boost::asio::awaitable<void> dispatch_batch(std::span<pending_event> events) const override
+    {
+        for (pending_event& e : events)
+            if (e.run.has_subscribers())
+                co_await e.run.notify_subscribers();
+        for (const listener& l : listeners_)
+        {
+            if (l.fn)
+            {
+                for (pending_event& e : events)
+                {
+                    if (!e.run.begin(l.name))
+                        continue;
+                    try
+                    {
+                        co_await l.fn(value_of(e), e.run.ctx());
+                        e.run.succeeded();
+                    }
+                    catch (...)
+                    {
+                        e.run.failed(std::current_exception());
+                    }
+                }
+                continue;
+            }
+            std::vector<batch_item<Event>> items;
+            std::vector<event_run*> runs;
+            for (pending_event& e : events)
+                if (e.run.begin(l.name))
+                {
+                    items.emplace_back(value_of(e), e.run.ctx());
+                    runs.push_back(&e.run);
+                }
+            if (items.empty())
+                continue;
+            co_await run_batch(l, items);
+            for (std::size_t i = 0; i < items.size(); ++i)
+                record(*runs[i], items[i]);
+        }
+    }
+
 private:
     struct listener
     {
         std::string name;
-        listener_fn fn;
+        listener_fn fn;          // takes one event,
+        batch_listener_fn batch; // or else a batch of them
     };
+
+    static const Event& value_of(const pending_event& e) noexcept
+    {
+        return static_cast<const decoded_event_of<Event>&>(*e.event).value;
+    }
+
+    // A batch listener that throws fails every event it was given.
+    static boost::asio::awaitable<void> run_batch(const listener& l, std::span<batch_item<Event>> items)
+    {
+        std::exception_ptr all_failed;
+        try
+        {
+            co_await l.batch(items);
+        }
+        catch (...)
+        {
+            all_failed = std::current_exception();
+        }
+        if (all_failed)
+            for (auto& item : items)
+                item.fail(all_failed);
+    }
+
+    static void record(event_run& run, const batch_item<Event>& item)
+    {
+        if (item.failed())
+            run.failed(item.failure());
+        else
+            run.succeeded();
+    }
 
     boost::asio::awaitable<void> run_listeners(Event value, event_run run) const
     {
@@ -216,15 +336,22 @@ private:
         {
             if (!run.begin(l.name))
                 continue;
-            try
+            if (l.fn)
             {
-                co_await l.fn(value, run.ctx());
-                run.succeeded();
+                try
+                {
+                    co_await l.fn(value, run.ctx());
+                    run.succeeded();
+                }
+                catch (...)
+                {
+                    run.failed(std::current_exception());
+                }
+                continue;
             }
-            catch (...)
-            {
-                run.failed(std::current_exception());
-            }
+            batch_item<Event> one(value, run.ctx());
+            co_await run_batch(l, std::span(&one, 1));
+            record(run, one);
         }
         run.finish();
     }
@@ -266,6 +393,22 @@ public:
         return *this;
     }
 
+    /// Adds a batch listener of `Event`: a coroutine or a plain function (run on the blocking
+    /// pool) taking `std::span<courier::batch_item<Event>>` (see the top of this file). Named
+    /// and counted as a listener.
+    template <class Event, class Listener> event_router& listen_batch(std::string name, Listener listener)
+    {
+        static_assert(batch_handler_for<Listener, Event>,
+                      "courier: a batch listener must be callable as boost::asio::awaitable<void>("
+                      "std::span<courier::batch_item<Event>>) or void(std::span<courier::batch_item<Event>>)");
+        auto& entry = typed_entry<Event>();
+        check_listener_name(entry, name);
+        entry.add_batch(std::move(name), [listener = std::move(listener)](std::span<batch_item<Event>> events) mutable {
+            return detail::call_batch_handler(listener, events, events.front().context().blocking_executor());
+        });
+        return *this;
+    }
+
     /// Adds a subscriber that sees every known event (choreographer's logger) before its
     /// listeners run; it takes `const courier::event_descriptor&` as a listener takes its event.
     template <class Subscriber> event_router& listen_all(std::string name, Subscriber subscriber)
@@ -286,6 +429,8 @@ public:
 
     /// Handles one message (the route calls it).
     boost::asio::awaitable<void> operator()(const message& msg, context& ctx) const;
+    /// Handles a batch (a route made with `courier::batch(router, ...)` calls it).
+    boost::asio::awaitable<void> operator()(std::span<batch_item<message>> batch) const;
 
 private:
     template <class Event> detail::typed_event_entry<Event>& typed_entry()

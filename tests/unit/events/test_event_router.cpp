@@ -4,7 +4,9 @@
 
 #include <courier/events.hpp>
 
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 
 using namespace courier_test;
@@ -415,4 +417,97 @@ TEST_CASE_FIXTURE(fixture, "events: pipelines run in order before each listener,
                                             "handle p2 second", "second a", "handle p1 first", "handle p2 first",
                                             "first b -", "handle p1 second"});
     CHECK(errors == std::vector<std::string>{"listener 'second' of event 'hello_event' failed: rejected by p1"});
+}
+
+TEST_CASE_FIXTURE(fixture, "events: on a batch route a batch listener gets its event's messages at once, after each "
+                           "plain listener ran for them; a marked event fails alone and its retry reruns only the "
+                           "listeners that failed")
+{
+    auto q = queue({.visibility_timeout = 30s});
+    for (int i = 1; i <= 6; ++i)
+        q->send(
+            with_name(fmt::format(R"({{"id":"L{}","email":"{}@example.com"}})", i, i), "event_name", "lead.created"));
+    q->send(with_name(R"({"id":"D1"})", "event_name", "lead.deleted"));
+    q->send(with_name(R"({"id":7})", "event_name", "lead.created"));    // does not decode
+    q->send(with_name(R"({"id":"X"})", "event_name", "lead.archived")); // unknown
+    std::vector<std::string> order;
+    std::vector<std::vector<std::string>> warehouse_batches;
+    courier::event_router router({.unknown = courier::unknown_event_policy::skip});
+    router.listen_all("log",
+                      [&](const courier::event_descriptor& e, courier::context&) { order.push_back("log " + e.name); });
+    router.listen<lead_created>("crm", [&](const lead_created& lead) -> asio::awaitable<void> {
+        order.push_back("crm " + lead.id);
+        co_return;
+    });
+    router.listen_batch<lead_created>("warehouse",
+                                      [&](std::span<courier::batch_item<lead_created>> leads) -> asio::awaitable<void> {
+                                          std::vector<std::string> ids;
+                                          for (auto& lead : leads)
+                                          {
+                                              ids.push_back(lead.value().id);
+                                              if (lead.value().id == "L3" && lead.raw().receive_count == 1)
+                                                  lead.fail("L3 violates a constraint");
+                                          }
+                                          order.push_back("warehouse");
+                                          warehouse_batches.push_back(ids);
+                                          co_await work(*clock, 1s);
+                                      });
+    router.listen<lead_deleted>("crm", [&](const lead_deleted& lead) { order.push_back("crm " + lead.id); });
+    std::vector<std::string> errors;
+    std::vector<courier::route> routes;
+    routes.emplace_back(
+        "leads", q, courier::batch(router, {.max_messages = 10}),
+        courier::route_options{.max_in_flight = 10, .on_error = [&](const courier::context& ctx, std::exception_ptr e) {
+                                   errors.push_back(std::string(ctx.message_id()) + ": " + text_of(e));
+                                   if (courier::is_translation_error(e))
+                                       return courier::error_action::ack(); // a dead letter
+                                   return courier::error_action::retry_after(5s);
+                               }});
+    courier::dispatcher d(io.get_executor(), std::move(routes), options());
+    run(d, [&] { return q->empty(); });
+    REQUIRE(warehouse_batches.size() == 2);
+    CHECK(warehouse_batches[0] == std::vector<std::string>{"L1", "L2", "L3", "L4", "L5", "L6"});
+    CHECK(warehouse_batches[1] == std::vector<std::string>{"L3"}); // crm and log do not run again for it
+    const std::vector<std::string> first_batch(order.begin(), order.begin() + 16);
+    CHECK(first_batch == std::vector<std::string>{"log lead.created", "log lead.created", "log lead.created",
+                                                  "log lead.created", "log lead.created", "log lead.created", "crm L1",
+                                                  "crm L2", "crm L3", "crm L4", "crm L5", "crm L6", "warehouse",
+                                                  "log lead.deleted", "crm D1", "warehouse"});
+    CHECK(order.size() == 16);
+    REQUIRE(errors.size() == 2);
+    std::sort(errors.begin(), errors.end());
+    CHECK(errors[0] == "memory-3: listener 'warehouse' of event 'lead.created' failed: L3 violates a constraint");
+    CHECK(errors[1].starts_with("memory-8: "));
+    CHECK(errors[1].find("$.id") != std::string::npos);
+    CHECK(logs.contains("no listener knows event 'lead.archived': skipped"));
+    CHECK(router.stats().listeners_not_rerun == 2); // log and crm for L3
+}
+
+TEST_CASE_FIXTURE(fixture, "events: on a route of single messages a batch listener gets batches of one; a throw "
+                           "fails its events, a plain batch listener runs on the blocking pool")
+{
+    auto q = queue();
+    q->send(with_name(R"({"greeting":"a"})", "event_name", "hello_event"));
+    q->send(with_name(R"({"greeting":"b"})", "event_name", "hello_event"));
+    std::mutex mutex;
+    std::vector<std::size_t> sizes;
+    courier::event_router router;
+    router.listen_batch<hello_event>("rows", [&](std::span<courier::batch_item<hello_event>> events) {
+        const std::lock_guard lock(mutex);
+        sizes.push_back(events.size());
+        if (events.front().value().greeting == "b")
+            throw std::runtime_error("database down");
+    });
+    std::vector<std::string> errors;
+    std::vector<courier::route> routes;
+    routes.emplace_back("hellos", q, router,
+                        courier::route_options{.on_error = [&](const courier::context&, std::exception_ptr e) {
+                            errors.push_back(text_of(e));
+                            return courier::error_action::ack();
+                        }});
+    courier::dispatcher d(io.get_executor(), std::move(routes), options());
+    run(d, [&] { return q->empty(); });
+    const std::lock_guard lock(mutex);
+    CHECK(sizes == std::vector<std::size_t>{1, 1});
+    CHECK(errors == std::vector<std::string>{"listener 'rows' of event 'hello_event' failed: database down"});
 }
