@@ -2,13 +2,20 @@
 """Checks that the code regions marked in test sources appear verbatim in the README.
 
 A region is the lines between `// readme: NAME begin` and `// readme: NAME end`; the README
-must hold the same lines, in order and contiguous (inside a code block). The test sources
+must hold the same lines, in order and contiguous (inside a code block), less the indentation
+they share (a region inside a function is shown at the left margin). The test sources
 compile and run the code, so together the README's examples cannot drift from the API.
 
     readme_snippets.py README.md tests/unit/events/test_readme_seeds.cpp ...
 """
 import re
 import sys
+
+
+def dedented(lines):
+    indents = [len(line) - len(line.lstrip(" ")) for line in lines if line.strip()]
+    cut = min(indents, default=0)
+    return [line[cut:] for line in lines]
 
 
 def regions(path):
@@ -20,7 +27,7 @@ def regions(path):
         elif marker:
             if name != marker.group(1):
                 sys.exit(f"{path}:{number}: 'end' of {marker.group(1)} without its 'begin'")
-            found[name] = lines
+            found[name] = dedented(lines)
             name = None
         elif name is not None:
             lines.append(line.rstrip("\n"))

@@ -7,6 +7,7 @@
 #define COURIER_EVENTS_HPP
 
 #include <courier/events/bus.hpp>
+#include <courier/events/choreography.hpp>
 #include <courier/events/correlation.hpp>
 #include <courier/events/event.hpp>
 #include <courier/events/media_type_producer.hpp>

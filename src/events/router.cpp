@@ -1,6 +1,7 @@
 // The event router: finding a message's event, and the bookkeeping of one message's trip
 // through its listeners (see events/router.hpp for what it guarantees).
 #include "events/event_keys.hpp"
+#include "events/partial_deliveries.hpp"
 
 #include <courier/error.hpp>
 #include <courier/error_handler.hpp>
@@ -10,15 +11,13 @@
 #include <boost/core/demangle.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
-#include <unordered_map>
 
 namespace asio = boost::asio;
 
@@ -55,7 +54,8 @@ class event_router_state
 {
 public:
     explicit event_router_state(event_router_options o)
-        : options(std::move(o))
+        : options(std::move(o)),
+          partial(options.remembered_partial_deliveries)
     {
     }
 
@@ -64,65 +64,17 @@ public:
         return event_key_of(options.where, event, "event_router");
     }
 
-    // Which listeners succeeded on earlier deliveries of `msg` (a bit per listener).
-    std::uint64_t succeeded_before(const message& msg) const
-    {
-        if ((msg.receive_count <= 1 && !msg.redelivered) || remembered_count.load(std::memory_order_relaxed) == 0)
-            return 0;
-        std::lock_guard lock(mutex);
-        const auto it = remembered.find(msg.id);
-        return it == remembered.end() ? 0 : it->second.succeeded;
-    }
-
-    void remember(const message& msg, std::uint64_t succeeded) const
-    {
-        if (options.remembered_partial_deliveries == 0 || msg.id.empty())
-            return;
-        std::lock_guard lock(mutex);
-        const auto serial = ++next_serial;
-        remembered.insert_or_assign(msg.id, remembered_entry{succeeded, serial});
-        order.emplace_back(msg.id, serial);
-        while (remembered.size() > options.remembered_partial_deliveries && !order.empty())
-        {
-            // The oldest first; an id remembered again since keeps its newer entry.
-            const auto& [id, at] = order.front();
-            if (const auto it = remembered.find(id); it != remembered.end() && it->second.serial == at)
-                remembered.erase(it);
-            order.pop_front();
-        }
-        remembered_count.store(remembered.size(), std::memory_order_relaxed);
-    }
-
-    void forget(const message& msg) const
-    {
-        std::lock_guard lock(mutex);
-        remembered.erase(msg.id);
-        remembered_count.store(remembered.size(), std::memory_order_relaxed);
-    }
-
     event_router_options options;
     std::map<std::string, std::unique_ptr<event_entry>, std::less<>> entries;
     std::vector<std::pair<std::string, event_subscriber_fn>> subscribers;
     std::vector<std::shared_ptr<envelope_pipeline>> pipelines;
+    // Which listeners succeeded for messages whose other listeners failed.
+    mutable partial_deliveries partial;
 
     mutable std::atomic<std::uint64_t> dispatched{0};
     mutable std::atomic<std::uint64_t> unknown{0};
     mutable std::atomic<std::uint64_t> listener_failures{0};
     mutable std::atomic<std::uint64_t> listeners_not_rerun{0};
-
-private:
-    struct remembered_entry
-    {
-        std::uint64_t succeeded;
-        std::uint64_t serial;
-    };
-    // Touched only after a failure or on a redelivery; the atomic count spares every other
-    // message the lock.
-    mutable std::mutex mutex;
-    mutable std::unordered_map<std::string, remembered_entry> remembered;
-    mutable std::deque<std::pair<std::string, std::uint64_t>> order;
-    mutable std::uint64_t next_serial = 0;
-    mutable std::atomic<std::size_t> remembered_count{0};
 };
 
 event_run::event_run(const event_router_state& state, const event_descriptor& event, context& ctx,
@@ -218,11 +170,11 @@ void event_run::finish()
     if (failures_.empty())
     {
         if (succeeded_before_ != 0)
-            state_->forget(ctx_->raw());
+            state_->partial.forget(ctx_->raw());
         return;
     }
     state_->listener_failures.fetch_add(failures_.size(), std::memory_order_relaxed);
-    state_->remember(ctx_->raw(), succeeded_before_ | succeeded_);
+    state_->partial.remember(ctx_->raw(), succeeded_before_ | succeeded_);
 
     bool only_retries = true;
     std::chrono::milliseconds delay{0};
@@ -328,6 +280,16 @@ void event_router::add_subscriber(std::string name, detail::event_subscriber_fn 
 
 namespace {
 
+std::vector<std::string> names_of_subscribers(const detail::event_router_state& state, const detail::event_entry& entry)
+{
+    std::vector<std::string> names;
+    for (const auto& [name, notify] : state.subscribers)
+        names.push_back(name);
+    for (auto& name : entry.listener_names())
+        names.push_back(std::move(name));
+    return names;
+}
+
 asio::awaitable<void> nothing_to_do()
 {
     co_return;
@@ -397,6 +359,10 @@ void read_event(const detail::event_router_state& state, const message& delivery
         }
     }
 
+    if (ctx.logger().enabled(state.options.dispatch_log_level))
+        ctx.log(state.options.dispatch_log_level, "event '{}' dispatched to subscribers: {}", key,
+                fmt::join(names_of_subscribers(state, *found->second), ", "));
+
     // The payload: decoded by `use` while the parsed document lives.
     try
     {
@@ -424,13 +390,13 @@ asio::awaitable<void> event_router::operator()(const message& delivery, context&
     const auto& state = *state_;
     std::optional<message> unwrapped;
     std::optional<asio::awaitable<void>> listeners;
-    read_event(
-        state, delivery, ctx, unwrapped,
-        [&](const detail::event_entry& entry, const detail::json_node& payload, const detail::json_path& path) {
-            listeners.emplace(entry.dispatch(
-                payload, path,
-                detail::event_run(state, entry.event(), ctx, state.succeeded_before(delivery), std::move(unwrapped))));
-        });
+    read_event(state, delivery, ctx, unwrapped,
+               [&](const detail::event_entry& entry, const detail::json_node& payload, const detail::json_path& path) {
+                   listeners.emplace(entry.dispatch(payload, path,
+                                                    detail::event_run(state, entry.event(), ctx,
+                                                                      state.partial.succeeded_before(delivery),
+                                                                      std::move(unwrapped))));
+               });
     return listeners ? std::move(*listeners) : nothing_to_do();
 }
 
@@ -460,9 +426,10 @@ asio::awaitable<void> event_router::operator()(std::span<batch_item<message>> ba
                         std::find_if(groups.begin(), groups.end(), [&](const group& g) { return g.entry == &entry; });
                     if (g == groups.end())
                         g = groups.insert(groups.end(), group{&entry, {}, {}});
-                    g->events.push_back({std::move(decoded),
-                                         detail::event_run(state, entry.event(), ctx, state.succeeded_before(ctx.raw()),
-                                                           std::move(unwrapped))});
+                    g->events.push_back(
+                        {std::move(decoded),
+                         detail::event_run(state, entry.event(), ctx, state.partial.succeeded_before(ctx.raw()),
+                                           std::move(unwrapped))});
                     g->items.push_back(&item);
                 });
         }
@@ -486,6 +453,14 @@ asio::awaitable<void> event_router::operator()(std::span<batch_item<message>> ba
             }
         }
     }
+}
+
+std::vector<std::string> event_router::subscribers_of(const event_descriptor& event) const
+{
+    const auto it = state_->entries.find(state_->key_of(event));
+    if (it == state_->entries.end() || it->second->event().type != event.type)
+        return {};
+    return names_of_subscribers(*state_, *it->second);
 }
 
 } // namespace courier

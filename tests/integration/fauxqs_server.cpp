@@ -7,6 +7,8 @@
 // runs it from. The environment variable of the same name overrides it at run time.
 #include "fauxqs_server.hpp"
 
+#include "child_process.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -24,8 +26,6 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-
-extern char** environ;
 
 #ifndef COURIER_FAUXQS_DIR
 #define COURIER_FAUXQS_DIR ""
@@ -111,40 +111,6 @@ std::pair<unique_fd, unique_fd> make_pipe()
     return {std::move(read_end), above_stdio(fds[1])};
 }
 
-std::string describe_status(int status)
-{
-    if (status == -1) // see wait_until()
-        return "ended (reaped elsewhere, status unknown)";
-    if (WIFEXITED(status))
-        return "exited with status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status))
-        return "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
-    return "ended with wait status " + std::to_string(status);
-}
-
-// Polls for the end of `pid` until `deadline` (one look if it has passed). True once the
-// process is reaped; `status` is then its wait status, or -1 if someone else reaped it
-// (ECHILD: e.g. SIGCHLD set to SIG_IGN by the test program).
-bool wait_until(pid_t pid, clock_type::time_point deadline, int& status)
-{
-    for (;;)
-    {
-        pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return true;
-        if (r < 0 && errno == ECHILD)
-        {
-            status = -1;
-            return true;
-        }
-        if (r < 0 && errno != EINTR)
-            return false;
-        if (clock_type::now() >= deadline)
-            return false;
-        std::this_thread::sleep_for(10ms);
-    }
-}
-
 std::string resolve_server_dir(const fauxqs_options& options)
 {
     if (!options.server_dir.empty())
@@ -167,75 +133,6 @@ std::string resolve_node(const fauxqs_options& options, const std::string& dir)
 {
     fail("the fauxqs test server is not installed (" + detail +
          "); run tools/install-test-deps.sh from the repository root (it runs `npm ci` in " + dir + ")");
-}
-
-// The child's environment: ours, minus the names `extra` sets, plus `extra`.
-std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>>& extra)
-{
-    std::vector<std::string> result;
-    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry)
-    {
-        std::string_view text(*entry);
-        std::string_view name = text.substr(0, text.find('='));
-        bool replaced = std::any_of(extra.begin(), extra.end(), [&](const auto& kv) { return kv.first == name; });
-        if (!replaced)
-            result.emplace_back(text);
-    }
-    for (const auto& [name, value] : extra)
-        result.push_back(name + "=" + value);
-    return result;
-}
-
-std::vector<char*> c_strings(std::vector<std::string>& strings)
-{
-    std::vector<char*> result;
-    for (auto& s : strings)
-        result.push_back(s.data());
-    result.push_back(nullptr);
-    return result;
-}
-
-// Spawns `argv` with stdin and stdout on the given pipe ends and stderr on `log_file` (or
-// ours). The signal mask and the dispositions of the stop signals are reset: a test program
-// that blocks SIGTERM (e.g. to handle it on a thread) would otherwise pass that on, and the
-// server would ignore our stop request until SIGKILL.
-pid_t spawn(std::vector<std::string> argv, std::vector<std::string> env, int stdin_fd, int stdout_fd,
-            const std::string& log_file)
-{
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attributes;
-    ::posix_spawn_file_actions_init(&actions);
-    ::posix_spawnattr_init(&attributes);
-
-    ::posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
-    ::posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
-    if (!log_file.empty())
-        ::posix_spawn_file_actions_addopen(&actions, 2, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    // Descriptors the test program left inheritable (a listening socket, the read end of
-    // some other child's pipe) would otherwise live on in the server as long as it runs.
-    ::posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-#endif
-
-    sigset_t none;
-    sigemptyset(&none);
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE})
-        sigaddset(&stop_signals, sig);
-    ::posix_spawnattr_setsigmask(&attributes, &none);
-    ::posix_spawnattr_setsigdefault(&attributes, &stop_signals);
-    ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    auto argv_c = c_strings(argv);
-    auto env_c = c_strings(env);
-    pid_t pid = -1;
-    int error = ::posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, argv_c.data(), env_c.data());
-    ::posix_spawn_file_actions_destroy(&actions);
-    ::posix_spawnattr_destroy(&attributes);
-    if (error != 0)
-        fail("cannot start " + argv[0] + ": " + errno_text(error));
-    return pid;
 }
 
 // Reads the server's first stdout line, `listening <port> <pid>`, until `deadline`.

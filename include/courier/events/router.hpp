@@ -93,6 +93,9 @@ struct event_router_options
     /// How many messages whose listeners partly failed are remembered, so that their retry
     /// runs only the listeners that failed (see the top of this file).
     std::size_t remembered_partial_deliveries = 10'000;
+    /// The level of the line "event 'x' dispatched to subscribers: a, b" logged for each
+    /// message (formatted only when the route's logger is at that level).
+    log_level dispatch_log_level = log_level::debug;
 };
 
 /// An event router's counters.
@@ -196,6 +199,8 @@ public:
     const event_descriptor& event() const noexcept { return event_; }
     virtual std::size_t listener_count() const noexcept = 0;
     virtual bool has_listener(std::string_view name) const noexcept = 0;
+    /// The listeners' names, in the order they run.
+    virtual std::vector<std::string> listener_names() const = 0;
     /// Decodes the payload (synchronously: `payload` lives only as long as the parse), then
     /// returns the coroutine that runs the listeners.
     virtual boost::asio::awaitable<void> dispatch(const json_node& payload, const json_path& path,
@@ -233,6 +238,13 @@ public:
             if (l.name == name)
                 return true;
         return false;
+    }
+    std::vector<std::string> listener_names() const override
+    {
+        std::vector<std::string> names;
+        for (const listener& l : listeners_)
+            names.push_back(l.name);
+        return names;
     }
 
     boost::asio::awaitable<void> dispatch(const json_node& payload, const json_path& path, event_run run) const override
@@ -426,6 +438,9 @@ public:
 
     const event_router_options& options() const noexcept;
     event_router_stats stats() const noexcept;
+    /// Who sees `event`: the catch-all subscribers, then its listeners, in the order they run
+    /// (empty for an event the router does not know).
+    std::vector<std::string> subscribers_of(const event_descriptor& event) const;
 
     /// Handles one message (the route calls it).
     boost::asio::awaitable<void> operator()(const message& msg, context& ctx) const;
