@@ -180,9 +180,13 @@ TEST_CASE_FIXTURE(fixture, "event bus and router: a round trip through the memor
     });
     courier::event_router shipped_router;
     shipped_router.add_pipeline(ids);
-    shipped_router.listen<order_shipped>("notify", [&](const order_shipped& o, courier::context& ctx) {
-        seen.push_back("shipped " + o.id + " " + std::string(courier::correlation_id_of(ctx)));
-    });
+    // Coroutines, on the route's executor as the check of `seen` below (a plain listener
+    // would run on the blocking pool and race with it).
+    shipped_router.listen<order_shipped>(
+        "notify", [&](const order_shipped& o, courier::context& ctx) -> asio::awaitable<void> {
+            seen.push_back("shipped " + o.id + " " + std::string(courier::correlation_id_of(ctx)));
+            co_return;
+        });
 
     run_simulated(io, *clock, [&]() -> asio::awaitable<void> {
         const order_placed edge{"o-1", 1};
