@@ -96,47 +96,4 @@ asio::awaitable<void> route_runner::gather_batch(pool::worker& w, std::vector<en
         co_await (shared_.clock->sleep_until(until) || workers_.wait_for_more(w, batch, batching.max_messages));
 }
 
-// How one message of a batch ended, from the failure its slot holds (null: it succeeded).
-handling_result route_runner::outcome_of(std::exception_ptr failure, const context& ctx)
-{
-    const message& msg = ctx.raw();
-    if (!failure)
-    {
-        ++counters_.handled;
-        log_(log_level::debug, msg, "handled");
-        return {handling_result::succeeded};
-    }
-    try
-    {
-        std::rethrow_exception(failure);
-    }
-    catch (const delete_message& d)
-    {
-        log_(log_level::info, msg, "deleted by the handler: {}", d.what());
-        return {handling_result::deleted};
-    }
-    catch (const retry_message& r)
-    {
-        log_(log_level::info, msg, "retry requested by the handler: {}", r.what());
-        return {handling_result::retry_requested, {}, r.delay()};
-    }
-    catch (const leave_message& l)
-    {
-        log_(log_level::info, msg, "left by the handler: {}", l.what());
-        return {handling_result::failed, error_action::leave()};
-    }
-    catch (...)
-    {
-    }
-    if (terminal_)
-    {
-        log_(log_level::warning, msg, "cancelled at shutdown: {}", error_text(failure));
-        return {handling_result::cancelled};
-    }
-    ++counters_.failed;
-    if (hooks_.failed)
-        call_hook(hooks_.failed, msg, failure);
-    return {handling_result::failed, error_handler_decision(ctx, failure)};
-}
-
 } // namespace courier::detail

@@ -71,6 +71,7 @@ private:
     error_action error_handler_decision(const context& ctx, std::exception_ptr error);
     void handler_finished(const message& msg, clock::duration took) noexcept;
     boost::asio::awaitable<void> provider_call(const message& msg, const settlement_plan& plan);
+    bool settle_at_once(entry e, const settlement_plan& plan);
     void settle_without_waiting(entry e, const settlement_plan& plan);
     boost::asio::awaitable<void> call_then_settle(entry e, settlement_plan plan);
     boost::asio::awaitable<void> hold_then_release(entry e, settlement_plan plan);

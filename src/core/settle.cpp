@@ -28,10 +28,9 @@ asio::awaitable<void> route_runner::provider_call(const message& msg, const sett
     return route_.provider().release(msg);
 }
 
-// Carries a plan out without making the caller wait: an ack by callback, a leave, a held
-// retry, or a provider call of its own. A batch settles its messages this way, so that one
-// waiting call (SQS gathers retries into batches for a moment) does not hold up the others.
-void route_runner::settle_without_waiting(entry e, const settlement_plan& plan)
+// Carries out a plan that needs no waiting provider call: an ack by callback, a leave, a
+// held retry. False when the plan needs a provider call (see call_then_settle).
+bool route_runner::settle_at_once(entry e, const settlement_plan& plan)
 {
     if (plan.step == provider_step::ack && capabilities_.ack_callback != nullptr)
         capabilities_.ack_callback->start_ack(e->msg, *e); // confirmed() settles it
@@ -43,6 +42,16 @@ void route_runner::settle_without_waiting(entry e, const settlement_plan& plan)
     else if (plan.step == provider_step::hold_then_release)
         asio::co_spawn(strand_, hold_then_release(e, plan), asio::detached);
     else
+        return false;
+    return true;
+}
+
+// Carries a plan out without making the caller wait. A batch settles its messages this
+// way, so that one waiting call (SQS gathers retries into batches for a moment) does not
+// hold up the others.
+void route_runner::settle_without_waiting(entry e, const settlement_plan& plan)
+{
+    if (!settle_at_once(e, plan))
         asio::co_spawn(strand_, call_then_settle(e, plan), asio::detached);
 }
 

@@ -44,44 +44,16 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
             try
             {
                 co_await route_.invoke(ctx);
-                result.what = handling_result::succeeded;
-                ++counters_.handled;
-                log_(log_level::debug, msg, "handled");
-                if (measure_)
-                    handler_finished(msg, shared_.clock->now() - started);
-            }
-            catch (const delete_message& d)
-            {
-                result.what = handling_result::deleted;
-                log_(log_level::info, msg, "deleted by the handler: {}", d.what());
-            }
-            catch (const retry_message& r)
-            {
-                result = {handling_result::retry_requested, {}, r.delay()};
-                log_(log_level::info, msg, "retry requested by the handler: {}", r.what());
-            }
-            catch (const leave_message& l)
-            {
-                result = {handling_result::failed, error_action::leave()};
-                log_(log_level::info, msg, "left by the handler: {}", l.what());
             }
             catch (...)
             {
                 failure = std::current_exception();
             }
             w.handling = false;
-            if (failure && terminal_)
-            {
-                result.what = handling_result::cancelled;
-                log_(log_level::warning, msg, "cancelled at shutdown: {}", error_text(failure));
-            }
-            else if (failure)
-            {
-                ++counters_.failed;
-                if (hooks_.failed)
-                    call_hook(hooks_.failed, msg, failure);
-                result = {handling_result::failed, error_handler_decision(ctx, failure)};
-            }
+            const auto took = measure_ ? shared_.clock->now() - started : clock::duration{};
+            result = outcome_of(failure, ctx);
+            if (!failure && measure_)
+                handler_finished(msg, took);
         }
         // Settling must run even though the handler was cancelled (only then is the reset
         // needed; it costs a trip through the coroutine machinery).
@@ -95,24 +67,53 @@ asio::awaitable<void> route_runner::work(pool::worker& w)
             e->settle_started = shared_.clock->now();
         // An ack confirmed by callback, or a settlement without a provider call, needs no
         // wait: the worker goes on to the next message at once.
-        const bool call_waits = plan.step != provider_step::leave && plan.step != provider_step::hold_then_release &&
-                                !(plan.step == provider_step::ack && capabilities_.ack_callback != nullptr);
-        if (!call_waits)
-        {
-            settle_without_waiting(e, plan);
-            continue;
-        }
-        std::exception_ptr failure;
-        try
-        {
-            co_await provider_call(msg, plan);
-        }
-        catch (...)
-        {
-            failure = std::current_exception();
-        }
-        settled(e, plan, failure);
+        if (!settle_at_once(e, plan))
+            co_await call_then_settle(e, plan);
     }
+}
+
+// How a started message ended, from what its handler threw (null: it succeeded): counted,
+// logged, and the error handler asked about a failure.
+handling_result route_runner::outcome_of(std::exception_ptr failure, const context& ctx)
+{
+    const message& msg = ctx.raw();
+    if (!failure)
+    {
+        ++counters_.handled;
+        log_(log_level::debug, msg, "handled");
+        return {handling_result::succeeded};
+    }
+    try
+    {
+        std::rethrow_exception(failure);
+    }
+    catch (const delete_message& d)
+    {
+        log_(log_level::info, msg, "deleted by the handler: {}", d.what());
+        return {handling_result::deleted};
+    }
+    catch (const retry_message& r)
+    {
+        log_(log_level::info, msg, "retry requested by the handler: {}", r.what());
+        return {handling_result::retry_requested, {}, r.delay()};
+    }
+    catch (const leave_message& l)
+    {
+        log_(log_level::info, msg, "left by the handler: {}", l.what());
+        return {handling_result::failed, error_action::leave()};
+    }
+    catch (...)
+    {
+    }
+    if (terminal_)
+    {
+        log_(log_level::warning, msg, "cancelled at shutdown: {}", error_text(failure));
+        return {handling_result::cancelled};
+    }
+    ++counters_.failed;
+    if (hooks_.failed)
+        call_hook(hooks_.failed, msg, failure);
+    return {handling_result::failed, error_handler_decision(ctx, failure)};
 }
 
 void route_runner::handler_finished(const message& msg, clock::duration took) noexcept
