@@ -3,6 +3,7 @@
 
 #include "amqp/connection.hpp"
 #include "broker/message_id.hpp"
+#include "courier/broker/listener_queue.hpp"
 #include "courier/error.hpp"
 
 #include <boost/asio/post.hpp>
@@ -90,6 +91,12 @@ std::shared_ptr<courier::publisher> client::publisher(std::string exchange, std:
 {
     return std::make_shared<amqp_publisher>(connection_, std::move(exchange), std::move(routing_key),
                                             std::move(options));
+}
+
+std::shared_ptr<courier::publisher> client::event_publisher(const event_descriptor& event)
+{
+    return publisher(std::string(broker::event_exchange), event.name,
+                     {.persistent = event.durable, .mandatory = false, .content_type = "application/json"});
 }
 
 bool client::blocked() const noexcept

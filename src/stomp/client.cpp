@@ -74,6 +74,11 @@ std::shared_ptr<courier::publisher> client::publisher(std::string destination, p
     return std::make_shared<stomp_publisher>(connection_, std::move(destination), std::move(options));
 }
 
+std::shared_ptr<courier::publisher> client::event_publisher(const event_descriptor& event)
+{
+    return publisher("/topic/" + event.name, {.persistent = event.durable, .content_type = "application/json"});
+}
+
 boost::asio::awaitable<void> client::close()
 {
     return connection_->close();

@@ -5,8 +5,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <signal.h>
 #include <spawn.h>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <sys/wait.h>
@@ -122,6 +124,79 @@ bool wait_until(pid_t pid, std::chrono::steady_clock::time_point deadline, int& 
             return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+}
+
+std::string read_file(const std::string& path)
+{
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+child::child(std::vector<std::string> argv, std::string out_file, std::string err_file)
+    : out_file_(std::move(out_file)),
+      err_file_(std::move(err_file))
+{
+    ::unlink(err_file_.c_str()); // spawn appends
+    const int out_fd = ::open(out_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out_fd < 0 || null_fd < 0)
+    {
+        const int e = errno;
+        if (out_fd >= 0)
+            ::close(out_fd);
+        if (null_fd >= 0)
+            ::close(null_fd);
+        throw std::runtime_error("cannot open " + out_file_ + " or /dev/null: " + std::strerror(e));
+    }
+    try
+    {
+        pid_ = spawn(std::move(argv), child_environment({}), null_fd, out_fd, err_file_);
+    }
+    catch (...)
+    {
+        ::close(out_fd);
+        ::close(null_fd);
+        throw;
+    }
+    ::close(out_fd);
+    ::close(null_fd);
+}
+
+child::~child()
+{
+    if (!ended())
+    {
+        ::kill(pid_, SIGKILL);
+        wait_until(pid_, std::chrono::steady_clock::now() + std::chrono::seconds(30), status_);
+    }
+}
+
+bool child::ended()
+{
+    if (!ended_)
+        ended_ = wait_until(pid_, std::chrono::steady_clock::now(), status_);
+    return ended_;
+}
+
+bool child::wait(std::chrono::milliseconds limit)
+{
+    if (!ended_)
+        ended_ = wait_until(pid_, std::chrono::steady_clock::now() + limit, status_);
+    return ended_;
+}
+
+bool child::stop(int signal, std::chrono::milliseconds limit)
+{
+    if (!ended())
+        ::kill(pid_, signal);
+    return wait(limit);
+}
+
+std::string child::status() const
+{
+    return ended_ ? describe_status(status_) : "running";
 }
 
 } // namespace courier_test

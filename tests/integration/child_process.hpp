@@ -26,6 +26,41 @@ bool wait_until(pid_t pid, std::chrono::steady_clock::time_point deadline, int& 
 /// "exited with status N", "was killed by signal N (name)", ...
 std::string describe_status(int status);
 
+/// The whole content of the file at `path` ("" if it cannot be read).
+std::string read_file(const std::string& path);
+
+/// A child process with stdin from /dev/null, stdout to `out_file` and stderr to `err_file`
+/// (both truncated). One that is still running when this object goes is killed (SIGKILL)
+/// and reaped, so a failed test leaves no process behind.
+class child
+{
+public:
+    child(std::vector<std::string> argv, std::string out_file, std::string err_file);
+    ~child();
+    child(const child&) = delete;
+    child& operator=(const child&) = delete;
+
+    /// What it wrote to stdout and stderr so far.
+    std::string out() const { return read_file(out_file_); }
+    std::string err() const { return read_file(err_file_); }
+    /// Whether it ended (then reaped; `status()` says how).
+    bool ended();
+    /// Sends `signal` (unless it ended) and waits up to `limit` for the end; `status()` then
+    /// says how it ended. False if it did not end in time.
+    bool stop(int signal, std::chrono::milliseconds limit);
+    /// Waits up to `limit` for it to end on its own.
+    bool wait(std::chrono::milliseconds limit);
+    /// describe_status of its end ("running" before).
+    std::string status() const;
+
+private:
+    pid_t pid_ = -1;
+    bool ended_ = false;
+    int status_ = 0;
+    std::string out_file_;
+    std::string err_file_;
+};
+
 } // namespace courier_test
 
 #endif

@@ -6,11 +6,9 @@
 #include "sqs_fixture.hpp"
 
 #include <fcntl.h>
-#include <fstream>
 #include <map>
 #include <set>
 #include <signal.h>
-#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -22,14 +20,6 @@ using namespace std::chrono_literals;
 #endif
 
 namespace {
-
-std::string read_file(const std::string& path)
-{
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 courier::outgoing_message event(std::string name, std::string data)
 {

@@ -12,6 +12,7 @@
 #define COURIER_AMQP_CLIENT_HPP
 
 #include <courier/amqp/options.hpp>
+#include <courier/events/event.hpp>
 #include <courier/publisher.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -59,6 +60,16 @@ public:
     /// refuses (errc::bad_configuration) a group id, deduplication id or delay.
     std::shared_ptr<courier::publisher> publisher(std::string exchange, std::string routing_key,
                                                   publisher_options options = {});
+
+    /// A publisher of event type `Event` to its topic: `amq.topic` with its name as the routing
+    /// key, where the listener queues (broker/listener_queue.hpp) are bound. Persistent if the
+    /// event declares `durable`; an event nobody listens to is dropped by the broker, not an
+    /// error (eventing's send_event). Give it to an event bus: `bus.send_to<E>(amqp.event_publisher<E>())`.
+    template <class Event> std::shared_ptr<courier::publisher> event_publisher()
+    {
+        return event_publisher(describe_event<Event>());
+    }
+    std::shared_ptr<courier::publisher> event_publisher(const event_descriptor& event);
 
     /// True while the broker blocks publishing on this connection.
     bool blocked() const noexcept;

@@ -10,11 +10,21 @@
 //
 // On RabbitMQ the topic is the routing key `<event>` on the `amq.topic` exchange, which is
 // also where STOMP's `/topic/<event>` goes: AMQP and STOMP processes share events.
+//
+// For a typed event (events/event.hpp) the name and durability come from its declaration:
+//
+//     {.listener = courier::broker::shared_listener<order_placed>("billing")}
+//     {.listener = courier::broker::per_process_listener<price_changed>("price_cache", server_name)}
+//
+// and the clients' `event_publisher<Event>()` publishes it to its topic.
 #ifndef COURIER_BROKER_LISTENER_QUEUE_HPP
 #define COURIER_BROKER_LISTENER_QUEUE_HPP
 
+#include <courier/events/event.hpp>
+
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace courier::broker {
 
@@ -41,6 +51,27 @@ struct listener_queue
 /// `courier::error` (errc::bad_configuration) for an empty event or listener, or a
 /// per-process listener without a server name.
 std::string queue_name(const listener_queue& l);
+
+/// Listener `listener` of event type `Event`, shared by every process that runs it (they
+/// compete for its queue); durable if the event declares `durable`.
+template <class Event> listener_queue shared_listener(std::string listener)
+{
+    const event_descriptor& event = describe_event<Event>();
+    return {.event = event.name, .listener = std::move(listener), .durable = event.durable};
+}
+
+/// Listener `listener` of event type `Event` in this process alone (eventing's per_process):
+/// its queue is named after `server_name`, which must be unique in the cluster; durable if the
+/// event declares `durable`.
+template <class Event> listener_queue per_process_listener(std::string listener, std::string server_name)
+{
+    const event_descriptor& event = describe_event<Event>();
+    return {.event = event.name,
+            .listener = std::move(listener),
+            .per_process = true,
+            .server_name = std::move(server_name),
+            .durable = event.durable};
+}
 
 } // namespace courier::broker
 

@@ -11,6 +11,7 @@
 #ifndef COURIER_STOMP_CLIENT_HPP
 #define COURIER_STOMP_CLIENT_HPP
 
+#include <courier/events/event.hpp>
 #include <courier/publisher.hpp>
 #include <courier/stomp/options.hpp>
 
@@ -58,6 +59,16 @@ public:
     /// become headers. It refuses (errc::bad_configuration) a group id, deduplication id or
     /// delay, which STOMP cannot carry.
     std::shared_ptr<courier::publisher> publisher(std::string destination, publisher_options options = {});
+
+    /// A publisher of event type `Event` to its topic, `/topic/<name>` (RabbitMQ: `amq.topic`
+    /// with the name as routing key, where the listener queues of broker/listener_queue.hpp
+    /// are bound, on STOMP and AMQP alike). Persistent if the event declares `durable`; an
+    /// event nobody listens to is dropped by the broker, not an error.
+    template <class Event> std::shared_ptr<courier::publisher> event_publisher()
+    {
+        return event_publisher(describe_event<Event>());
+    }
+    std::shared_ptr<courier::publisher> event_publisher(const event_descriptor& event);
 
     /// DISCONNECT with a receipt, then stops the connection. Idempotent.
     boost::asio::awaitable<void> close();

@@ -9,6 +9,19 @@
 using namespace std::chrono_literals;
 namespace broker = courier::broker;
 
+namespace {
+
+struct order_placed
+{
+    static constexpr courier::event_options courier_event{.name = "order.placed", .durable = true};
+};
+
+struct hello_event // named after the type, not durable
+{
+};
+
+} // namespace
+
 TEST_CASE("broker retry: the bucket is the shortest not shorter than the delay, else the longest")
 {
     broker::retry_policy p;
@@ -73,4 +86,21 @@ TEST_CASE("broker listener queues: eventing's names")
           "hello::greeter-web-1:8080");
     CHECK_THROWS_AS(broker::queue_name({.event = "hello", .listener = "greeter", .per_process = true}), courier::error);
     CHECK_THROWS_AS(broker::queue_name({.event = "", .listener = "greeter"}), courier::error);
+}
+
+TEST_CASE("broker listener queues: a typed event gives its name and durability")
+{
+    const auto billing = broker::shared_listener<order_placed>("billing");
+    CHECK(billing.event == "order.placed");
+    CHECK(billing.listener == "billing");
+    CHECK_FALSE(billing.per_process);
+    CHECK(billing.durable);
+    CHECK(broker::queue_name(billing) == "order.placed::billing");
+
+    const auto greeter = broker::per_process_listener<hello_event>("greeter", "web-2");
+    CHECK(greeter.event == "hello_event");
+    CHECK(greeter.per_process);
+    CHECK_FALSE(greeter.durable);
+    CHECK(broker::queue_name(greeter) == "hello_event::greeter-web-2");
+    CHECK_THROWS_AS(broker::queue_name(broker::per_process_listener<hello_event>("greeter", "")), courier::error);
 }
