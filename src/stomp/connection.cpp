@@ -253,13 +253,14 @@ void connection::handle(session_event& e)
     }
     else if (auto* f = std::get_if<error_event>(&e))
     {
-        options_.log.log(log_level::error, "", "", "{}: {}", name_, f->error.what());
+        options_.log.log(f->late_delivery ? log_level::warning : log_level::error, "", "", "{}: {}", name_,
+                         f->error.what());
         // The broker names the frame it refuses by its receipt when it had one; RabbitMQ does
         // not for every fault (an unknown destination), and then every SEND still waiting is
         // failed with it: sending them again would only meet the same ERROR until the
-        // publish timeout.
+        // publish timeout. A late delivery refuses no SEND: those go again after the reconnect.
         for (auto& [receipt, w] : sends_)
-            if (f->receipt == 0 || f->receipt == receipt)
+            if (!f->late_delivery && (f->receipt == 0 || f->receipt == receipt))
             {
                 w->done = true;
                 w->error = f->error;

@@ -108,6 +108,7 @@ void session::unsubscribe(std::string_view id)
 {
     require(session_state::connected, "unsubscribe");
     encode(frame{.command = "UNSUBSCRIBE", .headers = {{"id", std::string(id)}}, .body = {}}, output_);
+    unsubscribed_.emplace_back(id);
 }
 
 void session::ack(std::string_view ack_id)
@@ -176,10 +177,10 @@ void session::on_bytes(std::string_view bytes)
     }
 }
 
-void session::fail(courier::error e, std::uint64_t receipt)
+void session::fail(courier::error e, std::uint64_t receipt, bool late_delivery)
 {
     state_ = session_state::failed;
-    events_.emplace_back(error_event{std::move(e), receipt});
+    events_.emplace_back(error_event{std::move(e), receipt, late_delivery});
 }
 
 void session::handle(frame& f)
@@ -196,10 +197,26 @@ void session::handle(frame& f)
                                                                  : "the STOMP broker sent an ERROR frame";
         if (!f.body.empty())
             detail += ": " + clip(f.body);
+        // RabbitMQ's STOMP adapter sends this for a delivery that was under way to a
+        // subscription (consumer tag `T_<id>`) when its UNSUBSCRIBE arrived: it finds the tag
+        // gone and reports it instead of requeueing. The delivery stays unacknowledged on the
+        // connection until the connection closes, so failing the session (the driver then
+        // reconnects) is what gives it back to the queue.
+        bool late_delivery = false;
+        if (f.header("message") == "Subscription not found")
+            for (const auto& id : unsubscribed_)
+                if (f.body.find("'T_" + id + "'") != std::string::npos)
+                {
+                    detail = "RabbitMQ had a delivery under way to subscription '" + id +
+                             "' when it was unsubscribed, and could not hand it over ('" + clip(f.body) +
+                             "'); the connection is reopened so that the broker requeues it";
+                    late_delivery = true;
+                    break;
+                }
         std::uint64_t receipt = 0;
         auto id = f.header("receipt-id");
         std::from_chars(id.data(), id.data() + id.size(), receipt);
-        fail(error(errc::server_error, std::move(detail), std::move(context)), receipt);
+        fail(error(errc::server_error, std::move(detail), std::move(context)), receipt, late_delivery);
         return;
     }
     if (f.command == "CONNECTED")

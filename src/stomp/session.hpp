@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace courier::stomp {
 
@@ -90,6 +91,10 @@ struct error_event
     courier::error error;
     /// The receipt of the frame the broker refused (its ERROR's `receipt-id`), 0 if none.
     std::uint64_t receipt = 0;
+    /// The ERROR refuses nothing we sent: RabbitMQ could not hand over a delivery to a
+    /// subscription we had ended. SENDs still waiting are not at fault and go again on the
+    /// next connection.
+    bool late_delivery = false;
 };
 
 using session_event = std::variant<connected_event, message_event, receipt_event, disconnected_event, error_event>;
@@ -141,7 +146,7 @@ public:
 private:
     void require(session_state expected, std::string_view what) const;
     void handle(frame& f);
-    void fail(courier::error e, std::uint64_t receipt = 0);
+    void fail(courier::error e, std::uint64_t receipt = 0, bool late_delivery = false);
 
     session_options options_;
     session_state state_ = session_state::idle;
@@ -150,6 +155,7 @@ private:
     std::deque<session_event> events_;
     std::uint64_t next_receipt_ = 1;
     std::uint64_t disconnect_receipt_ = 0;
+    std::vector<std::string> unsubscribed_; // ids, to recognise RabbitMQ's late deliveries
     frame scratch_;
 };
 

@@ -162,3 +162,69 @@ TEST_CASE_FIXTURE(connection_fixture,
                       [&]() -> asio::awaitable<void> { co_await c->send("/queue/q", "late", stomp::header_list()); }),
         courier::error);
 }
+
+TEST_CASE_FIXTURE(connection_fixture, "stomp connection: RabbitMQ's ERROR for a delivery under way at UNSUBSCRIBE "
+                                      "reopens the connection, resubscribes the others and sends a waiting SEND again")
+{
+    auto c = make();
+    run_simulated(io, *clock, [&]() -> asio::awaitable<void> {
+        c->start();
+        co_await until([&] { return !pipes.empty() && contains(pipes[0]->from_client, "CONNECT\n"); });
+        server_sends(0, "CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0"s);
+        co_await until([&] { return c->connected(); });
+        auto ending = c->subscribe({.destination = "/queue/a", .prefetch = 5});
+        auto staying = c->subscribe({.destination = "/queue/b", .prefetch = 5});
+        co_await until([&] { return contains(pipes[0]->from_client, "id:sub-2\n"); });
+
+        bool sent = false;
+        std::string send_error;
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                co_await c->send("/queue/out", "payload", stomp::header_list());
+                sent = true;
+            },
+            [&](std::exception_ptr e) {
+                try
+                {
+                    if (e)
+                        std::rethrow_exception(e);
+                }
+                catch (const std::exception& failure)
+                {
+                    send_error = failure.what();
+                }
+            });
+        co_await until([&] { return contains(pipes[0]->from_client, "SEND\n"); });
+        ending->cancel();
+        co_await until([&] { return contains(pipes[0]->from_client, "UNSUBSCRIBE\nid:sub-1\n"); });
+        server_sends(0, "ERROR\nmessage:Subscription not found\ncontent-type:text/plain\n\n"
+                        "There is no current subscription with tag 'T_sub-1'.\0"s);
+
+        // Reconnected: sub-2 only, and the SEND again, confirmed this time.
+        co_await until([&] { return pipes.size() == 2 && contains(pipes[1]->from_client, "CONNECT\n"); });
+        server_sends(1, "CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0"s);
+        co_await until([&] { return contains(pipes[1]->from_client, "SEND\n") || !send_error.empty(); });
+        REQUIRE_MESSAGE(send_error.empty(), "the waiting SEND failed: " << send_error);
+        CHECK(contains(pipes[1]->from_client, "id:sub-2\ndestination:/queue/b\n"));
+        CHECK_FALSE(contains(pipes[1]->from_client, "id:sub-1\n"));
+        CHECK_FALSE(sent);
+        const auto& out = pipes[1]->from_client;
+        const auto at = out.find("receipt:", out.find("SEND\n"));
+        REQUIRE(at != std::string::npos);
+        const auto receipt = out.substr(at + 8, out.find('\n', at) - at - 8);
+        server_sends(1, "RECEIPT\nreceipt-id:" + receipt + "\n\n" + std::string(1, '\0'));
+        co_await until([&] { return sent; });
+        CHECK(c->generation() == 2);
+        // A warning, not an error: nothing was lost or refused.
+        const auto lines = logs.lines();
+        CHECK_MESSAGE(std::count_if(lines.begin(), lines.end(),
+                                    [](const std::string& l) {
+                                        return l.starts_with(courier::to_string(courier::log_level::warning)) &&
+                                               contains(l, "delivery under way to subscription 'sub-1'");
+                                    }) == 1,
+                      logs.all());
+        (void)staying;
+        c->stop();
+    });
+}

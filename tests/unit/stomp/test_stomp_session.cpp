@@ -121,6 +121,33 @@ TEST_CASE("stomp session: an ERROR frame becomes a server_error with the server'
     CHECK(e2.error.context().server_message == "not_found");
 }
 
+TEST_CASE("stomp session: RabbitMQ's ERROR for a delivery under way at UNSUBSCRIBE says what happened and "
+          "still fails the session (only closing the connection requeues that delivery)")
+{
+    auto s = connected_session();
+    s.subscribe("sub-1", "/queue/a", 10);
+    s.subscribe("sub-2", "/queue/b", 10);
+    s.unsubscribe("sub-1");
+    s.on_bytes("ERROR\nmessage:Subscription not found\ncontent-type:text/plain\n\n"
+               "There is no current subscription with tag 'T_sub-1'.\0"s);
+    auto e = courier_test::next_event_as<error_event>(s);
+    CHECK(e.error.code() == courier::errc::server_error);
+    CHECK(e.error.context().server_message == "Subscription not found");
+    CHECK(courier_test::contains(e.error.what(), "delivery under way to subscription 'sub-1' when it was "
+                                                 "unsubscribed"));
+    CHECK(courier_test::contains(e.error.what(), "the connection is reopened so that the broker requeues it"));
+    CHECK(e.late_delivery);
+    CHECK(s.state() == session_state::failed);
+
+    // The same ERROR for a subscription never unsubscribed is reported as the broker wrote it.
+    auto c = connected_session();
+    c.subscribe("sub-1", "/queue/a", 10);
+    c.on_bytes("ERROR\nmessage:Subscription not found\n\nThere is no current subscription with tag 'T_sub-1'.\0"s);
+    auto e2 = courier_test::next_event_as<error_event>(c);
+    CHECK(courier_test::contains(e2.error.what(), "sent an ERROR frame: There is no current subscription"));
+    CHECK_FALSE(e2.late_delivery);
+}
+
 TEST_CASE("stomp session: protocol violations fail the session")
 {
     auto fails_with = [](session s, std::string wire, std::string_view reason) {
