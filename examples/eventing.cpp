@@ -1,7 +1,7 @@
 // File: eventing.cpp — eventing's shape on RabbitMQ: typed events sent with the event bus to
 // their topics, and two kinds of listeners, each on a queue of its own.
 //
-//     eventing listen --broker-url URL [--server-name NAME] [--log-level LEVEL]
+//     eventing listen --broker-url URL [--server-name NAME] [--debug]
 //     eventing send --broker-url URL [--orders N] [--price-changes N]
 //
 // URL is amqp://user:pass@host:port/vhost (AMQP 0-9-1) or stomp://user:pass@host:port/vhost
@@ -70,19 +70,6 @@ bool is_stomp(std::string_view url)
     return url.starts_with("stomp://");
 }
 
-std::optional<courier::log_level> parse_log_level(const std::string& text)
-{
-    static const std::pair<std::string_view, courier::log_level> levels[] = {{"trace", courier::log_level::trace},
-                                                                             {"debug", courier::log_level::debug},
-                                                                             {"info", courier::log_level::info},
-                                                                             {"warning", courier::log_level::warning},
-                                                                             {"error", courier::log_level::error}};
-    for (const auto& [name, level] : levels)
-        if (text == name)
-            return level;
-    return std::nullopt;
-}
-
 void check_broker_url(const po::variables_map& v)
 {
     if (!v.count("broker-url"))
@@ -122,23 +109,20 @@ int listen(int argc, char** argv)
                               "until SIGTERM or Ctrl-C.");
     std::string url;
     std::string server_name = host_name();
-    std::string log_level = "info";
+    bool debug = false;
     cli.add_options()("broker-url", po::value(&url)->value_name("URL"),
                       "amqp://user:pass@host:port/vhost or stomp://... (required)")(
         "server-name", po::value(&server_name)->value_name("NAME")->default_value(server_name),
         "this process's name in the cluster; names its per_process queues, so unique per process")(
-        "log-level", po::value(&log_level)->value_name("LEVEL")->default_value("info"),
-        "trace, debug, info, warning or error");
+        "debug", po::bool_switch(&debug), "log every message's steps, not only the connections' and routes'");
     cli.add_check(check_broker_url);
     cli.add_check([](const po::variables_map& v) {
         if (v["server-name"].as<std::string>().empty())
             throw courier::usage_error("--server-name must not be empty");
-        if (!parse_log_level(v["log-level"].as<std::string>()))
-            throw courier::usage_error("--log-level: one of trace, debug, info, warning or error");
     });
     cli.parse_or_exit(argc, argv);
 
-    const courier::logger log(*parse_log_level(log_level));
+    const courier::logger log(debug ? courier::log_level::debug : courier::log_level::info);
     courier::manager mgr({.dispatch = {.log = log}});
 
     // readme: eventing-listeners begin

@@ -51,9 +51,9 @@ struct eventing_fixture : broker_fixture
 
     std::unique_ptr<child> listener(const std::string& url, const std::string& server_name)
     {
-        return std::make_unique<child>(std::vector<std::string>{binary, "listen", "--broker-url", url, "--server-name",
-                                                                server_name, "--log-level", "debug"},
-                                       "eventing-" + server_name + ".out", "eventing-" + server_name + ".err");
+        return std::make_unique<child>(
+            std::vector<std::string>{binary, "listen", "--broker-url", url, "--server-name", server_name, "--debug"},
+            "eventing-" + server_name + ".out", "eventing-" + server_name + ".err");
     }
 
     // Runs `eventing send` to the end; its stdout.
