@@ -134,7 +134,8 @@ std::string read_file(const std::string& path)
     return text.str();
 }
 
-child::child(std::vector<std::string> argv, std::string out_file, std::string err_file)
+child::child(std::vector<std::string> argv, std::string out_file, std::string err_file,
+             const std::vector<std::pair<std::string, std::string>>& extra_environment)
     : out_file_(std::move(out_file)),
       err_file_(std::move(err_file))
 {
@@ -152,7 +153,7 @@ child::child(std::vector<std::string> argv, std::string out_file, std::string er
     }
     try
     {
-        pid_ = spawn(std::move(argv), child_environment({}), null_fd, out_fd, err_file_);
+        pid_ = spawn(std::move(argv), child_environment(extra_environment), null_fd, out_fd, err_file_);
     }
     catch (...)
     {

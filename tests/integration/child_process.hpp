@@ -30,12 +30,14 @@ std::string describe_status(int status);
 std::string read_file(const std::string& path);
 
 /// A child process with stdin from /dev/null, stdout to `out_file` and stderr to `err_file`
-/// (both truncated). One that is still running when this object goes is killed (SIGKILL)
-/// and reaped, so a failed test leaves no process behind.
+/// (both truncated), and our environment plus `extra_environment` (see child_environment).
+/// One that is still running when this object goes is killed (SIGKILL) and reaped, so a
+/// failed test leaves no process behind.
 class child
 {
 public:
-    child(std::vector<std::string> argv, std::string out_file, std::string err_file);
+    child(std::vector<std::string> argv, std::string out_file, std::string err_file,
+          const std::vector<std::pair<std::string, std::string>>& extra_environment = {});
     ~child();
     child(const child&) = delete;
     child& operator=(const child&) = delete;

@@ -5,7 +5,6 @@
 #include "child_process.hpp"
 #include "sqs_fixture.hpp"
 
-#include <fcntl.h>
 #include <map>
 #include <set>
 #include <signal.h>
@@ -71,29 +70,20 @@ TEST_CASE_FIXTURE(sqs_fixture, "choreographer: events in, transformed outputs on
         [&]() -> asio::awaitable<std::vector<std::string>> { co_return co_await client->send_batch(input, events); });
     REQUIRE(ids.size() == events.size());
 
-    const std::string out_file = "choreographer-test.out";
-    const std::string err_file = "choreographer-test.err";
-    ::unlink(err_file.c_str());
-    const int out_fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    REQUIRE(out_fd >= 0);
-    const pid_t pid =
-        spawn({binary, "--input-queue-url", input, "--queue", "crm=" + crm, "--queue", "mail=" + mail, "--endpoint",
-               shared_server().endpoint(), "--region", "us-east-1", "--concurrency", "4", "--wait-time", "1"},
-              child_environment({{"AWS_ACCESS_KEY_ID", "AKIDCOURIERTEST"},
-                                 {"AWS_SECRET_ACCESS_KEY", "courier-test-secret"},
-                                 {"AWS_SESSION_TOKEN", ""}}),
-              null_fd, out_fd, err_file);
-    ::close(out_fd);
-    ::close(null_fd);
+    child choreographer({binary, "--input-queue-url", input, "--queue", "crm=" + crm, "--queue", "mail=" + mail,
+                         "--endpoint", shared_server().endpoint(), "--region", "us-east-1", "--concurrency", "4",
+                         "--wait-time", "1"},
+                        "choreographer-test.out", "choreographer-test.err",
+                        {{"AWS_ACCESS_KEY_ID", "AKIDCOURIERTEST"},
+                         {"AWS_SECRET_ACCESS_KEY", "courier-test-secret"},
+                         {"AWS_SESSION_TOKEN", ""}});
 
     // Until the outputs are all there and the poison has moved (about two visibility timeouts).
-    int status = 0;
     bool exited_early = false;
     const auto deadline = std::chrono::steady_clock::now() + 90s;
     while (std::chrono::steady_clock::now() < deadline)
     {
-        if (wait_until(pid, std::chrono::steady_clock::now(), status))
+        if (choreographer.ended())
         {
             exited_early = true;
             break;
@@ -103,14 +93,11 @@ TEST_CASE_FIXTURE(sqs_fixture, "choreographer: events in, transformed outputs on
         std::this_thread::sleep_for(200ms);
     }
     if (!exited_early)
-    {
-        ::kill(pid, SIGTERM);
-        REQUIRE_MESSAGE(wait_until(pid, std::chrono::steady_clock::now() + 30s, status), "no exit after SIGTERM");
-    }
-    const std::string logged = read_file(err_file);
+        REQUIRE_MESSAGE(choreographer.stop(SIGTERM, 30s), "no exit after SIGTERM");
+    const std::string logged = choreographer.err();
     INFO("stderr:\n" << logged);
     REQUIRE_FALSE(exited_early);
-    CHECK(describe_status(status) == "exited with status 0");
+    CHECK(choreographer.status() == "exited with status 0");
 
     // Read every output back.
     const auto drain = [&](const std::string& url) {
@@ -181,7 +168,7 @@ TEST_CASE_FIXTURE(sqs_fixture, "choreographer: events in, transformed outputs on
     CHECK(logged.find("no listener knows event 'lead.exploded'") != std::string::npos);
     CHECK(logged.find("$.data.email") != std::string::npos);
     CHECK(logged.find("acknowledged") != std::string::npos);
-    const std::string table = read_file(out_file);
+    const std::string table = choreographer.out();
     INFO("stdout:\n" << table);
     CHECK(table.find("event") == 0);
     CHECK(table.find("lead.created   crm.upsert         10  crm           3         0       0           0") !=
