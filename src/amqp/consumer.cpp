@@ -6,6 +6,8 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include <algorithm>
+
 namespace asio = boost::asio;
 
 namespace courier::amqp {
@@ -402,6 +404,7 @@ asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, st
         co_await broker::wait_until(s.arrived, *c.clock_, deadline);
     }
     std::vector<delivery> out;
+    out.reserve(std::min(max, s.buffer.size()));
     while (!s.buffer.empty() && out.size() < max)
     {
         out.push_back(std::move(s.buffer.front()));

@@ -6,6 +6,8 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include <algorithm>
+
 namespace asio = boost::asio;
 
 namespace courier::stomp {
@@ -88,6 +90,7 @@ asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, st
         co_await broker::wait_until(state_->arrived, *c.clock_, deadline);
     }
     std::vector<delivery> out;
+    out.reserve(std::min(max, state_->buffer.size()));
     while (!state_->buffer.empty() && out.size() < max)
     {
         out.push_back(std::move(state_->buffer.front()));

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,12 @@ void encode(const frame& f, std::string& out);
 
 /// The bytes of `f` (see the other overload).
 std::string encode(const frame& f);
+
+/// Appends a frame without a body from views of its command and headers, which are escaped
+/// (so not CONNECT or CONNECTED): ACK and NACK go out once per message, with no `frame`
+/// built for them.
+void encode(std::string_view command, std::initializer_list<std::pair<std::string_view, std::string_view>> headers,
+            std::string& out);
 
 /// What a decoder accepts. Defaults suit brokers; each limit bounds memory per connection.
 struct decoder_limits

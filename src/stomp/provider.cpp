@@ -11,7 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <set>
+#include <iterator>
 
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
@@ -23,28 +23,29 @@ namespace {
 // never copied into a retry.
 bool is_protocol_header(std::string_view name)
 {
-    static const std::set<std::string_view, std::less<>> names{"subscription",
-                                                               "destination",
-                                                               "message-id",
-                                                               "redelivered",
-                                                               "ack",
-                                                               "content-length",
-                                                               "receipt",
-                                                               "content-type",
-                                                               "persistent",
-                                                               "amqp-message-id",
-                                                               "x-delivery-count",
-                                                               "x-message-ttl",
-                                                               "x-dead-letter-exchange",
-                                                               "x-dead-letter-routing-key",
-                                                               "x-queue-type",
-                                                               "x-queue-name",
-                                                               "durable",
-                                                               "auto-delete",
-                                                               "exclusive",
-                                                               "prefetch-count"};
-    return names.contains(name) || name.starts_with("x-courier-") || name == "x-death" ||
-           name.starts_with("x-first-death-") || name.starts_with("x-last-death-");
+    // Scanned in order: string_view's == compares lengths first, so a miss costs little.
+    static constexpr std::string_view names[]{"subscription",
+                                              "destination",
+                                              "message-id",
+                                              "redelivered",
+                                              "ack",
+                                              "content-length",
+                                              "receipt",
+                                              "content-type",
+                                              "persistent",
+                                              "amqp-message-id",
+                                              "x-delivery-count",
+                                              "x-message-ttl",
+                                              "x-dead-letter-exchange",
+                                              "x-dead-letter-routing-key",
+                                              "x-queue-type",
+                                              "x-queue-name",
+                                              "durable",
+                                              "auto-delete",
+                                              "exclusive",
+                                              "prefetch-count"};
+    return std::find(std::begin(names), std::end(names), name) != std::end(names) || name.starts_with("x-courier-") ||
+           name == "x-death" || name.starts_with("x-first-death-") || name.starts_with("x-last-death-");
 }
 
 // Headers never copied into a retry: this delivery's own, and the retry queue's arguments
@@ -228,13 +229,29 @@ private:
         const auto delivery_count = broker::parse_count(d.f.header("x-delivery-count"));
         m.receive_count = broker::receive_count(static_cast<std::uint32_t>(std::min<std::uint64_t>(before, UINT32_MAX)),
                                                 delivery_count, m.redelivered);
-        for (const auto& [name, value] : d.f.headers)
+        // The delivery keeps only the headers a retry or dead-letter copy takes (send_copy);
+        // the others move into the message instead of being copied.
+        auto kept = d.f.headers.begin();
+        for (auto it = d.f.headers.begin(); it != d.f.headers.end(); ++it)
         {
+            auto& [name, value] = *it;
+            if (!is_copied(name))
+            {
+                if (is_protocol_header(name))
+                    m.system_attributes.emplace(std::move(name), std::move(value));
+                else
+                    m.attributes.emplace(std::move(name), attribute{"String", std::move(value)});
+                continue;
+            }
             if (is_protocol_header(name))
                 m.system_attributes.emplace(name, value);
             else
                 m.attributes.emplace(name, attribute{"String", value});
+            if (kept != it)
+                *kept = std::move(*it);
+            ++kept;
         }
+        d.f.headers.erase(kept, d.f.headers.end());
         m.body = std::move(d.f.body);
         d.f.body.clear();
         held_.add(m.receipt, std::move(d.f.headers), now);

@@ -115,17 +115,17 @@ void session::ack(std::string_view ack_id)
 {
     if (state_ != session_state::connected && state_ != session_state::disconnecting)
         require(session_state::connected, "ack");
-    encode(frame{.command = "ACK", .headers = {{"id", std::string(ack_id)}}, .body = {}}, output_);
+    encode("ACK", {{"id", ack_id}}, output_);
 }
 
 void session::nack(std::string_view ack_id, bool requeue)
 {
     if (state_ != session_state::connected && state_ != session_state::disconnecting)
         require(session_state::connected, "nack");
-    frame f{.command = "NACK", .headers = {{"id", std::string(ack_id)}}, .body = {}};
-    if (!requeue)
-        f.headers.emplace_back("requeue", "false");
-    encode(f, output_);
+    if (requeue)
+        encode("NACK", {{"id", ack_id}}, output_);
+    else
+        encode("NACK", {{"id", ack_id}, {"requeue", "false"}}, output_);
 }
 
 std::uint64_t session::send(std::string_view destination, std::string body, header_list headers)

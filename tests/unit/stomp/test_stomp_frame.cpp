@@ -52,6 +52,18 @@ TEST_CASE("stomp frame: encodes with escapes, and CONNECT without them")
     CHECK_FALSE(courier_test::contains(e.what(), "secret"));
 }
 
+TEST_CASE("stomp frame: an ACK or NACK encoded from views equals the frame's encoding")
+{
+    const std::string id = "T_sub:1@@session\\x\r\n@@7";
+    std::string wire;
+    courier::stomp::encode("ACK", {{"id", id}}, wire);
+    CHECK(wire == courier::stomp::encode(frame{.command = "ACK", .headers = {{"id", id}}, .body = {}}));
+    CHECK(wire == "ACK\nid:T_sub\\c1@@session\\\\x\\r\\n@@7\n\n\0"s);
+    wire.clear();
+    courier::stomp::encode("NACK", {{"id", "plain"}, {"requeue", "false"}}, wire);
+    CHECK(wire == "NACK\nid:plain\nrequeue:false\n\n\0"s);
+}
+
 TEST_CASE("stomp frame: decodes escapes both ways, raw CONNECTED, the first repeated header wins")
 {
     std::string wire = "MESSAGE\nsubscription:s\\c1\nmessage-id:T_s\\c1@@x\\\\y\\ny\\rz\n"
