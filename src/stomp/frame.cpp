@@ -37,6 +37,15 @@ void append_escaped(std::string& out, std::string_view text)
     out.append(run, text.end());
 }
 
+// Appends one escaped header line.
+void append_escaped_header(std::string& out, std::string_view name, std::string_view value)
+{
+    append_escaped(out, name);
+    out += ':';
+    append_escaped(out, value);
+    out += '\n';
+}
+
 // Appends `text` to `out` with the STOMP escapes undone; false on an undefined escape.
 // Appends the runs between backslashes whole: most headers have none.
 bool append_unescaped(std::string& out, std::string_view text)
@@ -113,14 +122,10 @@ void encode(const frame& f, std::string& out)
             out += name;
             out += ':';
             out += value;
+            out += '\n';
         }
         else
-        {
-            append_escaped(out, name);
-            out += ':';
-            append_escaped(out, value);
-        }
-        out += '\n';
+            append_escaped_header(out, name, value);
     }
     if (!f.body.empty() && !f.has_header("content-length"))
     {
@@ -146,12 +151,7 @@ void encode(std::string_view command, std::initializer_list<std::pair<std::strin
     out += command;
     out += '\n';
     for (const auto& [name, value] : headers)
-    {
-        append_escaped(out, name);
-        out += ':';
-        append_escaped(out, value);
-        out += '\n';
-    }
+        append_escaped_header(out, name, value);
     out += '\n';
     out += '\0';
 }
