@@ -235,11 +235,10 @@ asio::awaitable<void> connection::writer()
         }
         out.clear();
         out.swap(session_->output());
-        writing_ = out.size();
+        progress_.writing(out.size());
         co_await stream_->write(out);
-        written_ += writing_;
-        writing_ = 0;
         last_write_ = clock_->now();
+        progress_.wrote();
         written_event_.notify();
     }
 }
@@ -341,6 +340,8 @@ void connection::drop_connection(const std::exception_ptr& why)
         w->event.notify(); // their publish() sees the epoch change and publishes again
     state_event_.notify();
     written_event_.notify();
+    progress_.dropped(std::make_exception_ptr(
+        error(errc::transport_failed, "the AMQP connection dropped before the acknowledgement was written")));
 }
 
 asio::awaitable<void> connection::close()

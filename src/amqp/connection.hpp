@@ -19,6 +19,7 @@
 
 #include "amqp/session.hpp"
 #include "broker/stream.hpp"
+#include "broker/write_progress.hpp"
 #include "courier/amqp/options.hpp"
 #include "detail/async_event.hpp"
 
@@ -61,10 +62,20 @@ public:
     /// once, the broker's error when it closed the consumer's channel or cancelled the
     /// consumer (the next call subscribes again).
     boost::asio::awaitable<std::vector<delivery>> receive(std::size_t max, std::chrono::milliseconds wait);
+    /// Waits as `receive` does, then returns how many deliveries are buffered (0 when `wait`
+    /// passed): take them one by one with `front` and `pop_front`, with no vector between.
+    boost::asio::awaitable<std::size_t> wait_for_deliveries(std::chrono::milliseconds wait);
+    /// The oldest buffered delivery; there must be one.
+    delivery& front();
+    void pop_front();
     /// basic.ack / basic.nack (requeue or not). Complete once written; errc::stale_receipt
     /// (nothing sent) when the delivery's channel is gone.
     boost::asio::awaitable<void> ack(const delivery& d);
     boost::asio::awaitable<void> nack(const delivery& d, bool requeue);
+    /// basic.ack without waiting: `listener.acked(msg, error)` is called once it is written,
+    /// or with the error when it cannot be (at once for a stale receipt). `msg` and
+    /// `listener` stay alive until then.
+    void start_ack(const delivery& d, const message& msg, ack_listener& listener);
     /// Stops consuming (basic.cancel) for good: not started again after a reconnection.
     /// Buffered deliveries, and those the broker still sends before it has seen the cancel,
     /// are given back at once (basic.nack with requeue). Deliveries already taken can still
@@ -185,6 +196,9 @@ private:
     void fail_replies(const courier::error& e);
     void drop_connection(const std::exception_ptr& why);
     boost::asio::awaitable<void> declare(declaration d);
+    /// Queues basic.ack or basic.nack for `d`; returns the write mark it is done at. Throws
+    /// errc::stale_receipt when its channel is gone.
+    std::uint64_t queue_settlement(const delivery& d, int how);
     boost::asio::awaitable<void> settle(const delivery& d, int how);
     boost::asio::awaitable<void> wait_for(detail::async_event& event, courier::clock::time_point deadline);
     bool control_ready() const noexcept;
@@ -207,7 +221,7 @@ private:
     std::optional<courier::error> ending_;
     std::chrono::milliseconds heartbeat_{0};
     courier::clock::time_point last_read_{}, last_write_{};
-    std::uint64_t written_ = 0, writing_ = 0;
+    broker::write_progress progress_;
     detail::async_event write_event_, state_event_, written_event_, never_;
     std::vector<declaration> topology_;
     std::deque<expected_reply> replies_; // expected on channel 1, in order

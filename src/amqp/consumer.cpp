@@ -186,7 +186,7 @@ void connection::on_delivery(delivery_event& e)
         wake();
         return;
     }
-    s.buffer.push_back(delivery{s.epoch, e.channel, std::move(e.deliver), std::move(e.props), std::move(e.body)});
+    s.buffer.emplace_back(s.epoch, e.channel, std::move(e.deliver), std::move(e.props), std::move(e.body));
     s.arrived.notify();
 }
 
@@ -358,7 +358,7 @@ asio::awaitable<void> connection::publish(publish_args a)
     }
 }
 
-asio::awaitable<void> connection::settle(const delivery& d, int how)
+std::uint64_t connection::queue_settlement(const delivery& d, int how)
 {
     auto it = consumers_.find(d.channel);
     if (!connected_ || it == consumers_.end() || it->second->epoch != d.epoch || d.epoch == 0 ||
@@ -369,10 +369,15 @@ asio::awaitable<void> connection::settle(const delivery& d, int how)
         session_->ack(d.channel, d.deliver.delivery_tag);
     else
         session_->nack(d.channel, d.deliver.delivery_tag, false, how == settle_requeue);
-    const std::uint64_t mark = written_ + writing_ + session_->output().size();
     wake();
+    return progress_.mark(session_->output().size());
+}
+
+asio::awaitable<void> connection::settle(const delivery& d, int how)
+{
+    const auto mark = queue_settlement(d, how);
     const auto generation = generation_;
-    while (written_ < mark)
+    while (progress_.written() < mark)
     {
         if (generation != generation_ || !connected_)
             throw error(errc::transport_failed, "the AMQP connection dropped before the acknowledgement was written");
@@ -381,7 +386,7 @@ asio::awaitable<void> connection::settle(const delivery& d, int how)
     }
 }
 
-asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, std::chrono::milliseconds wait)
+asio::awaitable<std::size_t> subscription::wait_for_deliveries(std::chrono::milliseconds wait)
 {
     auto& c = *connection_;
     auto& s = *state_;
@@ -400,15 +405,29 @@ asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, st
         }
         c.start_consuming(s); // after a broker-side cancel or channel close
         if (c.clock_->now() >= deadline)
-            co_return std::vector<delivery>{};
+            co_return 0;
         co_await broker::wait_until(s.arrived, *c.clock_, deadline);
     }
-    std::vector<delivery> out;
-    out.reserve(std::min(max, s.buffer.size()));
-    while (!s.buffer.empty() && out.size() < max)
+    co_return s.buffer.size();
+}
+
+delivery& subscription::front()
+{
+    return state_->buffer.front();
+}
+
+void subscription::pop_front()
+{
+    state_->buffer.pop_front();
+}
+
+asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, std::chrono::milliseconds wait)
+{
+    std::vector<delivery> out(std::min(max, co_await wait_for_deliveries(wait)));
+    for (auto& d : out)
     {
-        out.push_back(std::move(s.buffer.front()));
-        s.buffer.pop_front();
+        d = std::move(front());
+        pop_front();
     }
     co_return out;
 }
@@ -421,6 +440,22 @@ asio::awaitable<void> subscription::ack(const delivery& d)
 asio::awaitable<void> subscription::nack(const delivery& d, bool requeue)
 {
     return connection_->settle(d, requeue ? settle_requeue : settle_drop);
+}
+
+void subscription::start_ack(const delivery& d, const message& msg, ack_listener& listener)
+{
+    auto& c = *connection_;
+    std::uint64_t mark = 0;
+    try
+    {
+        mark = c.queue_settlement(d, settle_ack);
+    }
+    catch (...)
+    {
+        listener.acked(msg, std::current_exception());
+        return;
+    }
+    c.progress_.ack_when_written(mark, msg, listener);
 }
 
 void subscription::cancel()

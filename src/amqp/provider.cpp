@@ -94,6 +94,7 @@ delivery parse_receipt(const message& m)
 
 class amqp_provider final : public courier::provider,
                             private courier::delayed_retry,
+                            private courier::ack_by_callback,
                             public std::enable_shared_from_this<amqp_provider>
 {
 public:
@@ -153,12 +154,16 @@ public:
     {
         if (!subscription_)
             throw error(errc::provider_closed, "AMQP provider not opened", {.queue = queue_});
-        auto got = co_await subscription_->receive(max, options_.wait_time);
+        // Straight from the subscription's buffer into messages: no vector of deliveries between.
+        const auto n = std::min(max, co_await subscription_->wait_for_deliveries(options_.wait_time));
         std::vector<message> out;
-        out.reserve(got.size());
+        out.reserve(n);
         const auto now = connection_->clock()->now();
-        for (auto& d : got)
-            out.push_back(to_message(d, now));
+        for (std::size_t i = 0; i < n; ++i)
+        {
+            out.push_back(to_message(subscription_->front(), now));
+            subscription_->pop_front();
+        }
         co_return out;
     }
 
@@ -167,6 +172,23 @@ public:
         const auto d = parse_receipt(msg);
         broker::on_exit forget([&] { held_.erase(msg.receipt); });
         co_await subscription_->ack(d);
+    }
+
+    // The writer calls the listener once the basic.ack is written: no coroutine waits per message.
+    void start_ack(const message& msg, ack_listener& listener) override
+    {
+        held_.erase(msg.receipt);
+        delivery d;
+        try
+        {
+            d = parse_receipt(msg);
+        }
+        catch (...)
+        {
+            listener.acked(msg, std::current_exception());
+            return;
+        }
+        subscription_->start_ack(d, msg, listener);
     }
 
     asio::awaitable<void> release(const message& msg) override
@@ -216,6 +238,7 @@ public:
     provider_capabilities capabilities() override
     {
         return {.retry = this,
+                .ack_callback = this,
                 .redelivery =
                     options_.type == queue_type::quorum ? redelivery_info::exact_count : redelivery_info::flag};
     }

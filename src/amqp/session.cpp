@@ -401,13 +401,13 @@ void session::handle_content(std::uint16_t ch, channel_state& c, const frame_vie
     }
     if (p.body.size() < p.body_size)
         return;
-    content done = std::move(*c.pending);
-    c.pending.reset();
-    if (auto* d = std::get_if<method::basic_deliver>(&done.method))
-        events_.emplace_back(delivery_event{ch, std::move(*d), std::move(done.props), std::move(done.body)});
+    if (auto* d = std::get_if<method::basic_deliver>(&p.method))
+        events_.emplace_back(std::in_place_type<delivery_event>, ch, std::move(*d), std::move(p.props),
+                             std::move(p.body));
     else
-        events_.emplace_back(return_event{ch, std::get<method::basic_return>(std::move(done.method)),
-                                          std::move(done.props), std::move(done.body)});
+        events_.emplace_back(return_event{ch, std::get<method::basic_return>(std::move(p.method)), std::move(p.props),
+                                          std::move(p.body)});
+    c.pending.reset();
 }
 
 void session::confirm(std::uint16_t ch, channel_state& c, std::uint64_t tag, bool multiple, bool ack)
@@ -428,11 +428,7 @@ void session::confirm(std::uint16_t ch, channel_state& c, std::uint64_t tag, boo
 
 std::optional<session_event> session::poll_event()
 {
-    if (events_.empty())
-        return std::nullopt;
-    auto e = std::move(events_.front());
-    events_.pop_front();
-    return e;
+    return events_.poll();
 }
 
 } // namespace courier::amqp

@@ -20,10 +20,10 @@
 
 #include "amqp/frame.hpp"
 #include "amqp/methods.hpp"
+#include "broker/event_queue.hpp"
 #include "courier/error.hpp"
 
 #include <chrono>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -215,7 +215,7 @@ private:
     session_state state_ = session_state::idle;
     frame_decoder decoder_;
     std::string output_;
-    std::deque<session_event> events_;
+    broker::event_queue<session_event> events_;
     std::map<std::uint16_t, channel_state> channels_;
     std::uint32_t frame_max_;
     std::uint16_t channel_max_;

@@ -20,7 +20,9 @@ template <class T> class held_deliveries
 public:
     void add(std::string receipt, T data, courier::clock::time_point since)
     {
-        entries_.insert_or_assign(std::move(receipt), entry{std::move(data), since, false});
+        auto [it, added] = entries_.try_emplace(std::move(receipt), std::move(data), since);
+        if (!added)
+            it->second = entry{std::move(data), since};
     }
 
     /// The delivery's data, or null if it is not held (settled, or never handed out).

@@ -286,11 +286,10 @@ asio::awaitable<void> connection::writer()
         }
         out.clear();
         out.swap(session_->output());
-        writing_ = out.size();
+        progress_.writing(out.size());
         co_await stream_->write(out);
-        written_ += writing_;
-        writing_ = 0;
         last_write_ = clock_->now();
+        progress_.wrote();
         written_event_.notify();
     }
 }
@@ -362,6 +361,8 @@ void connection::drop_connection(const std::exception_ptr& why)
         w->event.notify(); // their send() sees the generation change and sends again
     state_event_.notify();
     written_event_.notify();
+    progress_.dropped(std::make_exception_ptr(
+        error(errc::transport_failed, "the STOMP connection dropped before the ACK was written")));
 }
 
 asio::awaitable<void> connection::close()

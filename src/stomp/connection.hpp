@@ -19,6 +19,7 @@
 #define COURIER_SRC_STOMP_CONNECTION_HPP
 
 #include "broker/stream.hpp"
+#include "broker/write_progress.hpp"
 #include "courier/stomp/options.hpp"
 #include "detail/async_event.hpp"
 #include "stomp/session.hpp"
@@ -64,10 +65,20 @@ public:
     /// Throws `courier::error` (errc::provider_closed) once the connection is closed or the
     /// subscription cancelled.
     boost::asio::awaitable<std::vector<delivery>> receive(std::size_t max, std::chrono::milliseconds wait);
+    /// Waits as `receive` does, then returns how many deliveries are buffered (0 when `wait`
+    /// passed): take them one by one with `front` and `pop_front`, with no vector between.
+    boost::asio::awaitable<std::size_t> wait_for_deliveries(std::chrono::milliseconds wait);
+    /// The oldest buffered delivery; there must be one.
+    delivery& front();
+    void pop_front();
     /// ACK / NACK (the broker requeues a NACKed message). Complete once written to the socket.
     /// Throws errc::stale_receipt for a delivery of an earlier connection (nothing is sent),
     /// errc::transport_failed if the connection drops before the frame is written.
     boost::asio::awaitable<void> ack(const delivery& d);
+    /// ACK without waiting: `listener.acked(msg, error)` is called once it is written, or with
+    /// the error when it cannot be (at once for a stale receipt). `msg` and `listener` stay
+    /// alive until then.
+    void start_ack(const delivery& d, const message& msg, ack_listener& listener);
     /// `requeue` false: RabbitMQ dead-letters it (the queue's dead-letter exchange) or drops it.
     boost::asio::awaitable<void> nack(const delivery& d, bool requeue = true);
     /// NACKs at once what is buffered and keeps what the broker sends later buffered (for
@@ -149,6 +160,9 @@ private:
         requeue,
         drop
     };
+    /// Queues ACK or NACK for `d`; returns the write mark it is done at. Throws
+    /// errc::stale_receipt for a delivery of an earlier connection.
+    std::uint64_t queue_settlement(const delivery& d, settle_kind how);
     boost::asio::awaitable<void> settle(const delivery& d, settle_kind how);
     boost::asio::awaitable<void> wait_for(detail::async_event& event, courier::clock::time_point deadline);
     void wake() { write_event_.notify(); }
@@ -169,11 +183,11 @@ private:
     bool disconnected_ = false;            // DISCONNECT's receipt came
     std::chrono::milliseconds send_every_{0}, receive_every_{0};
     courier::clock::time_point last_read_{}, last_write_{};
-    std::uint64_t written_ = 0, writing_ = 0; // bytes written in all, and in the write under way
-    detail::async_event write_event_;         // output waiting, or an ending
-    detail::async_event state_event_;         // connected / disconnected / closed
-    detail::async_event written_event_;       // a write completed
-    detail::async_event never_;               // a wait only cancellation ends
+    broker::write_progress progress_;
+    detail::async_event write_event_;   // output waiting, or an ending
+    detail::async_event state_event_;   // connected / disconnected / closed
+    detail::async_event written_event_; // a write completed
+    detail::async_event never_;         // a wait only cancellation ends
     std::map<std::string, std::shared_ptr<subscription::state>, std::less<>> subscriptions_;
     std::map<std::uint64_t, send_waiter*> sends_;
     std::size_t next_subscription_ = 1;

@@ -51,7 +51,7 @@ asio::awaitable<void> connection::send(std::string destination, std::string body
     }
 }
 
-asio::awaitable<void> connection::settle(const delivery& d, settle_kind how)
+std::uint64_t connection::queue_settlement(const delivery& d, settle_kind how)
 {
     const bool positive = how == settle_kind::ack;
     if (d.generation != generation_ || !connected_ || session_->state() != session_state::connected)
@@ -62,20 +62,26 @@ asio::awaitable<void> connection::settle(const delivery& d, settle_kind how)
         session_->ack(d.ack_id);
     else
         session_->nack(d.ack_id, how == settle_kind::requeue);
-    const std::uint64_t mark = written_ + writing_ + session_->output().size();
     wake();
+    return progress_.mark(session_->output().size());
+}
+
+asio::awaitable<void> connection::settle(const delivery& d, settle_kind how)
+{
+    const auto mark = queue_settlement(d, how);
     const auto generation = generation_;
-    while (written_ < mark)
+    while (progress_.written() < mark)
     {
         if (generation != generation_ || !connected_)
             throw error(errc::transport_failed, "the STOMP connection dropped before the " +
-                                                    std::string(positive ? "ACK" : "NACK") + " was written");
+                                                    std::string(how == settle_kind::ack ? "ACK" : "NACK") +
+                                                    " was written");
         co_await written_event_.wait();
         co_await broker::throw_if_cancelled();
     }
 }
 
-asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, std::chrono::milliseconds wait)
+asio::awaitable<std::size_t> subscription::wait_for_deliveries(std::chrono::milliseconds wait)
 {
     auto& c = *connection_;
     const auto deadline = c.clock_->now() + wait;
@@ -86,15 +92,29 @@ asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, st
         if (state_->cancelled)
             throw error(errc::provider_closed, "the subscription to " + state_->options.destination + " was cancelled");
         if (c.clock_->now() >= deadline)
-            co_return std::vector<delivery>{};
+            co_return 0;
         co_await broker::wait_until(state_->arrived, *c.clock_, deadline);
     }
-    std::vector<delivery> out;
-    out.reserve(std::min(max, state_->buffer.size()));
-    while (!state_->buffer.empty() && out.size() < max)
+    co_return state_->buffer.size();
+}
+
+delivery& subscription::front()
+{
+    return state_->buffer.front();
+}
+
+void subscription::pop_front()
+{
+    state_->buffer.pop_front();
+}
+
+asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, std::chrono::milliseconds wait)
+{
+    std::vector<delivery> out(std::min(max, co_await wait_for_deliveries(wait)));
+    for (auto& d : out)
     {
-        out.push_back(std::move(state_->buffer.front()));
-        state_->buffer.pop_front();
+        d = std::move(front());
+        pop_front();
     }
     co_return out;
 }
@@ -107,6 +127,22 @@ asio::awaitable<void> subscription::ack(const delivery& d)
 asio::awaitable<void> subscription::nack(const delivery& d, bool requeue)
 {
     return connection_->settle(d, requeue ? connection::settle_kind::requeue : connection::settle_kind::drop);
+}
+
+void subscription::start_ack(const delivery& d, const message& msg, ack_listener& listener)
+{
+    auto& c = *connection_;
+    std::uint64_t mark = 0;
+    try
+    {
+        mark = c.queue_settlement(d, connection::settle_kind::ack);
+    }
+    catch (...)
+    {
+        listener.acked(msg, std::current_exception());
+        return;
+    }
+    c.progress_.ack_when_written(mark, msg, listener);
 }
 
 void subscription::give_back_buffered()

@@ -61,6 +61,7 @@ bool is_copied(std::string_view name)
 
 class stomp_provider final : public courier::provider,
                              private courier::delayed_retry,
+                             private courier::ack_by_callback,
                              public std::enable_shared_from_this<stomp_provider>
 {
 public:
@@ -116,12 +117,16 @@ public:
     {
         if (!subscription_)
             throw error(errc::provider_closed, "STOMP provider not opened", {.queue = queue_});
-        auto got = co_await subscription_->receive(max, options_.wait_time);
+        // Straight from the subscription's buffer into messages: no vector of deliveries between.
+        const auto n = std::min(max, co_await subscription_->wait_for_deliveries(options_.wait_time));
         std::vector<message> out;
-        out.reserve(got.size());
+        out.reserve(n);
         const auto now = connection_->clock()->now();
-        for (auto& d : got)
-            out.push_back(to_message(d, now));
+        for (std::size_t i = 0; i < n; ++i)
+        {
+            out.push_back(to_message(subscription_->front(), now));
+            subscription_->pop_front();
+        }
         co_return out;
     }
 
@@ -130,6 +135,25 @@ public:
         const auto d = parse_receipt(msg);
         broker::on_exit forget([&] { settled(msg.receipt); });
         co_await subscription_->ack(d);
+    }
+
+    // The writer calls the listener once the ACK is written: no coroutine waits per message.
+    void start_ack(const message& msg, ack_listener& listener) override
+    {
+        held_.erase(msg.receipt);
+        delivery d;
+        try
+        {
+            d = parse_receipt(msg);
+        }
+        catch (...)
+        {
+            unsubscribe_when_settled();
+            listener.acked(msg, std::current_exception());
+            return;
+        }
+        subscription_->start_ack(d, msg, listener); // may be over already: `msg` is gone then
+        unsubscribe_when_settled();                 // after the ACK, so an UNSUBSCRIBE goes behind it
     }
 
     asio::awaitable<void> release(const message& msg) override
@@ -186,6 +210,7 @@ public:
     provider_capabilities capabilities() override
     {
         return {.retry = this,
+                .ack_callback = this,
                 .redelivery = options_.queue_type == "quorum" ? redelivery_info::exact_count : redelivery_info::flag};
     }
 

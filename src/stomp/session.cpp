@@ -278,11 +278,7 @@ void session::handle(frame& f)
 
 std::optional<session_event> session::poll_event()
 {
-    if (events_.empty())
-        return std::nullopt;
-    auto e = std::move(events_.front());
-    events_.pop_front();
-    return e;
+    return events_.poll();
 }
 
 } // namespace courier::stomp

@@ -13,12 +13,12 @@
 #ifndef COURIER_SRC_STOMP_SESSION_HPP
 #define COURIER_SRC_STOMP_SESSION_HPP
 
+#include "broker/event_queue.hpp"
 #include "courier/error.hpp"
 #include "stomp/frame.hpp"
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -152,7 +152,7 @@ private:
     session_state state_ = session_state::idle;
     decoder decoder_;
     std::string output_;
-    std::deque<session_event> events_;
+    broker::event_queue<session_event> events_;
     std::uint64_t next_receipt_ = 1;
     std::uint64_t disconnect_receipt_ = 0;
     std::vector<std::string> unsubscribed_; // ids, to recognise RabbitMQ's late deliveries

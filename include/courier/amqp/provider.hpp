@@ -13,7 +13,8 @@
 // once; `close` waits for what is still being published and, if the provider owns its
 // connection, closes it (connection.close).
 //
-// Declared capabilities: delayed retry; redelivery info `exact_count` on quorum queues
+// Declared capabilities: delayed retry; acknowledgement by callback (a basic.ack is confirmed
+// once written, as it has no reply); redelivery info `exact_count` on quorum queues
 // (`x-delivery-count`), else `flag` (`redelivered`, plus the deliveries counted in
 // `x-courier-deliveries` by courier's own retries).
 #ifndef COURIER_AMQP_PROVIDER_HPP

@@ -14,7 +14,8 @@
 // delivered but not taken; `close` waits for what is still being sent and, if the provider
 // owns its connection, DISCONNECTs with a receipt.
 //
-// Declared capabilities: delayed retry; redelivery info `exact_count` on quorum queues
+// Declared capabilities: delayed retry; acknowledgement by callback (an ACK is confirmed once
+// written, as it has no receipt); redelivery info `exact_count` on quorum queues
 // (RabbitMQ passes `x-delivery-count` as a header), else `flag`.
 #ifndef COURIER_STOMP_PROVIDER_HPP
 #define COURIER_STOMP_PROVIDER_HPP
