@@ -74,7 +74,13 @@ bool is_system_header(std::string_view name)
 // "<epoch>:<channel>:<delivery tag>".
 std::string make_receipt(const delivery& d)
 {
-    return std::to_string(d.epoch) + ":" + std::to_string(d.channel) + ":" + std::to_string(d.deliver.delivery_tag);
+    char text[64]; // three numbers of at most 20 digits and two colons
+    auto end = std::to_chars(text, text + sizeof text, d.epoch).ptr;
+    *end++ = ':';
+    end = std::to_chars(end, text + sizeof text, d.channel).ptr;
+    *end++ = ':';
+    end = std::to_chars(end, text + sizeof text, d.deliver.delivery_tag).ptr;
+    return std::string(text, end);
 }
 
 delivery parse_receipt(const message& m)
@@ -248,7 +254,8 @@ private:
     {
         message m;
         m.receipt = make_receipt(d);
-        m.id = d.props.message_id ? *d.props.message_id : m.receipt;
+        // Moved: a retry copy takes the message's id, not the held properties' (publish_copy).
+        m.id = d.props.message_id ? std::move(*d.props.message_id) : m.receipt;
         m.body = std::move(d.body);
         m.redelivered = d.deliver.redelivered;
         std::uint32_t before = 0;

@@ -19,44 +19,58 @@ using std::chrono::milliseconds;
 namespace courier::stomp {
 namespace {
 
-// Headers of a MESSAGE that are STOMP's or RabbitMQ's, not the sender's: system attributes,
-// never copied into a retry.
-bool is_protocol_header(std::string_view name)
+// What becomes of a MESSAGE's header.
+enum class header_role
 {
-    // Scanned in order: string_view's == compares lengths first, so a miss costs little.
-    static constexpr std::string_view names[]{"subscription",
-                                              "destination",
-                                              "message-id",
-                                              "redelivered",
-                                              "ack",
-                                              "content-length",
-                                              "receipt",
-                                              "content-type",
-                                              "persistent",
-                                              "amqp-message-id",
-                                              "x-delivery-count",
-                                              "x-message-ttl",
-                                              "x-dead-letter-exchange",
-                                              "x-dead-letter-routing-key",
-                                              "x-queue-type",
-                                              "x-queue-name",
-                                              "durable",
-                                              "auto-delete",
-                                              "exclusive",
-                                              "prefetch-count"};
-    return std::find(std::begin(names), std::end(names), name) != std::end(names) || name.starts_with("x-courier-") ||
-           name == "x-death" || name.starts_with("x-first-death-") || name.starts_with("x-last-death-");
+    framing,  ///< the subscription it came on, its ack id (the receipt holds it), its body's length: kept nowhere
+    delivery, ///< this delivery's own, or a retry queue's argument from an earlier trip: a system attribute, not copied
+    protocol, ///< STOMP's or RabbitMQ's, copied into a retry: a system attribute
+    user,     ///< the sender's: an attribute, copied into a retry
+};
+
+header_role role_of(std::string_view name)
+{
+    // Scanned in order, RabbitMQ's MESSAGE headers first: string_view's == compares lengths
+    // first, so a miss costs little.
+    struct known
+    {
+        std::string_view name;
+        header_role role;
+    };
+    static constexpr known names[]{{"subscription", header_role::framing},
+                                   {"destination", header_role::delivery},
+                                   {"message-id", header_role::delivery},
+                                   {"redelivered", header_role::delivery},
+                                   {"ack", header_role::framing},
+                                   {"amqp-message-id", header_role::protocol},
+                                   {"persistent", header_role::protocol},
+                                   {"content-length", header_role::framing},
+                                   {"content-type", header_role::protocol},
+                                   {"receipt", header_role::delivery},
+                                   {"x-delivery-count", header_role::delivery},
+                                   {"x-message-ttl", header_role::delivery},
+                                   {"x-dead-letter-exchange", header_role::delivery},
+                                   {"x-dead-letter-routing-key", header_role::delivery},
+                                   {"x-queue-type", header_role::delivery},
+                                   {"x-queue-name", header_role::protocol},
+                                   {"durable", header_role::protocol},
+                                   {"auto-delete", header_role::protocol},
+                                   {"exclusive", header_role::protocol},
+                                   {"prefetch-count", header_role::protocol},
+                                   {"x-death", header_role::delivery}};
+    for (const auto& k : names)
+        if (k.name == name)
+            return k.role;
+    if (name == broker::deliveries_header || name.starts_with("x-first-death-") || name.starts_with("x-last-death-"))
+        return header_role::delivery;
+    if (name.starts_with("x-courier-"))
+        return header_role::protocol;
+    return header_role::user;
 }
 
-// Headers never copied into a retry: this delivery's own, and the retry queue's arguments
-// of an earlier trip (they would declare the next queue with the wrong ones).
-bool is_copied(std::string_view name)
+bool is_copied(header_role role)
 {
-    return !(name == "subscription" || name == "destination" || name == "message-id" || name == "redelivered" ||
-             name == "ack" || name == "content-length" || name == "receipt" || name == "x-delivery-count" ||
-             name == "x-message-ttl" || name == "x-dead-letter-exchange" || name == "x-dead-letter-routing-key" ||
-             name == "x-queue-type" || name == broker::deliveries_header || name == "x-death" ||
-             name.starts_with("x-first-death-") || name.starts_with("x-last-death-"));
+    return role == header_role::protocol || role == header_role::user;
 }
 
 class stomp_provider final : public courier::provider,
@@ -260,15 +274,15 @@ private:
         for (auto it = d.f.headers.begin(); it != d.f.headers.end(); ++it)
         {
             auto& [name, value] = *it;
-            if (!is_copied(name))
+            const auto role = role_of(name);
+            if (role == header_role::framing)
+                continue;
+            if (!is_copied(role))
             {
-                if (is_protocol_header(name))
-                    m.system_attributes.emplace(std::move(name), std::move(value));
-                else
-                    m.attributes.emplace(std::move(name), attribute{"String", std::move(value)});
+                m.system_attributes.emplace(std::move(name), std::move(value));
                 continue;
             }
-            if (is_protocol_header(name))
+            if (role == header_role::protocol)
                 m.system_attributes.emplace(name, value);
             else
                 m.attributes.emplace(name, attribute{"String", value});
@@ -289,7 +303,7 @@ private:
         if (const auto* original = held_.find(msg.receipt))
         {
             for (const auto& [name, value] : *original)
-                if (is_copied(name))
+                if (is_copied(role_of(name)))
                     headers.emplace_back(name, value);
         }
         else
