@@ -72,10 +72,11 @@ public:
     /// (nothing sent) when the delivery's channel is gone.
     boost::asio::awaitable<void> ack(const delivery& d);
     boost::asio::awaitable<void> nack(const delivery& d, bool requeue);
-    /// basic.ack without waiting: `listener.acked(msg, error)` is called once it is written,
-    /// or with the error when it cannot be (at once for a stale receipt). `msg` and
-    /// `listener` stay alive until then.
-    void start_ack(const delivery& d, const message& msg, ack_listener& listener);
+    /// basic.ack, without waiting, of the delivery `parse(msg)` names (the receipt is the
+    /// provider's): `listener.acked(msg, error)` is called once it is written, or with the
+    /// error when it cannot be (at once for a receipt `parse` refuses, or a stale one). `msg`
+    /// and `listener` stay alive until then.
+    void start_ack(const message& msg, ack_listener& listener, delivery (*parse)(const message&));
     /// Stops consuming (basic.cancel) for good: not started again after a reconnection.
     /// Buffered deliveries, and those the broker still sends before it has seen the cancel,
     /// are given back at once (basic.nack with requeue). Deliveries already taken can still

@@ -184,17 +184,7 @@ public:
     void start_ack(const message& msg, ack_listener& listener) override
     {
         held_.erase(msg.receipt);
-        delivery d;
-        try
-        {
-            d = parse_receipt(msg);
-        }
-        catch (...)
-        {
-            listener.acked(msg, std::current_exception());
-            return;
-        }
-        subscription_->start_ack(d, msg, listener);
+        subscription_->start_ack(msg, listener, parse_receipt);
     }
 
     asio::awaitable<void> release(const message& msg) override

@@ -7,6 +7,13 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
 namespace courier::broker {
 
 /// Returns after `event` is notified or `deadline` passed on `clock`. Any cancellation of
@@ -16,6 +23,21 @@ namespace courier::broker {
 /// cancellation.
 boost::asio::awaitable<void> wait_until(detail::async_event& event, courier::clock& clock,
                                         courier::clock::time_point deadline);
+
+/// Up to `max` of the deliveries a subscription (AMQP's or STOMP's) buffered, after its
+/// `wait_for_deliveries(wait)`, oldest first.
+template <class Subscription>
+auto take_deliveries(Subscription& s, std::size_t max, std::chrono::milliseconds wait)
+    -> boost::asio::awaitable<std::vector<std::remove_reference_t<decltype(s.front())>>>
+{
+    std::vector<std::remove_reference_t<decltype(s.front())>> out(std::min(max, co_await s.wait_for_deliveries(wait)));
+    for (auto& d : out)
+    {
+        d = std::move(s.front());
+        s.pop_front();
+    }
+    co_return out;
+}
 
 } // namespace courier::broker
 

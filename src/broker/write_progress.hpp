@@ -49,6 +49,23 @@ public:
         acks_.push_back({mark, &msg, &listener});
     }
 
+    /// An acknowledgement by callback: `queue()` queues its frame and returns the mark it is
+    /// written at, or throws, and then the listener is told the error at once.
+    template <class Queue> void start_ack(Queue queue, const message& msg, ack_listener& listener)
+    {
+        std::uint64_t mark = 0;
+        try
+        {
+            mark = queue();
+        }
+        catch (...)
+        {
+            listener.acked(msg, std::current_exception());
+            return;
+        }
+        ack_when_written(mark, msg, listener);
+    }
+
     /// The connection dropped: the write under way is lost, and every waiting acknowledgement
     /// fails with `why`.
     void dropped(const std::exception_ptr& why)

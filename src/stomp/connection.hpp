@@ -75,10 +75,11 @@ public:
     /// Throws errc::stale_receipt for a delivery of an earlier connection (nothing is sent),
     /// errc::transport_failed if the connection drops before the frame is written.
     boost::asio::awaitable<void> ack(const delivery& d);
-    /// ACK without waiting: `listener.acked(msg, error)` is called once it is written, or with
-    /// the error when it cannot be (at once for a stale receipt). `msg` and `listener` stay
-    /// alive until then.
-    void start_ack(const delivery& d, const message& msg, ack_listener& listener);
+    /// ACK, without waiting, of the delivery `parse(msg)` names (the receipt is the
+    /// provider's): `listener.acked(msg, error)` is called once it is written, or with the
+    /// error when it cannot be (at once for a receipt `parse` refuses, or a stale one). `msg`
+    /// and `listener` stay alive until then.
+    void start_ack(const message& msg, ack_listener& listener, delivery (*parse)(const message&));
     /// `requeue` false: RabbitMQ dead-letters it (the queue's dead-letter exchange) or drops it.
     boost::asio::awaitable<void> nack(const delivery& d, bool requeue = true);
     /// NACKs at once what is buffered and keeps what the broker sends later buffered (for

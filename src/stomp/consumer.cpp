@@ -110,13 +110,7 @@ void subscription::pop_front()
 
 asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, std::chrono::milliseconds wait)
 {
-    std::vector<delivery> out(std::min(max, co_await wait_for_deliveries(wait)));
-    for (auto& d : out)
-    {
-        d = std::move(front());
-        pop_front();
-    }
-    co_return out;
+    return broker::take_deliveries(*this, max, wait);
 }
 
 asio::awaitable<void> subscription::ack(const delivery& d)
@@ -129,20 +123,10 @@ asio::awaitable<void> subscription::nack(const delivery& d, bool requeue)
     return connection_->settle(d, requeue ? connection::settle_kind::requeue : connection::settle_kind::drop);
 }
 
-void subscription::start_ack(const delivery& d, const message& msg, ack_listener& listener)
+void subscription::start_ack(const message& msg, ack_listener& listener, delivery (*parse)(const message&))
 {
     auto& c = *connection_;
-    std::uint64_t mark = 0;
-    try
-    {
-        mark = c.queue_settlement(d, connection::settle_kind::ack);
-    }
-    catch (...)
-    {
-        listener.acked(msg, std::current_exception());
-        return;
-    }
-    c.progress_.ack_when_written(mark, msg, listener);
+    c.progress_.start_ack([&] { return c.queue_settlement(parse(msg), connection::settle_kind::ack); }, msg, listener);
 }
 
 void subscription::give_back_buffered()

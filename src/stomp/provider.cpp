@@ -155,19 +155,8 @@ public:
     void start_ack(const message& msg, ack_listener& listener) override
     {
         held_.erase(msg.receipt);
-        delivery d;
-        try
-        {
-            d = parse_receipt(msg);
-        }
-        catch (...)
-        {
-            unsubscribe_when_settled();
-            listener.acked(msg, std::current_exception());
-            return;
-        }
-        subscription_->start_ack(d, msg, listener); // may be over already: `msg` is gone then
-        unsubscribe_when_settled();                 // after the ACK, so an UNSUBSCRIBE goes behind it
+        subscription_->start_ack(msg, listener, parse_receipt); // may be over already: `msg` is gone then
+        unsubscribe_when_settled();                             // after the ACK, so an UNSUBSCRIBE goes behind it
     }
 
     asio::awaitable<void> release(const message& msg) override

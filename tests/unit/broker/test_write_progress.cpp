@@ -88,6 +88,20 @@ TEST_CASE("write progress: a listener may start another acknowledgement while it
     CHECK(r.calls == std::vector<std::string>{"a:ok", "b:ok"});
 }
 
+TEST_CASE("write progress: an acknowledgement that cannot be queued fails at once, the others wait for their write")
+{
+    broker::write_progress p;
+    recorder r;
+    const auto a = named("a"), b = named("b");
+    p.start_ack([]() -> std::uint64_t { throw courier::error(courier::errc::stale_receipt, "old channel"); }, a, r);
+    CHECK(r.calls == std::vector<std::string>{"a:failed"});
+    p.start_ack([&] { return p.mark(21); }, b, r);
+    CHECK(r.calls.size() == 1);
+    p.writing(21);
+    p.wrote();
+    CHECK(r.calls == std::vector<std::string>{"a:failed", "b:ok"});
+}
+
 TEST_CASE("event queue: events come out oldest first, also when more arrive between polls")
 {
     broker::event_queue<std::string> q;
