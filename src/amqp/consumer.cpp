@@ -186,7 +186,7 @@ void connection::on_delivery(delivery_event& e)
         wake();
         return;
     }
-    s.buffer.emplace_back(s.epoch, e.channel, std::move(e.deliver), std::move(e.props), std::move(e.body));
+    s.buffer.push_back(delivery{s.epoch, e.channel, std::move(e.deliver), std::move(e.props), std::move(e.body)});
     s.arrived.notify();
 }
 

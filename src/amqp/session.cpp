@@ -402,8 +402,7 @@ void session::handle_content(std::uint16_t ch, channel_state& c, const frame_vie
     if (p.body.size() < p.body_size)
         return;
     if (auto* d = std::get_if<method::basic_deliver>(&p.method))
-        events_.emplace_back(std::in_place_type<delivery_event>, ch, std::move(*d), std::move(p.props),
-                             std::move(p.body));
+        events_.emplace_back(delivery_event{ch, std::move(*d), std::move(p.props), std::move(p.body)});
     else
         events_.emplace_back(return_event{ch, std::get<method::basic_return>(std::move(p.method)), std::move(p.props),
                                           std::move(p.body)});

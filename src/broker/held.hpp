@@ -22,7 +22,7 @@ public:
     {
         auto [it, added] = entries_.try_emplace(std::move(receipt), std::move(data), since);
         if (!added)
-            it->second = entry{std::move(data), since};
+            it->second = entry(std::move(data), since);
     }
 
     /// The delivery's data, or null if it is not held (settled, or never handed out).
@@ -65,6 +65,11 @@ public:
 private:
     struct entry
     {
+        entry(T d, courier::clock::time_point s)
+            : data(std::move(d)),
+              since(s)
+        {
+        }
         T data;
         courier::clock::time_point since;
         bool warned = false;
