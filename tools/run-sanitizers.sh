@@ -53,7 +53,9 @@ run_kind()
     start=$(date +%s)
     configure "$dir" "$sanitize" "$extra_args"
     # nice: the machine is shared with other builds, which must not be starved.
-    nice -n 10 ninja -C "$dir" -j "$jobs" "${targets[@]}"
+    local kind_targets=("${targets[@]}")
+    [[ $kind == tsan ]] && kind_targets+=(tests/integration/broker_thread_tests)
+    nice -n 10 ninja -C "$dir" -j "$jobs" "${kind_targets[@]}"
     built=$(date +%s)
     local supp=$root/tools/sanitizers
     # halt_on_error / abort: any report fails the test that triggered it, with a stack.
@@ -73,6 +75,10 @@ run_kind()
         # slowdown would not fit the CI budget.
         nice -n 5 meson test "${common[@]}" --suite unit --suite integration || status=$?
         nice -n 5 meson test "${common[@]}" sigv4-suite || status=$?
+        # Broker connections and routes on an io_context that several threads run.
+        if [[ $kind == tsan ]]; then
+            nice -n 5 meson test "${common[@]}" rabbitmq-threads || status=$?
+        fi
     fi
     local end
     end=$(date +%s)

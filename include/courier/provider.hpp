@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -150,8 +151,9 @@ struct provider_capabilities
 /// to the provider's redelivery (a duplicate, never a loss).
 ///
 /// **Thread safety.** The dispatcher calls a provider from its route's strand only, but from
-/// several coroutines at once (one per message in flight). A provider shared between routes
-/// or with producers says so itself.
+/// several coroutines at once (one per message in flight). A provider with an `executor()`
+/// of its own gets that as its route's strand. A provider shared between routes or with
+/// producers says so itself.
 class provider
 {
 public:
@@ -197,6 +199,13 @@ public:
 
     /// What this provider can do beyond the core; asked once, after `open`. Default: nothing.
     virtual provider_capabilities capabilities() { return {}; }
+
+    /// The executor the provider must be called on, if it has one: a broker provider's
+    /// connection runs its socket, timers and state on one (a strand, on an io_context
+    /// that several threads run), and its route then runs there too, so that the two never
+    /// touch the connection at once. Asked once, before `open`. Default: none; the route
+    /// gets a strand of its own.
+    virtual std::optional<boost::asio::any_io_executor> executor() const { return std::nullopt; }
 };
 
 } // namespace courier

@@ -3,6 +3,7 @@
 
 #include "amqp/connection.hpp"
 #include "broker/message_id.hpp"
+#include "broker/run_on.hpp"
 #include "courier/broker/listener_queue.hpp"
 #include "courier/error.hpp"
 
@@ -63,7 +64,7 @@ public:
         }
         a.body = std::move(msg.body);
         std::string id = *a.props.message_id;
-        co_await connection_->publish(std::move(a));
+        co_await broker::run_on(connection_->executor(), [&] { return connection_->publish(std::move(a)); });
         co_return id;
     }
 
@@ -106,7 +107,7 @@ bool client::blocked() const noexcept
 
 boost::asio::awaitable<void> client::close()
 {
-    return connection_->close();
+    return broker::run_on(connection_->executor(), [c = connection_] { return c->close(); });
 }
 
 } // namespace courier::amqp

@@ -2,6 +2,7 @@
 // consumers and publishing are in amqp/consumer.cpp.
 #include "amqp/connection_state.hpp"
 #include "broker/url.hpp"
+#include "detail/serial_executor.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -31,7 +32,7 @@ connection_options parse_url(std::string_view url)
 }
 
 connection::connection(asio::any_io_executor executor, connection_options options, broker::connector connect)
-    : executor_(std::move(executor)),
+    : executor_(detail::make_serial(executor)),
       options_(std::move(options)),
       connect_(std::move(connect)),
       clock_(options_.clock ? options_.clock : courier::steady_clock())

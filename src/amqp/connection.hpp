@@ -13,7 +13,10 @@
 // stale_receipt): the broker requeued the message when the channel or connection closed,
 // and a delivery tag of a dead channel would close the new one (406 PRECONDITION_FAILED).
 //
-// Thread safety: everything runs on the connection's executor (one thread, or a strand).
+// Thread safety: everything runs on the connection's executor: the one it was given, or a
+// strand over it on an io_context that several threads run (detail::make_serial). Callers
+// are coroutines there (a provider's route runs there; the client's publishers and close
+// hop there themselves).
 #ifndef COURIER_SRC_AMQP_CONNECTION_HPP
 #define COURIER_SRC_AMQP_CONNECTION_HPP
 
@@ -25,6 +28,7 @@
 
 #include <boost/asio/cancellation_signal.hpp>
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -217,7 +221,7 @@ private:
     std::uint64_t control_epoch_ = 0; // openings of channel 1
     bool control_confirming_ = false; // confirm.select-ok came on channel 1
     bool connected_ = false, closing_ = false, stopped_ = false, running_ = false, link_failed_ = false;
-    bool blocked_ = false;
+    std::atomic<bool> blocked_ = false; // read by client::blocked() from any thread
     std::string blocked_reason_;
     std::optional<courier::error> ending_;
     std::chrono::milliseconds heartbeat_{0};

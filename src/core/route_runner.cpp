@@ -22,9 +22,22 @@ using std::chrono::milliseconds;
 
 namespace courier::detail {
 
+namespace {
+
+// The route's strand: its provider's executor when it has one (a broker connection's),
+// else a serial executor of its own.
+asio::any_io_executor strand_for(const route& r, const asio::any_io_executor& inner)
+{
+    if (auto own = r.provider().executor())
+        return *std::move(own);
+    return make_serial(inner);
+}
+
+} // namespace
+
 route_runner::route_runner(asio::any_io_executor executor, const route& r, const dispatch_shared& shared)
     : inner_(std::move(executor)),
-      strand_(make_serial(inner_)),
+      strand_(strand_for(r, inner_)),
       route_(r),
       shared_(shared),
       log_(shared.options.log, r.name()),

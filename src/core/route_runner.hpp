@@ -1,6 +1,7 @@
-// Runs one route on its own strand: opens the provider, then the receive loop, the workers
-// that handle and settle each message, the heartbeat, and the route's part of the two-phase
-// shutdown. The parts live in their own files; this one wires them and owns their state.
+// Runs one route on its own strand (its provider's executor, where it has one): opens the
+// provider, then the receive loop, the workers that handle and settle each message, the
+// heartbeat, and the route's part of the two-phase shutdown. The parts live in their own
+// files; this one wires them and owns their state.
 //
 // All members are touched on `strand_` only; `stop()` and `stop_now()` post there.
 #ifndef COURIER_SRC_CORE_ROUTE_RUNNER_HPP
@@ -92,7 +93,7 @@ private:
     }
 
     boost::asio::any_io_executor inner_;  // what the strand runs on
-    boost::asio::any_io_executor strand_; // see make_serial
+    boost::asio::any_io_executor strand_; // the provider's executor, or see make_serial
     const route& route_;
     const dispatch_shared& shared_;
     route_log log_;

@@ -2,6 +2,7 @@
 #include "courier/stomp/client.hpp"
 
 #include "broker/message_id.hpp"
+#include "broker/run_on.hpp"
 #include "courier/error.hpp"
 #include "stomp/connection.hpp"
 
@@ -42,7 +43,9 @@ public:
             headers.emplace_back("persistent", "true");
         if (!options_.content_type.empty())
             headers.emplace_back("content-type", options_.content_type);
-        co_await connection_->send(destination_, std::move(msg.body), std::move(headers));
+        co_await broker::run_on(connection_->executor(), [&] {
+            return connection_->send(destination_, std::move(msg.body), std::move(headers));
+        });
         co_return id;
     }
 
@@ -81,7 +84,7 @@ std::shared_ptr<courier::publisher> client::event_publisher(const event_descript
 
 boost::asio::awaitable<void> client::close()
 {
-    return connection_->close();
+    return broker::run_on(connection_->executor(), [c = connection_] { return c->close(); });
 }
 
 } // namespace courier::stomp

@@ -1,6 +1,7 @@
 // The STOMP connection coroutine (see connection.hpp); subscriptions, acknowledgements and
 // receipted sends are in stomp/consumer.cpp.
 #include "broker/url.hpp"
+#include "detail/serial_executor.hpp"
 #include "stomp/connection_state.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -33,7 +34,7 @@ connection_options parse_url(std::string_view url)
 }
 
 connection::connection(asio::any_io_executor executor, connection_options options, broker::connector connect)
-    : executor_(std::move(executor)),
+    : executor_(detail::make_serial(executor)),
       options_(std::move(options)),
       connect_(std::move(connect)),
       clock_(options_.clock ? options_.clock : courier::steady_clock())

@@ -13,8 +13,10 @@
 // counts as a sign of life; the broker is taken for dead after twice its negotiated period
 // without one.
 //
-// Thread safety: everything runs on the connection's executor (one thread, or a strand);
-// call it from coroutines on that executor.
+// Thread safety: everything runs on the connection's executor: the one it was given, or a
+// strand over it on an io_context that several threads run (detail::make_serial). Callers
+// are coroutines there (a provider's route runs there; the client's publishers and close
+// hop there themselves).
 #ifndef COURIER_SRC_STOMP_CONNECTION_HPP
 #define COURIER_SRC_STOMP_CONNECTION_HPP
 

@@ -210,6 +210,9 @@ public:
             co_await client_->close();
     }
 
+    // The route runs on the connection's executor, where everything of the connection runs.
+    std::optional<asio::any_io_executor> executor() const override { return connection_->executor(); }
+
     provider_capabilities capabilities() override
     {
         return {.retry = this,

@@ -5,7 +5,7 @@
 // the graceful stop (consumer cancelled, unstarted deliveries given back at once, acks
 // after the cancel, connection closed), and events through the event bus and router.
 #include "amqp/connection.hpp"
-#include "broker_fixture.hpp"
+#include "provider_fixture.hpp"
 #include "stomp/connection.hpp"
 
 #include <courier/amqp.hpp>
@@ -22,87 +22,6 @@ namespace amqp = courier::amqp;
 namespace stomp = courier::stomp;
 
 namespace {
-
-enum class transport
-{
-    amqp,
-    stomp
-};
-
-struct provider_fixture : broker_fixture
-{
-    courier::logger log = logs.make(courier::log_level::debug);
-
-    amqp::connection_options amqp_options()
-    {
-        auto o = amqp::parse_url(broker.amqp_url());
-        o.log = log;
-        o.publish_timeout = std::chrono::seconds(120); // a loaded broker can be slow to confirm
-        return o;
-    }
-
-    stomp::connection_options stomp_options()
-    {
-        auto o = stomp::parse_url(broker.stomp_url());
-        o.log = log;
-        o.publish_timeout = std::chrono::seconds(120);
-        return o;
-    }
-
-    std::shared_ptr<courier::provider> make(transport t, const std::string& queue, courier::broker::retry_policy retry,
-                                            std::optional<courier::broker::listener_queue> listener = {},
-                                            std::size_t prefetch = 0)
-    {
-        if (t == transport::amqp)
-            return courier::make_amqp_provider(io.get_executor(), amqp_options(),
-                                               {.queue = queue,
-                                                .listener = listener,
-                                                .prefetch = prefetch,
-                                                .wait_time = 200ms,
-                                                .retry = std::move(retry)});
-        return courier::make_stomp_provider(io.get_executor(), stomp_options(),
-                                            {.queue = queue,
-                                             .listener = listener,
-                                             .prefetch = prefetch,
-                                             .wait_time = 200ms,
-                                             .retry = std::move(retry)});
-    }
-
-    // Runs `routes` until `until()` holds, then stops them gracefully; returns the dispatcher's stats.
-    std::vector<courier::route_stats> serve(std::vector<courier::route> routes, std::function<bool()> until,
-                                            std::chrono::milliseconds limit = std::chrono::seconds(120))
-    {
-        courier::dispatcher d(io.get_executor(), std::move(routes), {.log = log});
-        run(
-            [&]() -> asio::awaitable<void> {
-                bool done = false;
-                asio::co_spawn(io, d.run(), [&](std::exception_ptr, courier::stop_kind) { done = true; });
-                while (!until())
-                    co_await pause(20ms);
-                d.stop();
-                while (!done)
-                    co_await pause(20ms);
-            },
-            limit);
-        std::vector<courier::route_stats> stats;
-        for (const auto& r : d.routes())
-            stats.push_back(r.stats());
-        return stats;
-    }
-
-    // Messages waiting in `queue` (ready, not delivered), from the broker itself.
-    std::size_t ready(const std::string& queue)
-    {
-        const auto out = broker.ctl("list_queues name messages_ready --no-table-headers --quiet");
-        std::istringstream lines(out);
-        std::string name;
-        std::size_t n = 0;
-        while (lines >> name >> n)
-            if (name == queue)
-                return n;
-        return 0;
-    }
-};
 
 courier::broker::retry_policy three_attempts(std::string dead_letter_queue)
 {

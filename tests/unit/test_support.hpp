@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <doctest/doctest.h>
 
@@ -230,6 +231,7 @@ public:
     }
     asio::awaitable<std::vector<courier::message>> receive(std::size_t max) override
     {
+        note_executor();
         max_asked = std::max(max_asked.load(), max);
         ++receives;
         if (fail_receives > 0)
@@ -241,6 +243,7 @@ public:
     }
     asio::awaitable<void> ack(const courier::message& m) override
     {
+        note_executor();
         {
             std::lock_guard lock(mutex);
             if (fail_ack_once.erase(m.id) != 0)
@@ -252,6 +255,7 @@ public:
     }
     asio::awaitable<void> release(const courier::message& m) override
     {
+        note_executor();
         co_await inner_->release(m);
         std::lock_guard lock(mutex);
         released.push_back(m.id);
@@ -269,6 +273,12 @@ public:
     {
         ++closes;
         co_await inner_->close();
+    }
+    std::optional<asio::any_io_executor> executor() const override
+    {
+        if (own_strand)
+            return asio::any_io_executor(*own_strand);
+        return std::nullopt;
     }
     courier::provider_capabilities capabilities() override
     {
@@ -297,8 +307,17 @@ public:
     std::set<std::string> fail_ack_once; ///< ids whose next ack fails (and deletes nothing)
     bool refuse_extensions = false;      ///< extend throws stale_receipt
     bool declare_nothing = false;        ///< capabilities() declares none (a plain broker)
+    /// The provider's own executor (`executor()`), and how many receive, ack and release
+    /// calls came from elsewhere.
+    std::optional<asio::strand<asio::io_context::executor_type>> own_strand;
+    std::atomic<int> calls_elsewhere{0};
 
 private:
+    void note_executor()
+    {
+        if (own_strand && !own_strand->running_in_this_thread())
+            ++calls_elsewhere;
+    }
     asio::awaitable<void> retry(const courier::message& m, std::chrono::milliseconds d) override
     {
         co_await inner_capabilities_.retry->retry(m, d);

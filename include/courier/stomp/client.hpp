@@ -38,7 +38,10 @@ struct publisher_options
 /// One STOMP connection.
 ///
 /// \par Thread safety
-/// Use it from coroutines on its executor (one thread or a strand).
+/// The connection runs on the executor given, or on a strand over it when several threads
+/// run its io_context; its providers' routes run there too. Publishers' `publish` and
+/// `close` may be awaited from a coroutine on any executor (a handler of another route):
+/// they run on the connection's and come back.
 ///
 /// \par Lifetime
 /// The connection's coroutine keeps it alive until `close()` (graceful) or the destructor

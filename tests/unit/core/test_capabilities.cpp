@@ -115,3 +115,33 @@ TEST_CASE_FIXTURE(broker_fixture, "capabilities: a stopping route tells its prov
     CHECK(broker->acked.size() == 3);
     CHECK(broker->closes == 1);
 }
+
+TEST_CASE_FIXTURE(broker_fixture, "capabilities: a provider with an executor of its own has its route run there")
+{
+    for (int i = 0; i < 20; ++i)
+        q->send("on its strand " + std::to_string(i));
+    broker->own_strand.emplace(asio::make_strand(io));
+    int handled = 0, handled_elsewhere = 0;
+    std::vector<courier::route> routes;
+    routes.emplace_back(
+        "broker", broker,
+        [&](const courier::message& m) -> asio::awaitable<void> {
+            ++handled;
+            if (!broker->own_strand->running_in_this_thread())
+                ++handled_elsewhere;
+            co_await work(*clock, 10ms);
+            if (m.body.ends_with(" 3") && m.receive_count == 1)
+                throw std::runtime_error("released, to come again");
+        },
+        courier::route_options{.max_in_flight = 4, .on_error = [](const courier::context&, std::exception_ptr) {
+                                   return courier::error_action::release();
+                               }});
+    courier::dispatcher d(io.get_executor(), std::move(routes), options());
+    run(d, [&] { return q->empty(); });
+    CHECK(handled == 21);
+    CHECK(handled_elsewhere == 0);
+    CHECK(broker->receives > 0);
+    CHECK(broker->released.size() == 1);
+    CHECK(broker->acked.size() == 20);
+    CHECK(broker->calls_elsewhere == 0);
+}
