@@ -92,7 +92,7 @@ private:
         }
     }
 
-    boost::asio::any_io_executor inner_;  // what the strand runs on
+    boost::asio::any_io_executor inner_;  // the dispatcher's: under a strand of the route's own; yielded through
     boost::asio::any_io_executor strand_; // the provider's executor, or see make_serial
     const route& route_;
     const dispatch_shared& shared_;
