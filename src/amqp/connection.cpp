@@ -62,7 +62,10 @@ void connection::stop() noexcept
     if (running_)
         stop_.emit(asio::cancellation_type::terminal);
     for (auto& s : subscriptions_)
+    {
         s->arrived.notify();
+        s->arrived.disarm();
+    }
 }
 
 asio::awaitable<void> connection::wait_for(detail::async_event& event, courier::clock::time_point deadline)
@@ -369,7 +372,10 @@ asio::awaitable<void> connection::close()
         co_await broker::throw_if_cancelled();
     }
     for (auto& s : subscriptions_)
+    {
         s->arrived.notify();
+        s->arrived.disarm();
+    }
 }
 
 } // namespace courier::amqp

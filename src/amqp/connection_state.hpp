@@ -4,6 +4,7 @@
 #define COURIER_SRC_AMQP_CONNECTION_STATE_HPP
 
 #include "amqp/connection.hpp"
+#include "broker/wait.hpp"
 
 #include <deque>
 
@@ -11,6 +12,11 @@ namespace courier::amqp {
 
 struct subscription::state
 {
+    explicit state(std::shared_ptr<courier::clock> clock)
+        : arrived(std::move(clock))
+    {
+    }
+
     subscription_options options;
     std::string consumer_tag;
     std::uint16_t channel = 0; // fixed for the subscription's life
@@ -20,7 +26,7 @@ struct subscription::state
     bool cancelled = false;    // subscription::cancel: never consume again
     std::deque<delivery> buffer;
     std::optional<courier::error> error; // thrown once by the next receive
-    detail::async_event arrived;
+    broker::deadline_event arrived;
 };
 
 /// A declaration waiting for its -ok.

@@ -23,7 +23,7 @@ std::shared_ptr<subscription> connection::subscribe(subscription_options o)
     if (o.prefetch == 0 || o.prefetch > 65535)
         throw error(errc::bad_configuration,
                     "AMQP subscription to " + o.queue + ": prefetch must be 1..65535 (unlimited is refused)");
-    auto s = std::make_shared<subscription::state>();
+    auto s = std::make_shared<subscription::state>(clock_);
     s->options = std::move(o);
     s->channel = next_channel_++;
     s->consumer_tag = "courier-" + std::to_string(s->channel);
@@ -406,7 +406,7 @@ asio::awaitable<std::size_t> subscription::wait_for_deliveries(std::chrono::mill
         c.start_consuming(s); // after a broker-side cancel or channel close
         if (c.clock_->now() >= deadline)
             co_return 0;
-        co_await broker::wait_until(s.arrived, *c.clock_, deadline);
+        co_await s.arrived.wait_until(deadline);
     }
     co_return s.buffer.size();
 }
@@ -460,6 +460,7 @@ void subscription::cancel()
     s.buffer.clear();
     c.wake();
     s.arrived.notify();
+    s.arrived.disarm();
 }
 
 } // namespace courier::amqp

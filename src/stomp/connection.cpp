@@ -65,7 +65,7 @@ std::shared_ptr<subscription> connection::subscribe(subscription_options o)
                     "STOMP subscription to " + o.destination + ": prefetch must be at least 1 (unlimited is refused)");
     if (o.destination.empty())
         throw error(errc::bad_configuration, "STOMP subscription without a destination");
-    auto s = std::make_shared<subscription::state>();
+    auto s = std::make_shared<subscription::state>(clock_);
     s->id = "sub-" + std::to_string(next_subscription_++);
     s->options = std::move(o);
     subscriptions_.emplace(s->id, s);
@@ -396,7 +396,10 @@ asio::awaitable<void> connection::close()
         co_await broker::throw_if_cancelled();
     }
     for (auto& [id, s] : subscriptions_)
+    {
         s->arrived.notify();
+        s->arrived.disarm();
+    }
 }
 
 void connection::stop() noexcept
@@ -405,7 +408,10 @@ void connection::stop() noexcept
     if (running_)
         stop_.emit(asio::cancellation_type::terminal);
     for (auto& [id, s] : subscriptions_)
+    {
         s->arrived.notify();
+        s->arrived.disarm();
+    }
 }
 
 } // namespace courier::stomp

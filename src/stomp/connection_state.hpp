@@ -3,6 +3,7 @@
 #ifndef COURIER_SRC_STOMP_CONNECTION_STATE_HPP
 #define COURIER_SRC_STOMP_CONNECTION_STATE_HPP
 
+#include "broker/wait.hpp"
 #include "stomp/connection.hpp"
 
 #include <deque>
@@ -11,11 +12,16 @@ namespace courier::stomp {
 
 struct subscription::state
 {
+    explicit state(std::shared_ptr<courier::clock> clock)
+        : arrived(std::move(clock))
+    {
+    }
+
     std::string id;
     subscription_options options;
     std::deque<delivery> buffer;
     bool cancelled = false; // subscription::cancel: never subscribed again
-    detail::async_event arrived;
+    broker::deadline_event arrived;
 };
 
 struct connection::send_waiter

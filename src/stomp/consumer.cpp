@@ -93,7 +93,7 @@ asio::awaitable<std::size_t> subscription::wait_for_deliveries(std::chrono::mill
             throw error(errc::provider_closed, "the subscription to " + state_->options.destination + " was cancelled");
         if (c.clock_->now() >= deadline)
             co_return 0;
-        co_await broker::wait_until(state_->arrived, *c.clock_, deadline);
+        co_await state_->arrived.wait_until(deadline);
     }
     co_return state_->buffer.size();
 }
@@ -163,6 +163,7 @@ void subscription::cancel()
     }
     s.buffer.clear();
     s.arrived.notify();
+    s.arrived.disarm();
 }
 
 const std::string& subscription::id() const noexcept
