@@ -4,9 +4,8 @@
 #define COURIER_SRC_AMQP_CONNECTION_STATE_HPP
 
 #include "amqp/connection.hpp"
+#include "broker/delivery_buffer.hpp"
 #include "broker/wait.hpp"
-
-#include <deque>
 
 namespace courier::amqp {
 
@@ -24,7 +23,7 @@ struct subscription::state
     bool opening = false;      // channel.open sent, open-ok not yet here
     bool consuming = false;    // basic.consume sent on the open channel
     bool cancelled = false;    // subscription::cancel: never consume again
-    std::deque<delivery> buffer;
+    broker::delivery_buffer<delivery> buffer;
     std::optional<courier::error> error; // thrown once by the next receive
     broker::deadline_event arrived;
 };

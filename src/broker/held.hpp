@@ -18,9 +18,11 @@ namespace courier::broker {
 template <class T> class held_deliveries
 {
 public:
-    void add(std::string receipt, T data, courier::clock::time_point since)
+    // By reference: AMQP's properties are fourteen optionals, each move of them a copy of
+    // their short strings.
+    void add(const std::string& receipt, T&& data, courier::clock::time_point since)
     {
-        auto [it, added] = entries_.try_emplace(std::move(receipt), std::move(data), since);
+        auto [it, added] = entries_.try_emplace(receipt, std::move(data), since);
         if (!added)
             it->second = entry(std::move(data), since);
     }
@@ -65,7 +67,7 @@ public:
 private:
     struct entry
     {
-        entry(T d, courier::clock::time_point s)
+        entry(T&& d, courier::clock::time_point s)
             : data(std::move(d)),
               since(s)
         {

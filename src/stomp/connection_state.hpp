@@ -3,10 +3,9 @@
 #ifndef COURIER_SRC_STOMP_CONNECTION_STATE_HPP
 #define COURIER_SRC_STOMP_CONNECTION_STATE_HPP
 
+#include "broker/delivery_buffer.hpp"
 #include "broker/wait.hpp"
 #include "stomp/connection.hpp"
-
-#include <deque>
 
 namespace courier::stomp {
 
@@ -19,7 +18,7 @@ struct subscription::state
 
     std::string id;
     subscription_options options;
-    std::deque<delivery> buffer;
+    broker::delivery_buffer<delivery> buffer;
     bool cancelled = false; // subscription::cancel: never subscribed again
     broker::deadline_event arrived;
 };
