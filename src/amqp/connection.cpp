@@ -228,6 +228,7 @@ asio::awaitable<void> connection::writer()
     std::string out;
     for (;;)
     {
+        session_->write_acks();
         if (session_->output().empty())
         {
             if (ending_)

@@ -366,9 +366,14 @@ std::uint64_t connection::queue_settlement(const delivery& d, int how)
         throw error(errc::stale_receipt, "the AMQP channel this message came on is gone; the broker delivers it "
                                          "again, so it is not settled");
     if (how == settle_ack)
+    {
+        // Written by the writer's next take of the output (session::write_acks), which then
+        // holds more than what is queued now.
         session_->ack(d.channel, d.deliver.delivery_tag);
-    else
-        session_->nack(d.channel, d.deliver.delivery_tag, false, how == settle_requeue);
+        wake();
+        return progress_.mark(session_->output().size()) + 1;
+    }
+    session_->nack(d.channel, d.deliver.delivery_tag, false, how == settle_requeue);
     wake();
     return progress_.mark(session_->output().size());
 }

@@ -72,6 +72,7 @@ void session::close()
 {
     if (state_ != session_state::open)
         throw std::logic_error("amqp::session: close when not open");
+    write_acks(); // before the close: the broker ignores what follows it
     send_connection_close(output_, reply_code::success, "courier closing");
     state_ = session_state::closing;
 }
@@ -101,7 +102,9 @@ void session::open_channel(std::uint16_t channel)
 
 void session::close_channel(std::uint16_t channel)
 {
-    require_open(channel, "close_channel").closing = true;
+    auto& c = require_open(channel, "close_channel");
+    write_acks(channel, c); // before the close: the broker ignores what follows it
+    c.closing = true;
     send_channel_close(output_, channel, reply_code::success, "courier closing");
 }
 
@@ -143,21 +146,81 @@ void session::cancel(std::uint16_t channel, std::string_view consumer_tag)
     send_basic_cancel(output_, channel, consumer_tag);
 }
 
-void session::ack(std::uint16_t channel, std::uint64_t delivery_tag, bool multiple)
+void session::ack(std::uint16_t channel, std::uint64_t delivery_tag)
 {
-    require_open(channel, "ack");
-    send_basic_ack(output_, channel, delivery_tag, multiple);
+    require_open(channel, "ack").acks_to_write.push_back(delivery_tag);
+}
+
+void session::write_acks()
+{
+    if (state_ != session_state::open)
+        return; // closing or failed: nothing more reaches the broker
+    for (auto& [ch, c] : channels_)
+        if (!c.acks_to_write.empty())
+            write_acks(ch, c);
+}
+
+void session::write_acks(std::uint16_t ch, channel_state& c)
+{
+    const auto before = c.unsettled_from;
+    for (const auto tag : c.acks_to_write)
+        settle(c, tag, tag);
+    // Every tag below `unsettled_from` is settled now: those acked here go in one frame, a
+    // `multiple` ack of the highest of them (which leaves alone what an earlier frame settled
+    // already; RabbitMQ closes the channel if the tag itself is not outstanding). The others,
+    // past a delivery still in the route's hands, go one by one.
+    std::uint64_t highest_covered = 0;
+    for (const auto tag : c.acks_to_write)
+    {
+        if (c.tracking && tag < c.unsettled_from)
+        {
+            if (tag >= before)
+                highest_covered = std::max(highest_covered, tag);
+        }
+        else
+            send_basic_ack(output_, ch, tag, false);
+    }
+    if (highest_covered != 0)
+        send_basic_ack(output_, ch, highest_covered, true);
+    c.acks_to_write.clear();
+}
+
+void session::settle(channel_state& c, std::uint64_t first, std::uint64_t last)
+{
+    if (!c.tracking || last < c.unsettled_from)
+        return;
+    first = std::max(first, c.unsettled_from);
+    if (last - c.unsettled_from >= channel_state::max_settled_ahead)
+    {
+        c.tracking = false;
+        c.settled_ahead.clear();
+        return;
+    }
+    const auto end = static_cast<std::size_t>(last - c.unsettled_from + 1);
+    if (c.settled_ahead.size() < end)
+        c.settled_ahead.resize(end, false);
+    for (auto i = static_cast<std::size_t>(first - c.unsettled_from); i < end; ++i)
+        c.settled_ahead[i] = true;
+    while (!c.settled_ahead.empty() && c.settled_ahead.front())
+    {
+        c.settled_ahead.pop_front();
+        ++c.unsettled_from;
+    }
 }
 
 void session::nack(std::uint16_t channel, std::uint64_t delivery_tag, bool multiple, bool requeue)
 {
-    require_open(channel, "nack");
+    auto& c = require_open(channel, "nack");
+    write_acks(channel, c);
+    settle(c, multiple ? c.unsettled_from : delivery_tag, delivery_tag);
     send_basic_nack(output_, channel, delivery_tag, multiple, requeue);
 }
 
 void session::reject(std::uint16_t channel, std::uint64_t delivery_tag, bool requeue)
 {
-    require_open(channel, "reject");
+    auto& c = require_open(channel, "reject");
+    write_acks(channel, c);
+    settle(c, delivery_tag, delivery_tag);
     send_basic_reject(output_, channel, delivery_tag, requeue);
 }
 

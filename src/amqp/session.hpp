@@ -24,11 +24,13 @@
 #include "courier/error.hpp"
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace courier::amqp {
 
@@ -163,7 +165,17 @@ public:
     void consume(std::uint16_t channel, std::string_view queue, std::string_view consumer_tag,
                  const field_table& arguments = {});
     void cancel(std::uint16_t channel, std::string_view consumer_tag);
-    void ack(std::uint16_t channel, std::uint64_t delivery_tag, bool multiple = false);
+    /// Acknowledges one delivery; its basic.ack is written by the next `write_acks()`. There,
+    /// the run of the channel's deliveries settled from its oldest unsettled one goes as one
+    /// basic.ack with `multiple` set, and the acks after a delivery still unsettled go one
+    /// by one: a broker spends less per message on one frame than on many, and so does the
+    /// loopback (AMQP's cumulative ack is why this is worth its bookkeeping).
+    void ack(std::uint16_t channel, std::uint64_t delivery_tag);
+    /// Writes the acks `ack` queued into `output()`; the connection's writer calls it before
+    /// it takes the output.
+    void write_acks();
+    /// A nack or reject writes the channel's queued acks first, so every frame keeps the order
+    /// of the calls.
     void nack(std::uint16_t channel, std::uint64_t delivery_tag, bool multiple, bool requeue);
     void reject(std::uint16_t channel, std::uint64_t delivery_tag, bool requeue);
     /// Puts the channel in confirm mode; publishes count from 1 after this.
@@ -199,6 +211,16 @@ private:
         std::uint64_t next_sequence = 1;
         std::set<std::uint64_t> unconfirmed;
         std::optional<content> pending;
+        // Settlement of this opening's deliveries (tags count from 1 per opening): every tag
+        // below `unsettled_from` is settled, `settled_ahead[i]` says whether tag
+        // `unsettled_from + i` is, and `acks_to_write` were acked and not written yet. Once
+        // one delivery stays unsettled for longer than `max_settled_ahead` later ones (a
+        // handler that hangs), the channel stops tracking and acks one by one.
+        static constexpr std::size_t max_settled_ahead = 65536;
+        bool tracking = true;
+        std::uint64_t unsettled_from = 1;
+        std::deque<bool> settled_ahead;
+        std::vector<std::uint64_t> acks_to_write;
     };
 
     void handle(const frame_view& f);
@@ -206,6 +228,10 @@ private:
     void handle_channel_method(std::uint16_t ch, channel_state& c, server_method&& m);
     void handle_content(std::uint16_t ch, channel_state& c, const frame_view& f);
     void confirm(std::uint16_t ch, channel_state& c, std::uint64_t tag, bool multiple, bool ack);
+    void write_acks(std::uint16_t ch, channel_state& c);
+    /// Marks the deliveries from `first` to `last` settled; `unsettled_from` moves past any run
+    /// this completes.
+    static void settle(channel_state& c, std::uint64_t first, std::uint64_t last);
     channel_state& require_open(std::uint16_t channel, const char* what);
     /// A fault of the broker: tell it (connection.close with `code`) and fail.
     void protocol_fault(std::uint16_t code, const std::string& text);

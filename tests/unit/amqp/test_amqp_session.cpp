@@ -6,6 +6,14 @@
 #include "amqp_test_bytes.hpp"
 #include "test_support.hpp"
 
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
 using namespace courier::amqp;
 using courier_test::hex;
 
@@ -155,6 +163,167 @@ TEST_CASE("amqp session: a delivery split over body frames, ack, nack and reject
     CHECK(s.output() == hex("01 0001 0000000d 003c 0050 0000000000000007 00 ce") +
                             hex("01 0001 0000000d 003c 0078 0000000000000008 02 ce") +
                             hex("01 0001 0000000d 003c 005a 0000000000000009 00 ce"));
+}
+
+namespace {
+
+std::string ack_frame(std::uint64_t tag, bool multiple, std::uint16_t channel = 1)
+{
+    return hex(fmt::format("01 {:04x} 0000000d 003c 0050 {:016x} {} ce", channel, tag, multiple ? "01" : "00"));
+}
+
+} // namespace
+
+TEST_CASE("amqp session: acks are written together, a settled run from the oldest unsettled as one multiple ack")
+{
+    auto s = open_session();
+    // Nothing is written until the writer asks.
+    s.ack(1, 2);
+    s.ack(1, 1);
+    s.ack(1, 3);
+    CHECK(s.output().empty());
+    s.write_acks();
+    CHECK(s.output() == ack_frame(3, true));
+    s.output().clear();
+
+    // 4 is still in a handler: 5 and 6 go one by one, and nothing covers 4.
+    s.ack(1, 6);
+    s.ack(1, 5);
+    s.write_acks();
+    CHECK(s.output() == ack_frame(6, false) + ack_frame(5, false));
+    s.output().clear();
+
+    // 4 given back: the nack writes the acks queued before it first (8, alone), and 4 counts
+    // as settled, so 7 then completes the run 1..8. Its multiple ack names 7, the highest tag
+    // it acknowledges, not 8: the broker refuses a tag that is not outstanding any more.
+    s.ack(1, 8);
+    s.nack(1, 4, false, true);
+    s.ack(1, 7);
+    s.write_acks();
+    CHECK(s.output() ==
+          ack_frame(8, false) + hex("01 0001 0000000d 003c 0078 0000000000000004 02 ce") + ack_frame(7, true));
+    s.output().clear();
+
+    // A nack after acks that complete a run: the acks go first, as one multiple ack of their
+    // highest tag.
+    s.ack(1, 9);
+    s.ack(1, 10);
+    s.nack(1, 11, false, true);
+    s.write_acks();
+    CHECK(s.output() == ack_frame(10, true) + hex("01 0001 0000000d 003c 0078 000000000000000b 02 ce"));
+    s.output().clear();
+
+    // Closing the channel, or the connection, writes the queued acks before the close.
+    s.ack(1, 12);
+    s.close_channel(1);
+    CHECK(s.output().starts_with(ack_frame(12, true)));
+    s.output().clear();
+    s.open_channel(2);
+    s.on_bytes(method_frame(2, "0014 000b 00000000"));
+    courier_test::next_event_as<channel_opened_event>(s);
+    s.output().clear();
+    s.ack(2, 1); // a new opening counts from 1
+    s.close();
+    CHECK(s.output().starts_with(ack_frame(1, true, 2)));
+}
+
+TEST_CASE("amqp session: a delivery unsettled for long stops the coalescing, and every ack is written alone")
+{
+    auto s = open_session();
+    // Tag 1 stays in its handler while many later ones are acked.
+    const std::uint64_t far = 2 + 65536;
+    s.ack(1, 2);
+    s.write_acks();
+    CHECK(s.output() == ack_frame(2, false));
+    s.output().clear();
+    s.ack(1, far);
+    s.ack(1, 1);
+    s.write_acks();
+    CHECK(s.output() == ack_frame(far, false) + ack_frame(1, false));
+    s.output().clear();
+    s.ack(1, 3);
+    s.write_acks();
+    CHECK(s.output() == ack_frame(3, false));
+}
+
+TEST_CASE("amqp session: coalesced acks, checked against a model of the broker's unacknowledged deliveries")
+{
+    // Handlers finish in random order, some messages are given back, some stay in their
+    // handlers to the end, and the writer takes the output at random moments. The broker
+    // model applies every frame as RabbitMQ does (a tag must be outstanding, `multiple`
+    // settles every outstanding tag up to it) and checks that each delivery is settled the
+    // way courier settled it, once.
+    std::minstd_rand random(20261206);
+    for (int round = 0; round < 200; ++round)
+    {
+        CAPTURE(round);
+        auto s = open_session();
+        const std::uint64_t delivered = 1 + random() % 300;
+        std::vector<std::uint64_t> in_handlers;
+        for (std::uint64_t tag = 1; tag <= delivered; ++tag)
+            in_handlers.push_back(tag);
+        std::map<std::uint64_t, char> outstanding; // at the broker: tag -> how courier settled it ('?' = not yet)
+        for (std::uint64_t tag = 1; tag <= delivered; ++tag)
+            outstanding[tag] = '?';
+        std::set<std::uint64_t> acked, given_back;
+        std::size_t read = 0;
+        const auto broker_reads = [&] {
+            const auto& out = s.output();
+            for (; read < out.size(); read += 21)
+            {
+                REQUIRE(out.size() - read >= 21);
+                std::uint64_t tag = 0;
+                for (int i = 0; i < 8; ++i)
+                    tag = (tag << 8) | static_cast<unsigned char>(out[read + 11 + i]);
+                const auto method = static_cast<unsigned char>(out[read + 10]);
+                const bool multiple = (out[read + 19] & 1) != 0;
+                const auto it = outstanding.find(tag);
+                REQUIRE_MESSAGE(it != outstanding.end(), "unknown delivery tag " << tag); // RabbitMQ closes the channel
+                if (method == 0x78)                                                       // basic.nack
+                {
+                    CHECK(it->second == 'n');
+                    outstanding.erase(it);
+                    continue;
+                }
+                REQUIRE(method == 0x50); // basic.ack
+                const auto end = std::next(it);
+                for (auto i = multiple ? outstanding.begin() : it; i != end;)
+                {
+                    CHECK_MESSAGE(i->second == 'a', "tag " << i->first << " acked by the broker, settled '" << i->second
+                                                           << "' by courier");
+                    i = outstanding.erase(i);
+                }
+            }
+        };
+        std::shuffle(in_handlers.begin(), in_handlers.end(), random);
+        const std::size_t left_in_handlers = random() % 3 == 0 ? random() % 4 : 0;
+        while (in_handlers.size() > left_in_handlers)
+        {
+            const auto tag = in_handlers.back();
+            in_handlers.pop_back();
+            if (random() % 8 == 0)
+            {
+                outstanding[tag] = 'n';
+                given_back.insert(tag);
+                s.nack(1, tag, false, true);
+            }
+            else
+            {
+                outstanding[tag] = 'a';
+                acked.insert(tag);
+                s.ack(1, tag);
+            }
+            if (random() % 4 == 0)
+                s.write_acks();
+            broker_reads();
+        }
+        s.write_acks();
+        broker_reads();
+        // What courier settled is settled; what is still in a handler is still outstanding.
+        REQUIRE(outstanding.size() == in_handlers.size());
+        for (const auto tag : in_handlers)
+            CHECK(outstanding.count(tag) == 1);
+    }
 }
 
 TEST_CASE("amqp session: publisher confirms, multiple and out of order; nack; return before ack")
