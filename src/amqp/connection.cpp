@@ -62,10 +62,7 @@ void connection::stop() noexcept
     if (running_)
         stop_.emit(asio::cancellation_type::terminal);
     for (auto& s : subscriptions_)
-    {
-        s->arrived.notify();
-        s->arrived.disarm();
-    }
+        s->arrived.finish();
 }
 
 asio::awaitable<void> connection::wait_for(detail::async_event& event, courier::clock::time_point deadline)
@@ -373,10 +370,7 @@ asio::awaitable<void> connection::close()
         co_await broker::throw_if_cancelled();
     }
     for (auto& s : subscriptions_)
-    {
-        s->arrived.notify();
-        s->arrived.disarm();
-    }
+        s->arrived.finish();
 }
 
 } // namespace courier::amqp

@@ -464,8 +464,7 @@ void subscription::cancel()
             c.session_->nack(d.channel, d.deliver.delivery_tag, false, true);
     s.buffer.clear();
     c.wake();
-    s.arrived.notify();
-    s.arrived.disarm();
+    s.arrived.finish();
 }
 
 } // namespace courier::amqp

@@ -30,6 +30,12 @@ deadline_event::~deadline_event()
     disarm();
 }
 
+void deadline_event::finish() noexcept
+{
+    notify();
+    disarm();
+}
+
 void deadline_event::disarm() noexcept
 {
     if (!alarm_)

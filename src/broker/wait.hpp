@@ -43,13 +43,14 @@ public:
     /// cancellation state lets in ends it with `operation_aborted`.
     boost::asio::awaitable<void> wait_until(courier::clock::time_point deadline);
 
-    /// Ends the pending alarm, if any, so that no sleep keeps the executor busy once nobody
-    /// waits any more (the subscription is cancelled, its connection stopped). A later wait
-    /// arms a new one.
-    void disarm() noexcept;
+    /// Wakes every pending wait and ends the pending alarm, if any, so that no sleep keeps the
+    /// executor busy once nobody waits any more (the subscription is cancelled, its connection
+    /// stopped or closed). A later wait arms a new alarm.
+    void finish() noexcept;
 
 private:
     struct alarm;
+    void disarm() noexcept;
     void arm(const boost::asio::any_io_executor& executor, courier::clock::time_point at);
 
     std::shared_ptr<courier::clock> clock_;

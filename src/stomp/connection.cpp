@@ -396,10 +396,7 @@ asio::awaitable<void> connection::close()
         co_await broker::throw_if_cancelled();
     }
     for (auto& [id, s] : subscriptions_)
-    {
-        s->arrived.notify();
-        s->arrived.disarm();
-    }
+        s->arrived.finish();
 }
 
 void connection::stop() noexcept
@@ -408,10 +405,7 @@ void connection::stop() noexcept
     if (running_)
         stop_.emit(asio::cancellation_type::terminal);
     for (auto& [id, s] : subscriptions_)
-    {
-        s->arrived.notify();
-        s->arrived.disarm();
-    }
+        s->arrived.finish();
 }
 
 } // namespace courier::stomp

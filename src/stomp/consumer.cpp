@@ -162,8 +162,7 @@ void subscription::cancel()
         c.wake();
     }
     s.buffer.clear();
-    s.arrived.notify();
-    s.arrived.disarm();
+    s.arrived.finish();
 }
 
 const std::string& subscription::id() const noexcept

@@ -147,7 +147,7 @@ TEST_CASE("deadline_event: cancelling the last waiter ends the wait with operati
     CHECK(f.clock->sleepers() == 0);
 }
 
-TEST_CASE("deadline_event: disarm and destruction end a pending alarm, so the executor runs out of work")
+TEST_CASE("deadline_event: finish and destruction end a pending alarm, so the executor runs out of work")
 {
     fixture f;
     std::optional<simulated_clock::time_point> returned;
@@ -158,7 +158,7 @@ TEST_CASE("deadline_event: disarm and destruction end a pending alarm, so the ex
     f.settle();
     REQUIRE(returned);
     CHECK(f.clock->sleepers() == 1); // the alarm outlives the wait that armed it
-    f.event.disarm();
+    f.event.finish();
     CHECK(f.clock->run(f.io));
     CHECK(f.clock->now() == f.start);
 
