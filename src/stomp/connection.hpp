@@ -31,9 +31,18 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace courier::stomp {
+
+/// Which delivery to acknowledge: its connection and its ack id, viewed where they are kept.
+struct delivery_id
+{
+    std::uint64_t generation = 0;
+    std::string_view ack_id;
+};
 
 /// One MESSAGE, as a subscription hands it out.
 struct delivery
@@ -42,6 +51,8 @@ struct delivery
     std::string ack_id;
     bool redelivered = false;
     frame f; ///< headers and body
+
+    delivery_id id() const noexcept { return {generation, ack_id}; }
 };
 
 struct subscription_options
@@ -76,14 +87,15 @@ public:
     /// ACK / NACK (the broker requeues a NACKed message). Complete once written to the socket.
     /// Throws errc::stale_receipt for a delivery of an earlier connection (nothing is sent),
     /// errc::transport_failed if the connection drops before the frame is written.
-    boost::asio::awaitable<void> ack(const delivery& d);
+    /// What `d` views must stay alive until they complete.
+    boost::asio::awaitable<void> ack(delivery_id d);
     /// ACK, without waiting, of the delivery `parse(msg)` names (the receipt is the
     /// provider's): `listener.acked(msg, error)` is called once it is written, or with the
     /// error when it cannot be (at once for a receipt `parse` refuses, or a stale one). `msg`
     /// and `listener` stay alive until then.
-    void start_ack(const message& msg, ack_listener& listener, delivery (*parse)(const message&));
+    void start_ack(const message& msg, ack_listener& listener, delivery_id (*parse)(const message&));
     /// `requeue` false: RabbitMQ dead-letters it (the queue's dead-letter exchange) or drops it.
-    boost::asio::awaitable<void> nack(const delivery& d, bool requeue = true);
+    boost::asio::awaitable<void> nack(delivery_id d, bool requeue = true);
     /// NACKs at once what is buffered and keeps what the broker sends later buffered (for
     /// `cancel`), while the subscription stays: RabbitMQ requeues a subscription's
     /// unacknowledged messages at UNSUBSCRIBE, those whose handlers still run included, so a
@@ -165,8 +177,8 @@ private:
     };
     /// Queues ACK or NACK for `d`; returns the write mark it is done at. Throws
     /// errc::stale_receipt for a delivery of an earlier connection.
-    std::uint64_t queue_settlement(const delivery& d, settle_kind how);
-    boost::asio::awaitable<void> settle(const delivery& d, settle_kind how);
+    std::uint64_t queue_settlement(delivery_id d, settle_kind how);
+    boost::asio::awaitable<void> settle(delivery_id d, settle_kind how);
     boost::asio::awaitable<void> wait_for(detail::async_event& event, courier::clock::time_point deadline);
     void wake() { write_event_.notify(); }
 

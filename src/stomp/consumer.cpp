@@ -51,7 +51,7 @@ asio::awaitable<void> connection::send(std::string destination, std::string body
     }
 }
 
-std::uint64_t connection::queue_settlement(const delivery& d, settle_kind how)
+std::uint64_t connection::queue_settlement(delivery_id d, settle_kind how)
 {
     const bool positive = how == settle_kind::ack;
     if (d.generation != generation_ || !connected_ || session_->state() != session_state::connected)
@@ -66,7 +66,7 @@ std::uint64_t connection::queue_settlement(const delivery& d, settle_kind how)
     return progress_.mark(session_->output().size());
 }
 
-asio::awaitable<void> connection::settle(const delivery& d, settle_kind how)
+asio::awaitable<void> connection::settle(delivery_id d, settle_kind how)
 {
     const auto mark = queue_settlement(d, how);
     const auto generation = generation_;
@@ -113,17 +113,17 @@ asio::awaitable<std::vector<delivery>> subscription::receive(std::size_t max, st
     return broker::take_deliveries(*this, max, wait);
 }
 
-asio::awaitable<void> subscription::ack(const delivery& d)
+asio::awaitable<void> subscription::ack(delivery_id d)
 {
     return connection_->settle(d, connection::settle_kind::ack);
 }
 
-asio::awaitable<void> subscription::nack(const delivery& d, bool requeue)
+asio::awaitable<void> subscription::nack(delivery_id d, bool requeue)
 {
     return connection_->settle(d, requeue ? connection::settle_kind::requeue : connection::settle_kind::drop);
 }
 
-void subscription::start_ack(const message& msg, ack_listener& listener, delivery (*parse)(const message&))
+void subscription::start_ack(const message& msg, ack_listener& listener, delivery_id (*parse)(const message&))
 {
     auto& c = *connection_;
     c.progress_.start_ack([&] { return c.queue_settlement(parse(msg), connection::settle_kind::ack); }, msg, listener);

@@ -23,7 +23,8 @@ namespace {
 enum class header_role
 {
     framing,  ///< the subscription it came on, its ack id (the receipt holds it), its body's length: kept nowhere
-    delivery, ///< this delivery's own, or a retry queue's argument from an earlier trip: a system attribute, not copied
+    delivery, ///< this delivery's own, a retry queue's argument from an earlier trip, or one a copy sets anew
+              ///< (send_copy): a system attribute, not copied
     protocol, ///< STOMP's or RabbitMQ's, copied into a retry: a system attribute
     user,     ///< the sender's: an attribute, copied into a retry
 };
@@ -42,8 +43,8 @@ header_role role_of(std::string_view name)
                                    {"message-id", header_role::delivery},
                                    {"redelivered", header_role::delivery},
                                    {"ack", header_role::framing},
-                                   {"amqp-message-id", header_role::protocol},
-                                   {"persistent", header_role::protocol},
+                                   {"amqp-message-id", header_role::delivery},
+                                   {"persistent", header_role::delivery},
                                    {"content-length", header_role::framing},
                                    {"content-type", header_role::protocol},
                                    {"receipt", header_role::delivery},
@@ -234,18 +235,27 @@ private:
     }
 
     // "<generation>:<ack id>"; the ack id may hold colons of its own.
-    static std::string make_receipt(const delivery& d) { return std::to_string(d.generation) + ":" + d.ack_id; }
-
-    static delivery parse_receipt(const message& m)
+    static std::string make_receipt(const delivery& d)
     {
-        delivery d;
+        char generation[20];
+        const auto end = std::to_chars(std::begin(generation), std::end(generation), d.generation).ptr;
+        std::string receipt;
+        receipt.reserve(static_cast<std::size_t>(end - generation) + 1 + d.ack_id.size());
+        receipt.append(generation, end).append(1, ':').append(d.ack_id);
+        return receipt;
+    }
+
+    // A view into `m.receipt`.
+    static delivery_id parse_receipt(const message& m)
+    {
+        delivery_id d;
         const auto colon = m.receipt.find(':');
         const auto [end, ec] =
             std::from_chars(m.receipt.data(), m.receipt.data() + std::min(colon, m.receipt.size()), d.generation);
         if (colon == std::string::npos || ec != std::errc{} || end != m.receipt.data() + colon)
             throw error(errc::stale_receipt, "not a receipt of a STOMP provider: '" + m.receipt + "'",
                         {.message_id = m.id});
-        d.ack_id = m.receipt.substr(colon + 1);
+        d.ack_id = std::string_view(m.receipt).substr(colon + 1);
         return d;
     }
 

@@ -246,11 +246,11 @@ void session::handle(frame& f)
     {
         message_event m;
         m.subscription = f.header("subscription");
-        m.message_id = f.header("message-id");
-        m.ack_id = f.header("ack");
-        m.destination = f.header("destination");
         m.redelivered = f.header("redelivered") == "true";
-        if (m.subscription.empty() || m.message_id.empty() || m.ack_id.empty())
+        if (auto ack = std::find_if(f.headers.begin(), f.headers.end(), [](const auto& h) { return h.first == "ack"; });
+            ack != f.headers.end())
+            m.ack_id = std::move(ack->second);
+        if (m.subscription.empty() || f.header("message-id").empty() || m.ack_id.empty())
             return fail(error(errc::bad_response, "STOMP MESSAGE without a subscription, message-id or ack header"));
         m.f = std::move(f);
         events_.emplace_back(std::move(m));

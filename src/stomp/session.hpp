@@ -63,15 +63,14 @@ struct connected_event
     std::chrono::milliseconds receive_every{0};
 };
 
-/// MESSAGE: one delivery. `ack_id` is what ACK and NACK take (the `ack` header).
+/// MESSAGE: one delivery. `ack_id` is what ACK and NACK take: the `ack` header's value,
+/// moved out of `f` (the header stays, empty).
 struct message_event
 {
     std::string subscription;
-    std::string message_id; ///< the broker's `message-id` (per delivery on RabbitMQ)
     std::string ack_id;
-    std::string destination;
     bool redelivered = false; ///< RabbitMQ's `redelivered` header
-    frame f;                  ///< every header, and the body
+    frame f;                  ///< every header (`destination`, `message-id`, ...), and the body
 };
 
 /// RECEIPT for a frame sent with `send()` (the id it returned).

@@ -68,7 +68,7 @@ TEST_CASE_FIXTURE(broker_fixture, "broker restart: both connections come back, r
         {
             co_await asub->ack(amqp_held[i]);
             amqp_acked.insert(*amqp_held[i].props.message_id);
-            co_await ssub->ack(stomp_held[i]);
+            co_await ssub->ack(stomp_held[i].id());
             stomp_acked.insert(std::string(stomp_held[i].f.header("amqp-message-id")));
         }
     });
@@ -94,7 +94,7 @@ TEST_CASE_FIXTURE(broker_fixture, "broker restart: both connections come back, r
             for (int i = 2; i < 4; ++i)
             {
                 CHECK_THROWS_WITH_AS(co_await asub->ack(amqp_held[i]), doctest::Contains("gone"), courier::error);
-                CHECK_THROWS_WITH_AS(co_await ssub->ack(stomp_held[i]), doctest::Contains("gone"), courier::error);
+                CHECK_THROWS_WITH_AS(co_await ssub->ack(stomp_held[i].id()), doctest::Contains("gone"), courier::error);
             }
             // Everything not acknowledged comes back on the new connections.
             std::set<std::string> amqp_seen, stomp_seen;
@@ -110,7 +110,7 @@ TEST_CASE_FIXTURE(broker_fixture, "broker restart: both connections come back, r
                 {
                     CHECK(stomp_acked.count(std::string(d.f.header("amqp-message-id"))) == 0);
                     stomp_seen.insert(std::string(d.f.header("amqp-message-id")));
-                    co_await ssub->ack(d);
+                    co_await ssub->ack(d.id());
                 }
             }
             CHECK(amqp_seen.size() == total - 2);

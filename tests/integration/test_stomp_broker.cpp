@@ -79,15 +79,15 @@ TEST_CASE_FIXTURE(stomp_fixture, "stomp broker: receipted publish, prefetch-boun
         CHECK(first[0].f.header("kind") == "test");
         CHECK_FALSE(first[0].redelivered);
         for (auto& d : first)
-            co_await sub->ack(d);
+            co_await sub->ack(d.id());
         auto rest = co_await drain(*sub, 2, std::chrono::seconds(10)); // the prefetch again
         REQUIRE(rest.size() == 2);                                     // the prefetch again
         for (auto& d : rest)
-            co_await sub->ack(d);
+            co_await sub->ack(d.id());
         auto last = co_await drain(*sub, 1, std::chrono::seconds(10));
         REQUIRE(last.size() == 1);
         CHECK(last[0].f.body == "message 4");
-        co_await sub->ack(last[0]);
+        co_await sub->ack(last[0].id());
         CHECK((co_await sub->receive(10, std::chrono::milliseconds(500))).empty());
         co_await client.close();
     });
@@ -104,12 +104,12 @@ TEST_CASE_FIXTURE(stomp_fixture, "stomp broker: NACK requeues, and the message c
         auto first = co_await drain(*sub, 1, std::chrono::seconds(10));
         REQUIRE(first.size() == 1);
         CHECK_FALSE(first[0].redelivered);
-        co_await sub->nack(first[0]);
+        co_await sub->nack(first[0].id());
         auto second = co_await drain(*sub, 1, std::chrono::seconds(10));
         REQUIRE(second.size() == 1);
         CHECK(second[0].f.body == "again");
         CHECK(second[0].redelivered);
-        co_await sub->ack(second[0]);
+        co_await sub->ack(second[0].id());
         co_await conn->close();
     });
 }

@@ -68,7 +68,8 @@ TEST_CASE("stomp session: SUBSCRIBE with client-individual and prefetch-count; M
     CHECK(m.subscription == "sub-1");
     CHECK(m.ack_id == "T_sub-1:1");
     CHECK(m.redelivered);
-    CHECK(m.destination == "/queue/orders");
+    CHECK(m.f.header("destination") == "/queue/orders");
+    CHECK(m.f.header("message-id") == "T_sub-1@@session-x@@1");
     CHECK(m.f.body == "hello");
     CHECK(m.f.header("amqp-message-id") == "m-1");
     s.ack(m.ack_id);
