@@ -18,6 +18,8 @@
 #include <courier/publisher.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <doctest/doctest.h>
 
@@ -270,6 +272,42 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: acknowledgements started by callback are
     CHECK(again.empty());
 }
 
+TEST_CASE_TEMPLATE_DEFINE("conformance: a provider with an executor of its own works when every call comes from it", H,
+                          provider_conformance_executor)
+{
+    using namespace courier_conformance;
+    H h;
+    auto q = h.make_queue(false, 30s);
+    // Asked before `open`, as the dispatcher does, which then runs the route there.
+    const auto executor = q.provider->executor();
+    if (!executor)
+        return;
+    h.run([&]() -> asio::awaitable<void> {
+        auto route = [&]() -> asio::awaitable<void> {
+            co_await q.provider->open(10); // a broker provider declares its queue here
+            co_await q.publisher->publish(body("kept"));
+            co_await q.publisher->publish(body("given back"));
+            auto got = co_await receive_some(h, *q.provider, 2, 5s);
+            REQUIRE(got.size() == 2);
+            co_await q.provider->release(got[1]);
+            co_await q.provider->ack(got[0]);
+            auto back = co_await receive_some(h, *q.provider, 1, 5s);
+            REQUIRE(back.size() == 1);
+            CHECK(back[0].id == got[1].id);
+            co_await q.provider->ack(back[0]);
+            co_await q.provider->close();
+        };
+        // Named first: GCC 12 miscompiles temporaries inside co_await (see README).
+        auto on_its_executor = asio::co_spawn(*executor, route(), asio::use_awaitable);
+        co_await std::move(on_its_executor);
+    });
+    auto reader = q.another_reader();
+    const auto again = h.run([&]() -> asio::awaitable<std::vector<courier::message>> {
+        co_return co_await receive_some(h, *reader, 1, 1s);
+    });
+    CHECK(again.empty());
+}
+
 TEST_CASE_TEMPLATE_DEFINE("conformance: FIFO groups come in order, and a group waits while one is in flight", H,
                           provider_conformance_fifo)
 {
@@ -324,6 +362,7 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: FIFO groups come in order, and a group w
     TEST_CASE_TEMPLATE_INVOKE(provider_conformance_retry, harness);                                                    \
     TEST_CASE_TEMPLATE_INVOKE(provider_conformance_visibility, harness);                                               \
     TEST_CASE_TEMPLATE_INVOKE(provider_conformance_close, harness);                                                    \
+    TEST_CASE_TEMPLATE_INVOKE(provider_conformance_executor, harness);                                                 \
     TEST_CASE_TEMPLATE_INVOKE(provider_conformance_fifo, harness)
 
 #endif
