@@ -4,7 +4,7 @@
 //
 // `produce` sends numbered JSON messages, or the bodies given with --body/--body-file, with
 // SendMessageBatch; `consume` runs a `courier::manager` with one SQS route over them and
-// prints the same JSON line as the Node peers of shared/peers (throughput, CPU per message,
+// prints one JSON line of figures, the peer benchmarks' (throughput, CPU per message,
 // duplicates, lost), optionally failing some first deliveries and recording every handler
 // invocation in a file that survives SIGKILL; `create-queue` makes a queue for the scripts.
 // Flags are parsed by courier::command_line (Boost.Program_options, COURIER_* environment
@@ -47,7 +47,7 @@ constexpr const char* overview = R"(usage: courier-load COMMAND [flags]
 commands:
   produce       sends N generated messages, or bodies of your own (--body, --body-file)
   consume       drains a queue with a courier service; prints one JSON line of figures
-  bench         consume, configured by the BENCH_* variables of ../shared/peers/external-bench.mjs
+  bench         consume, configured by BENCH_* variables (a peer benchmark harness's contract)
   create-queue  creates a queue and prints its URL
 
 `courier-load COMMAND --help` lists the flags of a command. --queue-url takes a queue URL or
@@ -437,8 +437,8 @@ int main(int argc, char** argv)
             return create_queue(args);
         if (command == "bench")
         {
-            // The contract of ../shared/peers/external-bench.mjs (the same code as
-            // build/bench/courier-sqs-bench).
+            // A peer benchmark harness's external-program contract (the same code as
+            // build/bench/courier-sqs-bench; see options_from_bench_env).
             if (!args.empty())
                 throw courier::usage_error("'bench' takes no arguments: BENCH_* variables configure it");
             return courier::tools::run_consume(courier::tools::options_from_bench_env());

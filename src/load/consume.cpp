@@ -149,7 +149,8 @@ consume_options options_from_bench_env()
     const auto env = [](const char* name) {
         const char* v = std::getenv(name);
         if (v == nullptr || *v == '\0')
-            throw std::invalid_argument(fmt::format("{} is not set (run me from external-bench.mjs)", name));
+            throw std::invalid_argument(
+                fmt::format("{} is not set (the bench command is configured by BENCH_* variables)", name));
         return std::string(v);
     };
     const auto number = [&](const char* name, std::int64_t min, std::int64_t max) {

@@ -84,8 +84,9 @@ double produce_to_broker(const std::string& broker_url, const std::string& queue
                          std::size_t concurrency, const std::function<std::string(std::int64_t)>& make_body,
                          log_level log);
 
-/// The run `../shared/peers/external-bench.mjs` asks for, from its BENCH_* variables:
-/// queue, endpoint, messages, wait time, MessageIds to BENCH_IDS_FILE. BENCH_CONCURRENCY
+/// The run a peer benchmark harness asks for through its external-program contract:
+/// BENCH_QUEUE_URL, BENCH_ENDPOINT, BENCH_MESSAGES, BENCH_CONCURRENCY,
+/// BENCH_WAIT_TIME_SECONDS, and the MessageIds handled written to BENCH_IDS_FILE. BENCH_CONCURRENCY
 /// C means 10 x C messages in flight: a Node peer's concurrency is C consumers each
 /// holding a receive of 10 messages, so this is the same number of messages being handled
 /// at once. Throws std::invalid_argument naming a missing variable.
