@@ -87,7 +87,7 @@ public:
     /// ACK / NACK (the broker requeues a NACKed message). Complete once written to the socket.
     /// Throws errc::stale_receipt for a delivery of an earlier connection (nothing is sent),
     /// errc::transport_failed if the connection drops before the frame is written.
-    /// What `d` views must stay alive until they complete.
+    /// `d` views its ack id, which must stay alive until the call completes.
     boost::asio::awaitable<void> ack(delivery_id d);
     /// ACK, without waiting, of the delivery `parse(msg)` names (the receipt is the
     /// provider's): `listener.acked(msg, error)` is called once it is written, or with the
