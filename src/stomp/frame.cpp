@@ -87,6 +87,14 @@ std::string_view frame::header(std::string_view name) const noexcept
     return {};
 }
 
+std::string frame::take_header(std::string_view name) noexcept
+{
+    for (auto& [n, v] : headers)
+        if (n == name)
+            return std::move(v);
+    return {};
+}
+
 bool frame::has_header(std::string_view name) const noexcept
 {
     return std::any_of(headers.begin(), headers.end(), [&](const auto& h) { return h.first == name; });

@@ -40,6 +40,9 @@ struct frame
     std::string_view header(std::string_view name) const noexcept;
     /// True if a header called `name` is present (even with an empty value).
     bool has_header(std::string_view name) const noexcept;
+    /// Moves the value of the first header called `name` out (the header stays, empty); empty
+    /// if there is none.
+    std::string take_header(std::string_view name) noexcept;
 };
 
 /// True for the two commands whose headers are never escaped.

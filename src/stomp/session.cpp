@@ -247,9 +247,7 @@ void session::handle(frame& f)
         message_event m;
         m.subscription = f.header("subscription");
         m.redelivered = f.header("redelivered") == "true";
-        if (auto ack = std::find_if(f.headers.begin(), f.headers.end(), [](const auto& h) { return h.first == "ack"; });
-            ack != f.headers.end())
-            m.ack_id = std::move(ack->second);
+        m.ack_id = f.take_header("ack");
         if (m.subscription.empty() || f.header("message-id").empty() || m.ack_id.empty())
             return fail(error(errc::bad_response, "STOMP MESSAGE without a subscription, message-id or ack header"));
         m.f = std::move(f);

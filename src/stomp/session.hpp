@@ -64,7 +64,7 @@ struct connected_event
 };
 
 /// MESSAGE: one delivery. `ack_id` is what ACK and NACK take: the `ack` header's value,
-/// moved out of `f` (the header stays, empty).
+/// taken out of `f` (frame::take_header).
 struct message_event
 {
     std::string subscription;

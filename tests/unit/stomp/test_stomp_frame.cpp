@@ -85,6 +85,17 @@ TEST_CASE("stomp frame: decodes escapes both ways, raw CONNECTED, the first repe
     CHECK(again[0].headers == expected);
 }
 
+TEST_CASE("stomp frame: take_header moves the first value out and leaves the header, empty")
+{
+    frame f{.command = "MESSAGE", .headers = {{"ack", "T_1@@session-long-enough-to-allocate@@7"}, {"ack", "second"}}};
+    CHECK(f.take_header("ack") == "T_1@@session-long-enough-to-allocate@@7");
+    CHECK(f.has_header("ack"));
+    CHECK(f.header("ack").empty());
+    CHECK(f.headers[1].second == "second");
+    CHECK(f.take_header("missing").empty());
+    CHECK(f.headers.size() == 2);
+}
+
 TEST_CASE("stomp frame: content-length bodies may hold NULs; CRLF lines; heart-beats between frames")
 {
     std::string body("a\0b\0", 4);
